@@ -1,0 +1,154 @@
+"""Reverse-mode differentiation: a topological order, then one plain loop over it.
+
+No recursion (depth is limited by memory, not by Python's recursion limit)
+and no closures: each node's local derivatives were stored at forward time by
+the op table, so the loop only multiplies and adds.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import Sequence
+
+from .mode import enable_grad
+from .value import NARY, Number, Value, children_of, locals_of
+
+
+_get_grad = attrgetter("grad")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node under ``root``, each after all of its children (root last)."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list = [root]
+    push = stack.append
+    pop = stack.pop
+    mark = seen.add
+    emit = order.append
+    while stack:
+        v = pop()
+        if v is None:  # the node below this marker has had all its children emitted
+            emit(pop())
+            continue
+        if v in seen:
+            continue
+        mark(v)
+        a = v._a
+        if a is None:
+            emit(v)
+            continue
+        push(v)
+        push(None)
+        b = v._b
+        if b is None:
+            if a not in seen:
+                push(a)
+        elif b is NARY:
+            stack.extend(a)
+        else:
+            if a not in seen:
+                push(a)
+            if b not in seen:
+                push(b)
+    return order
+
+
+def backward(root: Value, gradient: Number = 1.0) -> None:
+    """Add ∂root/∂v·gradient to ``v.grad`` for every node v under ``root``."""
+    if not isinstance(root, Value):
+        raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
+    gradient = Value(gradient).data  # validates: a finite real number
+    order = topological_order(root)
+    dirty = any(map(_get_grad, order))
+    if dirty:  # propagate only this call's derivatives, then add the earlier ones back
+        old = [v.grad for v in order]
+        for v in order:
+            v.grad = 0.0
+    root.grad = gradient
+    for v in reversed(order):
+        a = v._a
+        if a is None:
+            continue
+        g = v.grad
+        if not g:
+            continue
+        b = v._b
+        if b is None:
+            a.grad += g * v._da
+        elif b is NARY:
+            for c, d in zip(a, v._da):
+                c.grad += g * d
+        else:
+            a.grad += g * v._da
+            b.grad += g * v._db
+    if dirty:
+        for v, g in zip(order, old):
+            v.grad += g
+
+
+def zero_grad(root: Value) -> None:
+    """Set ``grad`` to 0.0 on every node of the graph under ``root``."""
+    for v in topological_order(root):
+        v.grad = 0.0
+
+
+def grad(output: Value, inputs: Sequence[Value] | Value, create_graph: bool = False) -> list:
+    """∂output/∂x for each x of ``inputs``, without touching any ``.grad``.
+
+    With ``create_graph=True`` the derivatives are ``Value``s built from the op
+    table's local-derivative rules, so they can be differentiated again
+    (second, third, ... derivatives).  An input that ``output`` does not depend
+    on gets 0.0 (a constant ``Value(0.0)`` with ``create_graph``).
+    A single Value as ``inputs`` returns a single derivative.
+    """
+    single = isinstance(inputs, Value)
+    targets = [inputs] if single else list(inputs)
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    for i, x in enumerate(targets):
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
+    order = topological_order(output)
+    if create_graph:
+        with enable_grad():
+            grads = _grads_as_values(order, output)
+        result = [grads.get(x, None) or Value(0.0) for x in targets]
+    else:
+        fgrads = _grads_as_floats(order, output)
+        result = [fgrads.get(x, 0.0) for x in targets]
+    return result[0] if single else result
+
+
+def _grads_as_floats(order: list[Value], output: Value) -> dict[Value, float]:
+    grads: dict[Value, float] = {output: 1.0}
+    get = grads.get
+    for v in reversed(order):
+        g = get(v)
+        if g:
+            for c, d in zip(children_of(v), locals_of(v)):
+                grads[c] = get(c, 0.0) + g * d
+    return grads
+
+
+def _grads_as_values(order: list[Value], output: Value) -> dict[Value, Value]:
+    grads: dict[Value, Value] = {output: Value(1.0)}
+    get = grads.get
+    for v in reversed(order):
+        g = get(v)
+        if g is None or v._a is None:
+            continue
+        op = v._op
+        ch = children_of(v)
+        local = op.local(ch, v) if op.arity == 0 else op.local(*ch, v)
+        for c, d in zip(ch, local):
+            if d.__class__ is not Value:
+                if d == 0.0:
+                    continue
+                term = g if d == 1.0 else g * d
+            else:
+                term = g * d
+            prev = get(c)
+            grads[c] = term if prev is None else prev + term
+    return grads
+

@@ -1,0 +1,356 @@
+"""``Value``: a float that remembers the op and operands that made it.
+
+A node stores its data, its grad, the op's row of the table, its operands and
+the local derivatives ∂node/∂operand evaluated at forward time.  No closures,
+no back-references: a graph is a DAG of plain objects that reference counting
+frees as soon as the last reference to its root goes.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any, Iterable, Sequence, Union
+
+from . import ops as _ops
+from .errors import OpOverflowError
+from .mode import GRAD_ENABLED
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+_new = object.__new__
+_grad_enabled = GRAD_ENABLED.get
+
+
+def _overflow(op: _ops.Op, args: tuple, z: float) -> OpOverflowError:
+    shown = ", ".join(repr(float(a)) for a in args)
+    return OpOverflowError(
+        f"{op.name}: the result of {op.name}({shown}) is {z}, beyond float64; scale the inputs down")
+
+
+# A node keeps up to two operands and their local derivatives in its own slots
+# (_a, _da, _b, _db): no tuples per node, so one object per op for the cyclic
+# GC to track.  N-ary nodes keep tuples in _a/_da and mark _b with NARY.
+NARY = _ops.NARY
+
+
+def _unary(op: _ops.Op, a: "Value") -> "Value":
+    x = a.data
+    z = op.forward(x)
+    if z - z:
+        raise _overflow(op, (x,), z)
+    v = _new(Value)
+    v.data = z
+    v.grad = 0.0
+    v.label = ""
+    v._b = None
+    v._db = 0.0
+    if _grad_enabled():
+        v._op = op
+        v._a = a
+        v._da = op.local(x, z)[0]
+    else:
+        v._op = None
+        v._a = None
+        v._da = 0.0
+    return v
+
+
+def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
+    x = a.data
+    y = b.data
+    z = op.forward(x, y)
+    if z - z:
+        raise _overflow(op, (x, y), z)
+    v = _new(Value)
+    v.data = z
+    v.grad = 0.0
+    v.label = ""
+    if _grad_enabled():
+        v._op = op
+        v._a = a
+        v._b = b
+        v._da, v._db = op.local(x, y, z)
+    else:
+        v._op = None
+        v._a = v._b = None
+        v._da = v._db = 0.0
+    return v
+
+
+def _nary(op: _ops.Op, operands: tuple) -> "Value":
+    xs = tuple([c.data for c in operands])
+    z = op.forward(xs)
+    if z - z:
+        raise _overflow(op, xs, z)
+    v = _new(Value)
+    v.data = z
+    v.grad = 0.0
+    v.label = ""
+    v._db = 0.0
+    if _grad_enabled():
+        v._op = op
+        v._a = operands
+        v._b = NARY
+        v._da = op.local(xs, z)
+    else:
+        v._op = None
+        v._a = v._b = None
+        v._da = 0.0
+    return v
+
+
+def children_of(v: "Value") -> tuple:
+    """The operands of node ``v`` as a tuple (``()`` for a leaf)."""
+    b = v._b
+    if b is None:
+        a = v._a
+        return () if a is None else (a,)
+    if b is NARY:
+        return v._a
+    return (v._a, b)
+
+
+def locals_of(v: "Value") -> tuple:
+    """∂v/∂operand for each operand, as stored at forward time."""
+    b = v._b
+    if b is None:
+        return () if v._a is None else (v._da,)
+    if b is NARY:
+        return v._da
+    return (v._da, v._db)
+
+
+def _wrap(x: Any, where: str) -> "Value":
+    """A number operand as a constant leaf; anything else is a TypeError naming the op."""
+    if x.__class__ is Value:
+        return x
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, Real) and not isinstance(x, bool) or isinstance(x, bool):
+        return Value(x)
+    raise TypeError(
+        f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
+
+
+def _check_data(data: Any) -> float:
+    if data.__class__ is float:
+        x = data
+    elif isinstance(data, Real):
+        try:
+            x = float(data)
+        except OverflowError:
+            raise OpOverflowError(f"Value: {data!r} is too large for float64") from None
+    else:
+        hint = " (use .item() or float() for a one-element array)" if hasattr(data, "shape") else ""
+        raise TypeError(
+            f"Value: data must be a real number (int, float or numpy real scalar), "
+            f"got {type(data).__name__} {data!r}{hint}")
+    if x - x != 0.0:
+        raise ValueError(f"Value: data must be finite, got {x!r}; nan and inf would poison every gradient")
+    return x
+
+
+class Value:
+    """A scalar node of a computation graph: ``data``, ``grad``, ``label``, ``op``, ``children``."""
+
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data = _check_data(data)
+        self.grad = 0.0
+        if label.__class__ is not str:
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
+        self.label = label
+        self._op = None
+        self._a = self._b = None
+        self._da = self._db = 0.0
+
+    # ---- public views of the graph ------------------------------------------------
+    @property
+    def op(self) -> str:
+        """The op that made this node (``"+"``, ``"tanh"``, ``"**2"``, ...); ``""`` for a leaf."""
+        op = self._op
+        return op.name if op is not None else ""
+
+    @property
+    def children(self) -> tuple["Value", ...]:
+        """The operands this node was computed from; ``()`` for a leaf."""
+        return children_of(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs and parameters: nodes that no op produced."""
+        return self._op is None
+
+    # ---- arithmetic ---------------------------------------------------------------
+    def __add__(self, other: Operand) -> "Value":
+        if other.__class__ is not Value:
+            other = _wrap(other, "+")
+        return _binary(_ops.ADD, self, other)
+
+    def __radd__(self, other: Operand) -> "Value":
+        return _binary(_ops.ADD, _wrap(other, "+"), self)
+
+    def __sub__(self, other: Operand) -> "Value":
+        if other.__class__ is not Value:
+            other = _wrap(other, "-")
+        return _binary(_ops.SUB, self, other)
+
+    def __rsub__(self, other: Operand) -> "Value":
+        return _binary(_ops.SUB, _wrap(other, "-"), self)
+
+    def __mul__(self, other: Operand) -> "Value":
+        if other.__class__ is not Value:
+            other = _wrap(other, "*")
+        return _binary(_ops.MUL, self, other)
+
+    def __rmul__(self, other: Operand) -> "Value":
+        return _binary(_ops.MUL, _wrap(other, "*"), self)
+
+    def __truediv__(self, other: Operand) -> "Value":
+        if other.__class__ is not Value:
+            other = _wrap(other, "/")
+        return _binary(_ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Operand) -> "Value":
+        return _binary(_ops.DIV, _wrap(other, "/"), self)
+
+    def __pow__(self, other: Operand) -> "Value":
+        if isinstance(other, Value):
+            return _binary(_ops.POW, self, other)
+        if isinstance(other, Real):
+            return _unary(_ops.pow_const(_check_data(other)), self)
+        raise TypeError(f"**: exponent must be a Value, int or float, got {type(other).__name__} {other!r}")
+
+    def __rpow__(self, other: Operand) -> "Value":
+        if isinstance(other, Real):
+            return _unary(_ops.rpow_const(_check_data(other)), self)
+        raise TypeError(f"**: base must be a Value, int or float, got {type(other).__name__} {other!r}")
+
+    def __neg__(self) -> "Value":
+        return _unary(_ops.NEG, self)
+
+    def __pos__(self) -> "Value":
+        return self
+
+    def __abs__(self) -> "Value":
+        return _unary(_ops.ABS, self)
+
+    # ---- functions ----------------------------------------------------------------
+    def exp(self) -> "Value":
+        """e ** self; raises OverflowError above ~709.78 instead of returning inf."""
+        return _unary(_ops.EXP, self)
+
+    def log(self) -> "Value":
+        """Natural logarithm; defined for data > 0."""
+        return _unary(_ops.LOG, self)
+
+    def sqrt(self) -> "Value":
+        """Square root; defined for data >= 0 (its derivative at 0 is inf, as in torch)."""
+        return _unary(_ops.SQRT, self)
+
+    def tanh(self) -> "Value":
+        return _unary(_ops.TANH, self)
+
+    def sigmoid(self) -> "Value":
+        """1 / (1 + e^-x), computed without overflow for every finite x."""
+        return _unary(_ops.SIGMOID, self)
+
+    def relu(self) -> "Value":
+        """max(x, 0); its derivative at 0 is 0, as in torch."""
+        return _unary(_ops.RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> "Value":
+        """x for x > 0, slope·x otherwise (torch's ``negative_slope``)."""
+        return _unary(_ops.leaky_relu_op(_check_data(slope)), self)
+
+    def softplus(self) -> "Value":
+        """log(1 + e^x), computed without overflow for every finite x."""
+        return _unary(_ops.SOFTPLUS, self)
+
+    def sin(self) -> "Value":
+        return _unary(_ops.SIN, self)
+
+    def cos(self) -> "Value":
+        return _unary(_ops.COS, self)
+
+    # ---- backprop -----------------------------------------------------------------
+    def backward(self, gradient: Number = 1.0) -> None:
+        """Accumulate ∂self/∂v into ``v.grad`` for every node v of this graph.
+
+        ``self.grad`` gets ``gradient`` (1 by default) added.  Calling it again
+        adds the same derivatives again, like ``torch``'s leaves; reset with
+        ``autograd.zero_grad(root)`` or a module's ``zero_grad()``.
+        """
+        from .backward import backward
+        backward(self, gradient)
+
+    # ---- comparisons and conversions ----------------------------------------------
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data_of(other, "<")
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data_of(other, "<=")
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data_of(other, ">")
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data_of(other, ">=")
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        if self._op is not None:
+            parts.append(f"op={self._op.name!r}")
+        return f"Value({', '.join(parts)})"
+
+    # Values are nodes of a graph; copying one would silently detach it.
+    def __copy__(self) -> "Value":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "Value":
+        return self
+
+
+def _data_of(x: Any, where: str) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, Real):
+        return float(x)
+    raise TypeError(f"{where}: cannot compare a Value with {type(x).__name__} {x!r}; use a Value or a number")
+
+
+def _as_value(x: Any, where: str) -> Value:
+    return x if x.__class__ is Value else _wrap(x, where)
+
+
+def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
+    """Σ wᵢ·xᵢ (+ bias) as ONE node: the same value and gradients as the chain of
+    binary ``*`` and ``+`` nodes it replaces, with a fraction of the nodes."""
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: ws has {len(ws)} entries but xs has {len(xs)}; they must have the same length")
+    operands = [_as_value(w, "dot") for w in ws]
+    operands += [_as_value(x, "dot") for x in xs]
+    if bias is not None:
+        operands.append(_as_value(bias, "dot"))
+    if not operands:
+        return Value(0.0)
+    return _nary(_ops.DOT, tuple(operands))
+
+
+def vsum(values: Iterable[Operand]) -> Value:
+    """Σ values as ONE node (an empty sum is the constant 0.0)."""
+    operands = tuple([_as_value(v, "vsum") for v in values])
+    if not operands:
+        return Value(0.0)
+    return _nary(_ops.SUM, operands)
