@@ -1,4 +1,5 @@
-"""Shared test settings: hypothesis runs derandomized in CI so every failure reproduces."""
+"""Shared test settings: hypothesis runs derandomized (profile "ci") so every failure reproduces;
+HYPOTHESIS_PROFILE=dev explores new examples each run."""
 
 import os
 
@@ -9,4 +10,4 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
