@@ -6,7 +6,6 @@ from typing import Callable, Sequence
 
 from .backward import grad
 from .errors import GradcheckError
-from .mode import no_grad
 from .value import Value
 
 Function = Callable[..., "Value | float"]
@@ -31,13 +30,14 @@ def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[
         raise ValueError(f"numerical_grad: eps must be > 0, got {eps!r}")
     point = [float(x) for x in xs]
     result = []
-    with no_grad():
-        for i in range(len(point)):
-            up = point.copy()
-            down = point.copy()
-            up[i] += eps
-            down[i] -= eps
-            result.append((_call(f, up) - _call(f, down)) / (2 * eps))
+    # Graphs are recorded (no no_grad here) so that f may itself differentiate, e.g. a
+    # derivative computed with grad(create_graph=True) checked against its own central difference.
+    for i in range(len(point)):
+        up = point.copy()
+        down = point.copy()
+        up[i] += eps
+        down[i] -= eps
+        result.append((_call(f, up) - _call(f, down)) / (2 * eps))
     return result
 
 
