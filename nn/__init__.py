@@ -1,1 +1,23 @@
-"""Neural networks built from autograd Values (see issue: nn)."""
+"""Neural networks built from autograd Values: modules, layers, losses, optimizers that record
+every Δw, schedulers, data and a training loop.  Names follow DESIGN.md (section nn)."""
+
+from . import init, optim
+from .activations import ACTIVATIONS, log_softmax, softmax
+from .data import batches, make_circles, make_linear, make_moons, make_spiral, make_xor, stream_batches
+from .layers import MLP, Dropout, Layer, Neuron, Sequential
+from .losses import bce_loss, bce_with_logits, cross_entropy, hinge_loss, l1_penalty, l2_penalty, mse_loss
+from .module import Module
+from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+from .training import History, StepInfo, StopTraining, TrainingDiverged, fit, layer_groups
+from .utils import clip_grad_norm
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "Sequential", "Dropout",
+    "ACTIVATIONS", "softmax", "log_softmax",
+    "mse_loss", "bce_loss", "bce_with_logits", "cross_entropy", "hinge_loss", "l1_penalty", "l2_penalty",
+    "optim", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
+    "LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR", "clip_grad_norm",
+    "init", "make_moons", "make_circles", "make_xor", "make_spiral", "make_linear", "batches", "stream_batches",
+    "fit", "History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups",
+]

@@ -1,0 +1,224 @@
+"""Neurons, layers and MLPs with micrograd's structure, plus ``Sequential`` and ``Dropout``.
+
+``MLP(2, [16, 16, 1])`` has micrograd's attributes (``layers[i].neurons[j].w``
+and ``.b``), a linear last layer, micrograd's default weights (U(−1, 1) from
+Python's ``random``, bias 0) and micrograd's numbers.  A neuron computes
+z = Σ wᵢxᵢ + b as ONE ``autograd.dot`` node; ``fused=False`` builds micrograd's
+chain of binary ``*`` and ``+`` nodes instead (same value, same gradients).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence, Union
+
+from autograd import Value, dot
+
+from .activations import get_activation
+from .init import Seed, get_init, rng_from
+from .module import Module
+
+__all__ = ["Neuron", "Layer", "MLP", "Sequential", "Dropout"]
+
+Input = Union[Sequence[Any], Value, float, int]
+
+
+def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
+    """The input as a list of Values, numbers wrapped once; the width must be ``nin``."""
+    if isinstance(x, (Value, int, float)) and not isinstance(x, bool):
+        x = [x]
+    try:
+        n = len(x)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{where}: input must be a list of Values or numbers, got {type(x).__name__}") from None
+    if n != nin:
+        raise ValueError(f"{where}: expected {nin} input{'s' if nin != 1 else ''} (nin={nin}), got {n}; "
+                         f"give each sample {nin} features or build the model with nin={n}")
+    return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
+
+
+def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable]:
+    if nonlin is not None:  # micrograd's keyword: nonlin=True is relu, False is linear
+        activation = "relu" if nonlin else "linear"
+    return get_activation(activation, where)
+
+
+class Neuron(Module):
+    """One unit: act(Σ wᵢxᵢ + b), with micrograd's ``w`` (list of Values) and ``b``."""
+
+    def __init__(self, nin: int, activation: Any = "relu", *, nonlin: bool | None = None,
+                 init: Any = "uniform", seed: Seed = None, fused: bool = True,
+                 weights: Sequence[float] | None = None, bias: float = 0.0) -> None:
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
+            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        if weights is None:
+            weights = get_init(init, "Neuron")(1, nin, seed=rng_from(seed, "Neuron"))[0]
+        if len(weights) != nin:
+            raise ValueError(f"Neuron: got {len(weights)} weights for nin={nin}")
+        self.w = [Value(float(wi)) for wi in weights]
+        self.b = Value(float(bias))
+        self.nin = nin
+        self.activation, self._act = _activation_of(activation, nonlin, "Neuron")
+        self.nonlin = self.activation != "linear"
+        self.fused = bool(fused)
+
+    def _forward(self, xs: list[Value]) -> Value:
+        if self.fused:
+            z = dot(self.w, xs, self.b)
+        else:
+            z = sum((wi * xi for wi, xi in zip(self.w, xs)), self.b)
+        return self._act(z)
+
+    def __call__(self, x: Input) -> Value:
+        return self._forward(_as_inputs(x, self.nin, "Neuron"))
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def to_torch_state_dict(self) -> dict[str, list]:
+        """``{"weight": [[w...]], "bias": [b]}``: a ``torch.nn.Linear(nin, 1)``'s layout."""
+        return {"weight": [[w.data for w in self.w]], "bias": [self.b.data]}
+
+    def __repr__(self) -> str:
+        return f"Neuron(nin={self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons over the same inputs; a layer of one neuron returns a Value, else a list."""
+
+    def __init__(self, nin: int, nout: int, activation: Any = "relu", init: Any = "uniform",
+                 seed: Seed = None, *, nonlin: bool | None = None, fused: bool = True) -> None:
+        for name, n in (("nin", nin), ("nout", nout)):
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"Layer: {name} must be a positive int, got {n!r}")
+        name, _ = _activation_of(activation, nonlin, "Layer")
+        rows = get_init(init, "Layer")(nout, nin, seed=rng_from(seed, "Layer"))
+        if len(rows) != nout or any(len(r) != nin for r in rows):
+            raise ValueError(f"Layer: init returned a shape other than [{nout}][{nin}]")
+        self.neurons = [Neuron(nin, activation if nonlin is None else name, weights=r, fused=fused)
+                        for r in rows]
+        self.nin = nin
+        self.nout = nout
+        self.activation = name
+        self.fused = bool(fused)
+
+    def __call__(self, x: Input) -> Union[Value, list[Value]]:
+        xs = _as_inputs(x, self.nin, "Layer")  # numbers become Values once, not once per neuron
+        out = [n._forward(xs) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.w + [n.b]]
+
+    def to_torch_state_dict(self) -> dict[str, list]:
+        """``{"weight": [out][in] nested list, "bias": [out]}``: ``torch.nn.Linear``'s layout."""
+        return {"weight": [[w.data for w in n.w] for n in self.neurons],
+                "bias": [n.b.data for n in self.neurons]}
+
+    def __repr__(self) -> str:
+        return f"Layer(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """Layers of sizes ``nouts`` after ``nin`` inputs; hidden layers use ``activation``, the last is linear."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: Any = "relu", init: Any = "uniform",
+                 seed: Seed = None, *, fused: bool = True, output_activation: Any = "linear") -> None:
+        if isinstance(nouts, int) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}")
+        rng = rng_from(seed, "MLP")  # one stream for all layers: each layer gets different weights
+        sizes = [nin] + list(nouts)
+        last = len(nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1], activation if i != last else output_activation,
+                             init=init, seed=rng, fused=fused)
+                       for i in range(len(nouts))]
+        self.nin = nin
+        self.nouts = list(nouts)
+
+    def __call__(self, x: Input) -> Union[Value, list[Value]]:
+        for layer in self.layers:
+            x = layer(x)
+        return x  # type: ignore[return-value]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def to_torch_state_dict(self) -> dict[str, list]:
+        """``{"i.weight", "i.bias"}`` for layer i of ``self.layers``, in ``torch.nn.Linear`` layout."""
+        out: dict[str, list] = {}
+        for i, layer in enumerate(self.layers):
+            for k, v in layer.to_torch_state_dict().items():
+                out[f"{i}.{k}"] = v
+        return out
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"MLP of [{inner}]"
+
+
+class Sequential(Module):
+    """Modules (or plain callables such as ``nn.softmax``) applied one after another."""
+
+    def __init__(self, *modules: Any) -> None:
+        for i, m in enumerate(modules):
+            if not callable(m):
+                raise TypeError(f"Sequential: item {i} ({type(m).__name__}) is not callable; pass modules or functions")
+        self.layers = list(modules)
+
+    def __call__(self, x: Any) -> Any:
+        for m in self.layers:
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.layers[i]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.layers)
+
+    @property
+    def nin(self) -> int | None:
+        """The input width of the first module, when it has one."""
+        return getattr(self.layers[0], "nin", None) if self.layers else None
+
+    def to_torch_state_dict(self) -> dict[str, list]:
+        """``{"i.weight", "i.bias"}`` with i the position in the sequence, like ``torch.nn.Sequential``."""
+        out: dict[str, list] = {}
+        for i, m in enumerate(self.layers):
+            if hasattr(m, "to_torch_state_dict"):
+                for k, v in m.to_torch_state_dict().items():
+                    out[f"{i}.{k}"] = v
+        return out
+
+    def __repr__(self) -> str:
+        return f"Sequential({', '.join(repr(m) for m in self.layers)})"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training each input is zeroed with probability ``p`` and the rest
+    scaled by 1/(1−p), so the expectation is unchanged; in ``eval()`` it is the identity."""
+
+    def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self._rng = rng_from(seed, "Dropout")
+
+    def __call__(self, x: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return x
+        single = isinstance(x, (Value, int, float))
+        xs = [x] if single else list(x)
+        scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
+        rand = self._rng.random
+        p = self.p
+        out = [xi * (0.0 if rand() < p else scale) for xi in xs]
+        return out[0] if single else out
+
+    def to_torch_state_dict(self) -> dict[str, list]:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"

@@ -1,0 +1,18 @@
+"""Optimizers with torch.optim's arguments, defaults and update formulas; each records its Δw.
+
+``opt.step()`` updates the parameters from their ``.grad``; afterwards
+``opt.deltas[p]`` is exactly the change it applied to ``p``.  Learning-rate
+schedulers (torch's ``lr_scheduler`` names) are re-exported here and in ``nn``.
+"""
+
+from ..schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "OPTIMIZERS",
+           "LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"]

@@ -1,0 +1,200 @@
+"""Modules: micrograd's structure and numbers, parameter names, activations, dropout, Sequential."""
+
+import random
+
+import pytest
+
+import nn
+from autograd import Value, topological_order, vsum
+from nn import MLP, Dropout, Layer, Neuron, Sequential
+
+
+def test_mlp_has_micrograds_structure_and_labels():
+    model = MLP(2, [16, 16, 1])
+    assert [len(layer.neurons) for layer in model.layers] == [16, 16, 1]
+    assert len(model.layers[1].neurons[3].w) == 16
+    assert isinstance(model.layers[0].neurons[0].b, Value)
+    assert len(model.parameters()) == (2 * 16 + 16) + (16 * 16 + 16) + (16 + 1)
+    names = [name for name, _ in model.named_parameters()]
+    assert names[0] == "layers.0.neurons.0.w.0"
+    assert "layers.1.neurons.3.w.0" in names and "layers.2.neurons.0.b" in names
+    for name, p in model.named_parameters():
+        assert p.label == name
+    assert [layer.activation for layer in model.layers] == ["relu", "relu", "linear"]
+
+
+def test_default_init_is_micrograds_random_uniform():
+    random.seed(7)
+    model = MLP(3, [4, 2])
+    random.seed(7)
+    expected = [random.uniform(-1, 1) for _ in range(3 * 4 + 4 * 2)]
+    got = [w.data for layer in model.layers for n in layer.neurons for w in n.w]
+    assert got == expected
+    assert all(n.b.data == 0.0 for layer in model.layers for n in layer.neurons)
+
+
+def test_seeded_models_are_reproducible_and_layers_differ():
+    a = MLP(2, [3, 3], seed=5)
+    b = MLP(2, [3, 3], seed=5)
+    c = MLP(2, [3, 3], seed=6)
+    assert a.state_dict() == b.state_dict() != c.state_dict()
+    first = [w.data for w in a.layers[0].neurons[0].w]
+    second = [w.data for w in a.layers[1].neurons[0].w[:2]]
+    assert first != second
+
+
+def test_fused_and_chain_give_same_values_and_gradients():
+    fused = MLP(3, [5, 4, 1], seed=1)
+    chain = MLP(3, [5, 4, 1], seed=1, fused=False)
+    x = [0.5, -1.25, 2.0]
+    yf, yc = fused(x), chain(x)
+    assert yf.data == pytest.approx(yc.data, rel=1e-14, abs=1e-14)
+    yf.backward()
+    yc.backward()
+    for pf, pc in zip(fused.parameters(), chain.parameters()):
+        assert pf.grad == pytest.approx(pc.grad, rel=1e-12, abs=1e-14)
+    # one dot node per neuron versus micrograd's chain of binary nodes
+    ops_f = [v.op for v in topological_order(yf)]
+    ops_c = [v.op for v in topological_order(yc)]
+    assert ops_f.count("dot") == 10 and "dot" not in ops_c
+    assert ops_c.count("*") == 3 * 5 + 5 * 4 + 4 * 1 and "*" not in ops_f
+
+
+def test_layer_inputs_are_shared_between_neurons():
+    layer = Layer(2, 3, activation="linear", seed=0)
+    out = layer([1.0, 2.0])
+    inputs = [tuple(o.children[2:4]) for o in out]
+    assert inputs[0][0] is inputs[1][0] is inputs[2][0]
+    assert [x.data for x in inputs[0]] == [1.0, 2.0]
+    assert isinstance(Layer(2, 1)([1.0, 2.0]), Value)
+
+
+@pytest.mark.parametrize("act,check", [
+    ("relu", lambda z: max(z, 0.0)),
+    ("tanh", None),
+    ("sigmoid", None),
+    ("leaky_relu", lambda z: z if z > 0 else 0.01 * z),
+    ("linear", lambda z: z),
+])
+def test_activations_by_name(act, check):
+    import math
+    n = Neuron(2, activation=act, weights=[1.0, -2.0], bias=0.5)
+    for x in ([1.0, 2.0], [3.0, 0.25]):
+        z = x[0] - 2 * x[1] + 0.5
+        expected = {"tanh": math.tanh(z), "sigmoid": 1 / (1 + math.exp(-z))}.get(act) if check is None else check(z)
+        assert n(x).data == pytest.approx(expected, rel=1e-14)
+
+
+def test_micrograd_nonlin_keyword():
+    assert Neuron(2, nonlin=False).activation == "linear"
+    assert Layer(2, 2, nonlin=True).activation == "relu"
+
+
+def test_bad_names_and_widths_raise_clear_errors():
+    with pytest.raises(ValueError, match="unknown activation 'relux'.*leaky_relu"):
+        MLP(2, [3, 1], activation="relux")
+    with pytest.raises(ValueError, match="unknown init 'glorot'.*xavier_uniform"):
+        MLP(2, [3, 1], init="glorot")
+    model = MLP(2, [3, 1])
+    with pytest.raises(ValueError, match="expected 2 inputs.*got 3"):
+        model([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="seed"):
+        MLP(2, [3], seed="x")
+    with pytest.raises(ValueError, match="nouts"):
+        MLP(2, 3)
+
+
+def test_softmax_is_stable_and_sums_to_one():
+    probs = nn.softmax([Value(1000.0), Value(1001.0), Value(999.0)])
+    assert sum(p.data for p in probs) == pytest.approx(1.0)
+    assert probs[1].data > probs[0].data > probs[2].data
+
+
+def test_dropout_keeps_expectation_and_is_off_in_eval():
+    drop = Dropout(0.25, seed=3)
+    xs = [Value(2.0) for _ in range(20000)]
+    out = drop(xs)
+    zeroed = sum(1 for o in out if o.data == 0.0)
+    assert abs(zeroed / len(xs) - 0.25) < 0.015
+    kept = {o.data for o in out if o.data != 0.0}
+    assert kept == {2.0 * (1.0 / 0.75)}
+    assert sum(o.data for o in out) / len(xs) == pytest.approx(2.0, rel=0.02)
+    drop.eval()
+    assert drop(xs) is xs
+    again = Dropout(0.25, seed=3)
+    assert [o.data for o in again(xs)] == [o.data for o in out]
+
+
+def test_dropout_gradient_is_the_mask():
+    drop = Dropout(0.5, seed=0)
+    xs = [Value(1.0) for _ in range(50)]
+    out = drop(xs)
+    vsum(out).backward()
+    for x, o in zip(xs, out):
+        assert x.grad == (0.0 if o.data == 0.0 else 2.0)
+
+
+def test_sequential_train_eval_and_names():
+    model = Sequential(Layer(2, 4, seed=0), Dropout(0.5, seed=0), Layer(4, 1, activation="linear", seed=1))
+    names = [n for n, _ in model.named_parameters()]
+    assert names[0] == "layers.0.neurons.0.w.0" and names[-1] == "layers.2.neurons.0.b"
+    model.eval()
+    assert not model.layers[1].training
+    a = model([0.3, -0.2]).data
+    assert model([0.3, -0.2]).data == a
+    model.train()
+    assert model.layers[1].training
+    sd = model.to_torch_state_dict()
+    assert set(sd) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert len(sd["0.weight"]) == 4 and len(sd["0.weight"][0]) == 2
+
+
+def test_to_torch_state_dict_layout():
+    model = MLP(3, [2, 1], seed=0)
+    sd = model.to_torch_state_dict()
+    assert sd["0.weight"] == [[w.data for w in n.w] for n in model.layers[0].neurons]
+    assert sd["0.bias"] == [0.0, 0.0]
+    assert len(sd["1.weight"]) == 1 and len(sd["1.weight"][0]) == 2
+
+
+def test_zero_grad_and_state_dict_round_trip():
+    model = MLP(2, [3, 1], seed=0)
+    model([1.0, 1.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    sd = model.state_dict()
+    other = MLP(2, [3, 1], seed=9)
+    other.load_state_dict(sd)
+    assert other.state_dict() == sd
+
+
+def test_load_state_dict_is_all_or_nothing():
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    bad = dict(before)
+    bad["layers.1.neurons.0.b"] = float("nan")
+    with pytest.raises(ValueError, match="layers.1.neurons.0.b"):
+        model.load_state_dict(bad)
+    partial = dict(before)
+    del partial["layers.0.neurons.2.w.1"]
+    with pytest.raises(ValueError, match="missing parameter 'layers.0.neurons.2.w.1'"):
+        model.load_state_dict(partial)
+    assert model.state_dict() == before
+    model.load_state_dict({"layers.0.neurons.0.b": 3.0}, strict=False)
+    assert model.layers[0].neurons[0].b.data == 3.0
+
+
+def test_custom_module_finds_parameters():
+    class Affine(nn.Module):
+        def __init__(self):
+            self.scale = Value(2.0)
+            self.inner = Layer(1, 2, seed=0)
+
+        def __call__(self, x):
+            return [self.scale * o for o in self.inner(x)]
+
+    m = Affine()
+    assert [n for n, _ in m.named_parameters()][:2] == ["scale", "inner.neurons.0.w.0"]
+    assert m.scale.label == "scale"
+    assert len(m([1.0])) == 2
