@@ -12,7 +12,7 @@ where derivatives are themselves differentiable).  N-ary ops (``dot``,
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any, Callable, NamedTuple
 
 from .errors import DomainError, OpOverflowError, ZeroDivision
@@ -161,14 +161,11 @@ def _sqrt_local(x, out):
 
 
 def _dot_plain(xs: tuple) -> float:
-    # Left-to-right like the chain of binary nodes it replaces: same rounding, same numbers.
+    # b + w0·x0 + w1·x1 + ..., left to right: exactly the rounding of micrograd's
+    # ``sum((wi*xi for ...), b)`` chain, so fused and unfused neurons give the same numbers.
     n = len(xs) // 2
-    total = 0.0
-    for w, x in zip(xs[:n], xs[n:2 * n]):
-        total += w * x
-    if len(xs) % 2:
-        total += xs[-1]
-    return total
+    start = xs[-1] if len(xs) % 2 else 0.0
+    return reduce(float.__add__, map(float.__mul__, xs[:n], xs[n:2 * n]), start)
 
 
 def _dot_local(xs: tuple, out) -> tuple:
@@ -177,10 +174,7 @@ def _dot_local(xs: tuple, out) -> tuple:
 
 
 def _sum_f(xs: tuple) -> float:
-    total = 0.0
-    for x in xs:
-        total += x
-    return total
+    return reduce(float.__add__, xs, 0.0)  # left to right, like a chain of + nodes
 
 
 def _sum_local(xs: tuple, out) -> tuple:

@@ -8,7 +8,7 @@ frees as soon as the last reference to its root goes.
 
 from __future__ import annotations
 
-import math
+from operator import attrgetter
 from numbers import Real
 from typing import Any, Iterable, Sequence, Union
 
@@ -20,6 +20,7 @@ Number = Union[int, float]
 Operand = Union["Value", int, float]
 
 _new = object.__new__
+_get_data = attrgetter("data")
 _grad_enabled = GRAD_ENABLED.get
 
 
@@ -80,7 +81,7 @@ def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
 
 
 def _nary(op: _ops.Op, operands: tuple) -> "Value":
-    xs = tuple([c.data for c in operands])
+    xs = tuple(map(_get_data, operands))
     z = op.forward(xs)
     if z - z:
         raise _overflow(op, xs, z)
@@ -124,19 +125,24 @@ def locals_of(v: "Value") -> tuple:
 
 def _wrap(x: Any, where: str) -> "Value":
     """A number operand as a constant leaf; anything else is a TypeError naming the op."""
-    if x.__class__ is Value:
-        return x
+    cls = x.__class__
+    if cls is float or cls is int or isinstance(x, Real):
+        return Value(x)
     if isinstance(x, Value):
         return x
-    if isinstance(x, Real) and not isinstance(x, bool) or isinstance(x, bool):
-        return Value(x)
     raise TypeError(
         f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
 
 
 def _check_data(data: Any) -> float:
-    if data.__class__ is float:
+    cls = data.__class__
+    if cls is float:
         x = data
+    elif cls is int:
+        try:
+            x = float(data)
+        except OverflowError:
+            raise OpOverflowError(f"Value: {data!r} is too large for float64") from None
     elif isinstance(data, Real):
         try:
             x = float(data)

@@ -1,0 +1,72 @@
+"""``python -m benchmarks``: every case, every engine, each run in a fresh process.
+
+Rounds alternate between engines (so machine noise hits all of them alike) and
+each figure is the median of the rounds.  Ratios compare engines measured in
+this same run; nothing here is a pass/fail timing test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+
+TARGETS = [
+    # (description, function of results -> measured, target, higher_is_better)
+    ("chain fwd+bwd speed-up vs micrograd", lambda r: r["chain"]["micrograd"]["total_ns"] / r["chain"]["deltaw"]["total_ns"], 4.0, True),
+    ("chain backward ns/op", lambda r: r["chain"]["deltaw"]["backward_ns"], 300.0, False),
+    ("demo step speed-up, micrograd-identical graph", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw"]["step_s"], 12.0, True),
+    ("demo step speed-up, dot nodes", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw-dot"]["step_s"], 50.0, True),
+    ("bytes per node", lambda r: r["memory"]["deltaw"]["bytes_per_node"], 250.0, False),
+]
+
+
+def run_once(case: str, engine: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.worker", case, engine],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark {case}/{engine} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5, help="fresh-process rounds per engine (median reported)")
+    parser.add_argument("--cases", nargs="*", default=["chain", "memory", "demo_step"])
+    args = parser.parse_args(argv)
+    engines = ["deltaw", "deltaw-dot"]
+    if importlib.util.find_spec("micrograd") is not None:
+        engines.insert(0, "micrograd")
+    else:
+        print("micrograd is not installed (pip install 'deltaw[bench]'): its rows and the ratios are skipped")
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for case in args.cases:
+        case_engines = engines if case == "demo_step" else [e for e in engines if e != "deltaw-dot"]
+        rounds: dict[str, list[dict[str, float]]] = {e: [] for e in case_engines}
+        for i in range(args.rounds):
+            for engine in case_engines:  # alternate engines within each round
+                rounds[engine].append(run_once(case, engine))
+            print(f"  {case}: round {i + 1}/{args.rounds}", file=sys.stderr)
+        results[case] = {e: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                         for e, runs in rounds.items()}
+    print(f"\nMedians of {args.rounds} rounds, each engine in a fresh process:\n")
+    print("| case | engine | " + " | ".join(["metric", "value"]) + " |")
+    print("|---|---|---|---|")
+    for case, per_engine in results.items():
+        for engine, metrics in per_engine.items():
+            for k, v in metrics.items():
+                print(f"| {case} | {engine} | {k} | {v:.4g} |")
+    if "micrograd" in engines and set(args.cases) >= {"chain", "memory", "demo_step"}:
+        print("\n| target | measured | goal | met |\n|---|---|---|---|")
+        for name, measure, goal, higher in TARGETS:
+            value = measure(results)
+            met = value >= goal if higher else value <= goal
+            sign = ">=" if higher else "<="
+            print(f"| {name} | {value:.1f} | {sign} {goal:g} | {'yes' if met else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()

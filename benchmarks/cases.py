@@ -1,0 +1,131 @@
+"""One benchmark case per function; each runs inside a fresh worker process and returns numbers."""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import threading
+import time
+import tracemalloc
+from typing import Any, Callable
+
+from .engines import allow_deep_recursion, load
+
+CHAIN_LENGTH = 100_000
+
+
+def _in_big_stack(fn: Callable[[], Any]) -> Any:
+    """Run fn in a thread with a large C stack (micrograd recurses once per node)."""
+    threading.stack_size(1024 * 1024 * 1024)
+    result: list = []
+    errors: list = []
+
+    def target() -> None:
+        try:
+            result.append(fn())
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def chain(engine: str) -> dict[str, float]:
+    """ns per op, forward and backward, of a chain of ``a = a*b + c`` (2 ops per link)."""
+    Value, _ = load(engine)
+    allow_deep_recursion()
+
+    def run() -> dict[str, float]:
+        a, b, c = Value(0.5), Value(0.999), Value(0.001)
+        t0 = time.perf_counter()
+        x = a
+        for _ in range(CHAIN_LENGTH):
+            x = x * b + c
+        t1 = time.perf_counter()
+        x.backward()
+        t2 = time.perf_counter()
+        ops = 2 * CHAIN_LENGTH
+        return {"forward_ns": (t1 - t0) / ops * 1e9, "backward_ns": (t2 - t1) / ops * 1e9,
+                "total_ns": (t2 - t0) / ops * 1e9}
+    return _in_big_stack(run)
+
+
+def memory(engine: str) -> dict[str, float]:
+    """Bytes per node of the same chain (tracemalloc), after forward and after backward."""
+    Value, _ = load(engine)
+    allow_deep_recursion()
+
+    def run() -> dict[str, float]:
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        a, b, c = Value(0.5), Value(0.999), Value(0.001)
+        x = a
+        for _ in range(CHAIN_LENGTH):
+            x = x * b + c
+        built = tracemalloc.get_traced_memory()[0] - base
+        x.backward()
+        after = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
+        nodes = 2 * CHAIN_LENGTH
+        return {"bytes_per_node": built / nodes, "bytes_per_node_after_backward": after / nodes}
+    return _in_big_stack(run)
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[list[list[float]], list[int]]:
+    """Two interleaving half circles, labels -1/+1 (micrograd's demo data, generated without sklearn)."""
+    rng = random.Random(seed)
+    xs, ys = [], []
+    for i in range(n):
+        upper = i < n // 2
+        t = math.pi * rng.random()
+        if upper:
+            x, y = math.cos(t), math.sin(t)
+        else:
+            x, y = 1 - math.cos(t), 0.5 - math.sin(t)
+        xs.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
+        ys.append(1 if upper else -1)
+    return xs, ys
+
+
+def demo_step(engine: str, steps: int = 4) -> dict[str, float]:
+    """Seconds per training step of micrograd's demo: MLP 2-16-16-1, 100 points, max-margin + L2, SGD."""
+    Value, make_mlp = load(engine)
+    model, params = make_mlp(2, [16, 16, 1], seed=1337)
+    X, y = moons()
+    times = []
+    nodes = 0
+    for k in range(steps + 1):
+        t0 = time.perf_counter()
+        inputs = [list(map(Value, row)) for row in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum((p * p for p in params))
+        total = data_loss + reg_loss
+        for p in params:
+            p.grad = 0
+        total.backward()
+        lr = 1.0 - 0.9 * k / 100
+        for p in params:
+            p.data -= lr * p.grad
+        elapsed = time.perf_counter() - t0
+        if k:  # the first step warms caches up
+            times.append(elapsed)
+        if k == 0 and engine.startswith("deltaw"):
+            from autograd import topological_order
+            nodes = len(topological_order(total))
+    times.sort()
+    return {"step_s": times[len(times) // 2], "nodes": float(nodes), "loss": total.data}
+
+
+CASES: dict[str, Callable[[str], dict[str, float]]] = {
+    "chain": chain,
+    "memory": memory,
+    "demo_step": demo_step,
+}

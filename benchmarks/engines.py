@@ -1,0 +1,62 @@
+"""The engines under comparison, each behind the same tiny interface: a Value class and an MLP."""
+
+from __future__ import annotations
+
+import random
+import sys
+from typing import Any, Callable
+
+
+def load(name: str) -> tuple[type, Callable[..., Any]]:
+    """``(Value, make_mlp)`` for engine ``name``: make_mlp(nin, nouts, seed) -> (model, params)."""
+    if name == "micrograd":
+        from micrograd.engine import Value
+        from micrograd.nn import MLP
+
+        def make_mlp(nin: int, nouts: list[int], seed: int):
+            random.seed(seed)
+            model = MLP(nin, nouts)
+            return model, model.parameters()
+        return Value, make_mlp
+    if name in ("deltaw", "deltaw-dot"):
+        from autograd import Value
+        fused = name == "deltaw-dot"
+
+        def make_mlp(nin: int, nouts: list[int], seed: int):
+            model = _ValueMLP(Value, nin, nouts, seed, fused)
+            return model, model.parameters()
+        return Value, make_mlp
+    raise SystemExit(f"unknown engine {name!r}; choose micrograd, deltaw or deltaw-dot")
+
+
+class _ValueMLP:
+    """micrograd's MLP built from deltaw Values: the identical graph, or with one dot node per neuron."""
+
+    def __init__(self, Value: type, nin: int, nouts: list[int], seed: int, fused: bool):
+        rng = random.Random(seed)
+        sizes = [nin] + nouts
+        self.layers = []
+        for i in range(len(nouts)):
+            neurons = [([Value(rng.uniform(-1, 1)) for _ in range(sizes[i])], Value(0.0))
+                       for _ in range(sizes[i + 1])]
+            self.layers.append((neurons, i != len(nouts) - 1))
+        self.fused = fused
+
+    def __call__(self, x: list) -> Any:
+        from autograd import Value, dot
+        for neurons, nonlin in self.layers:
+            if self.fused:
+                xv = [v if isinstance(v, Value) else Value(v) for v in x]
+                outs = [dot(w, xv, b) for w, b in neurons]
+            else:
+                outs = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in neurons]
+            x = [o.relu() for o in outs] if nonlin else outs
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list:
+        return [p for neurons, _ in self.layers for w, b in neurons for p in w + [b]]
+
+
+def allow_deep_recursion() -> None:
+    """micrograd's backward is recursive: give it room for long chains."""
+    sys.setrecursionlimit(10_000_000)
