@@ -88,18 +88,27 @@ class _Kernel:
     be inf (sqrt at 0, x**0.5 at 0): eager backward skips nodes whose gradient
     is 0, so 0·inf must give 0 there, not nan.  ``invalid(x, y)`` flags inputs
     that numpy would compute finitely but the eager op rejects.
+
+    numpy's SIMD ``tanh``, ``exp``, ``log`` and ``power`` differ from the C
+    library's in the last bit for a few percent of inputs; ill-conditioned
+    graphs (1 - tanh² near saturation) magnify that.  ``libm_forward`` /
+    ``libm_local`` mark the ops whose exact mode maps the eager op's own
+    float rule over the elements instead, so values are bit-for-bit eager's.
     """
 
-    __slots__ = ("op", "arity", "forward", "local", "infinite_local", "invalid")
+    __slots__ = ("op", "arity", "forward", "local", "infinite_local", "invalid", "libm_forward", "libm_local")
 
     def __init__(self, op: _ops.Op, arity: int, forward: Callable, local: Callable,
-                 infinite_local: bool = False, invalid: Callable | None = None) -> None:
+                 infinite_local: bool = False, invalid: Callable | None = None,
+                 libm_forward: bool = False, libm_local: bool = False) -> None:
         self.op = op
         self.arity = arity
         self.forward = forward
         self.local = local
         self.infinite_local = infinite_local
         self.invalid = invalid
+        self.libm_forward = libm_forward
+        self.libm_local = libm_local
 
 
 def _closure_value(op: _ops.Op, name: str) -> float:
@@ -133,7 +142,9 @@ def _pow_const_kernel(op: _ops.Op) -> _Kernel:
     else:
         def local(x, out):
             return n * np.power(x, n - 1.0)
-    return _Kernel(op, 1, forward, local, infinite_local=n < 1.0)
+    trivial = n in (0.0, 1.0)
+    return _Kernel(op, 1, forward, local, infinite_local=n < 1.0, libm_forward=not trivial,
+                   libm_local=n not in (0.0, 1.0, 2.0))
 
 
 def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
@@ -145,7 +156,7 @@ def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
 
     def local(x, out):
         return 0.0 if c == 0.0 else out * log_c
-    return _Kernel(op, 1, forward, local)
+    return _Kernel(op, 1, forward, local, libm_forward=True)
 
 
 def _leaky_kernel(op: _ops.Op) -> _Kernel:
@@ -168,18 +179,19 @@ def _pow_local(x, y, out):
 
 _FIXED: dict[int, _Kernel] = {id(k.op): k for k in (
     _Kernel(_ops.ABS, 1, np.abs, lambda x, out: np.sign(x)),
-    _Kernel(_ops.EXP, 1, np.exp, lambda x, out: out),
-    _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x),
+    _Kernel(_ops.EXP, 1, np.exp, lambda x, out: out, libm_forward=True),
+    _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x, libm_forward=True),
     _Kernel(_ops.SQRT, 1, np.sqrt, lambda x, out: 0.5 / out, infinite_local=True),
-    _Kernel(_ops.TANH, 1, np.tanh, lambda x, out: 1.0 - out * out),
-    _Kernel(_ops.SIGMOID, 1, _sigmoid_np, lambda x, out: out * (1.0 - out)),
+    _Kernel(_ops.TANH, 1, np.tanh, lambda x, out: 1.0 - out * out, libm_forward=True),
+    _Kernel(_ops.SIGMOID, 1, _sigmoid_np, lambda x, out: out * (1.0 - out), libm_forward=True),
     _Kernel(_ops.RELU, 1, lambda x: np.where(x > 0.0, x, 0.0), lambda x, out: (x > 0.0).astype(np.float64)),
     _Kernel(_ops.SOFTPLUS, 1, lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-            lambda x, out: _sigmoid_np(x)),
+            lambda x, out: _sigmoid_np(x), libm_forward=True, libm_local=True),
     _Kernel(_ops.SIN, 1, np.sin, lambda x, out: np.cos(x)),
     _Kernel(_ops.COS, 1, np.cos, lambda x, out: -np.sin(x)),
     _Kernel(_ops.DIV, 2, np.divide, lambda x, y, out: (1.0 / y, -out / y)),
-    _Kernel(_ops.POW, 2, np.power, _pow_local, infinite_local=True, invalid=lambda x, y: x < 0.0),
+    _Kernel(_ops.POW, 2, np.power, _pow_local, infinite_local=True, invalid=lambda x, y: x < 0.0,
+            libm_forward=True, libm_local=True),
 )}
 
 
@@ -290,11 +302,13 @@ class _Index:
 class _ElemGroup:
     """Nodes of one elementwise op at one level: ``out = f(x[, y])``."""
 
-    def __init__(self, kernel: _Kernel, out: slice, args: list[_Index]) -> None:
+    def __init__(self, kernel: _Kernel, out: slice, args: list[_Index], exact: bool) -> None:
         self.kernel = kernel
         self.out = out
         self.args = args
         self.n = out.stop - out.start
+        self.libm_forward = exact and kernel.libm_forward
+        self.libm_local = exact and kernel.libm_local
 
     def bind(self, val, grad):
         for a in self.args:
@@ -302,7 +316,15 @@ class _ElemGroup:
 
     def forward(self, val: np.ndarray, saved: list) -> None:
         xs = [a.gather(val) for a in self.args]
-        out = self.kernel.forward(*xs)
+        k = self.kernel
+        out = k.forward(*xs)
+        if k.invalid is not None:
+            bad = k.invalid(*xs)
+            if bad.any():  # finite in numpy, an error in the eager engine: let diagnose() raise it
+                out = np.where(bad, math.nan, out)
+        if self.libm_forward and np.isfinite(out).all():
+            # Valid everywhere: the eager op's own float rule, element by element.
+            out = np.fromiter(map(k.op.forward, *[x.tolist() for x in xs]), np.float64, self.n)
         val[self.out] = out
         saved.append(xs)
 
@@ -310,9 +332,14 @@ class _ElemGroup:
         xs = saved.pop()
         g = grad[self.out]
         k = self.kernel
-        local = k.local(*xs, val[self.out])
-        if k.arity == 1:
-            local = (local,)
+        out = val[self.out]
+        if self.libm_local:
+            table = np.array(list(map(k.op.local, *[x.tolist() for x in xs], out.tolist())), dtype=np.float64)
+            local = tuple(table[:, j] for j in range(k.arity))
+        else:
+            local = k.local(*xs, out)
+            if k.arity == 1:
+                local = (local,)
         for a, d in zip(self.args, local):
             if isinstance(d, float):
                 if d == 0.0:
@@ -345,22 +372,38 @@ class _ElemGroup:
         return sum(a.nbytes for a in self.args)
 
 
-class _SopGroup:
-    """Sums of products with the same term counts: ``out = Σₖ sₖ·a[k]·b[k] + Σⱼ tⱼ·c[j]``.
+#: Sums of up to this many terms are added left to right, one numpy call per term,
+#: so they round exactly like the eager engine's chain of ``+`` nodes.
+_SEQUENTIAL_TERMS = 32
 
-    With ``dense`` set, the product part is ``A @ B.T`` where A holds the
-    distinct a-rows (e.g. each neuron's weights) and B the distinct b-rows
-    (e.g. each sample's inputs): numpy.matmul instead of n·L multiplies.
+
+class _SopGroup:
+    """Sums of products with the same term pattern: ``out = Σ sₖ·a[k]·b[k] + Σ tⱼ·c[j]``.
+
+    The terms keep the eager evaluation order (``terms``: ("p", k) or ("l", j)
+    per position).  ``mode`` says how they are added: "seq" left to right
+    with one numpy call per term (bit-for-bit eager), "row" left to right in
+    Python for a single long sum, "sum" with numpy's pairwise ``sum``.  With
+    ``dense`` set, the product part is ``A @ B.T`` where A holds the distinct
+    a-rows (each neuron's weights) and B the distinct b-rows (each sample's
+    inputs): one ``numpy.matmul`` instead of n·L multiplies.
     """
 
     def __init__(self, out: slice, pa: _Index | None, pb: _Index | None, ps: np.ndarray | None,
-                 la: _Index | None, ls: np.ndarray | None,
+                 la: _Index | None, ls: np.ndarray | None, terms: list[tuple[str, int]], mode: str,
                  dense: tuple | None = None) -> None:
         self.out = out
         self.n = out.stop - out.start
-        self.pa, self.pb, self.ps = pa, pb, ps  # (n, L) indices and signs (None: all +1)
-        self.la, self.ls = la, ls
+        self.pa, self.pb, self.ps = pa, pb, ps  # (n, Lp) indices and signs (None: all +1)
+        self.la, self.ls = la, ls              # (n, Ll) indices and signs (None: all +1)
+        self.terms = terms
+        self.mode = mode
         self.dense = dense  # (A rows index, B rows index, row of node, col of node, full?)
+        if mode == "row":
+            n_prod = sum(1 for kind, _ in terms if kind == "p")
+            # Position in [products..., linears...] of each term in eager order.
+            self.perm = np.array([k if kind == "p" else n_prod + k for kind, k in terms], dtype=np.intp)
+            self.perm_identity = bool((self.perm == np.arange(len(terms))).all())
 
     def bind(self, val, grad):
         for ix in (self.pa, self.pb, self.la):
@@ -374,6 +417,7 @@ class _SopGroup:
     def forward(self, val: np.ndarray, saved: list) -> None:
         out = self.out_view
         dense = self.dense
+        prod = lin = None
         if dense is not None:
             ai, bi, r, c, full = dense
             A = ai.gather(val)
@@ -383,24 +427,50 @@ class _SopGroup:
             else:
                 out[...] = (A @ B.T)[r, c]
             saved.append((A, B))
-        elif self.pa is not None:
+            if self.la is not None:
+                lin = self.la.gather(val)
+                if self.ls is not None:
+                    lin = lin * self.ls
+                out += lin[:, 0] if lin.shape[1] == 1 else lin.sum(axis=1)
+            return
+        if self.pa is not None:
             A = self.pa.gather(val)
             B = self.pb.gather(val)
             prod = A * B
             if self.ps is not None:
                 prod *= self.ps
-            if prod.shape[1] == 1:
-                out[...] = prod[:, 0]
-            else:
-                np.sum(prod, axis=1, out=out)
             saved.append((A, B))
-        else:
-            out[...] = 0.0
         if self.la is not None:
             lin = self.la.gather(val)
             if self.ls is not None:
                 lin = lin * self.ls
-            out += lin[:, 0] if lin.shape[1] == 1 else lin.sum(axis=1)
+        mode = self.mode
+        if mode == "seq":
+            first = True
+            for kind, k in self.terms:
+                col = prod[:, k] if kind == "p" else lin[:, k]
+                if first:
+                    out[...] = col
+                    first = False
+                else:
+                    out += col
+        elif mode == "row":
+            parts = [x[0] for x in (prod, lin) if x is not None]
+            row = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            if not self.perm_identity:
+                row = row[self.perm]
+            it = iter(row.tolist())
+            total = next(it)
+            for t in it:
+                total += t
+            out[0] = total
+        else:
+            if prod is not None:
+                np.sum(prod, axis=1, out=out)
+                if lin is not None:
+                    out += lin.sum(axis=1)
+            else:
+                np.sum(lin, axis=1, out=out)
 
     def backward(self, val: np.ndarray, grad: np.ndarray, saved: list) -> None:
         g = grad[self.out]
@@ -455,7 +525,17 @@ _LINEAR = {id(_ops.ADD), id(_ops.SUB), id(_ops.MUL), id(_ops.NEG), id(_ops.DOT),
 
 
 class _Trace:
-    """The traced graph in flat lists indexed by position in topological order."""
+    """The traced graph in flat lists indexed by position in topological order.
+
+    Every ``+ - * neg dot sum`` node becomes a sum of terms kept in the eager
+    evaluation order: ``ta[i][k]·tb[i][k]·ts[i][k]`` for a product and
+    ``ta[i][k]·ts[i][k]`` (``tb`` = -1) for a plain term.  An operand that is
+    such a sum used by this node only is inlined when that keeps the eager
+    rounding: always for a single term (``w*x`` inside a chain), and as the
+    leftmost operand for a longer sum (``((b + w0·x0) + w1·x1) + ...`` is
+    exactly a left-to-right sum).  Negation is exact, so ``-`` and ``neg``
+    inline too.
+    """
 
     def __init__(self, root: Value) -> None:
         order = topological_order(root)
@@ -478,56 +558,36 @@ class _Trace:
                 uses[index[a]] += 1
                 uses[index[b]] += 1
         kind = [_LEAF] * n
-        # Elementwise nodes: their op and operand ids.
         elem_op: dict[int, _ops.Op] = {}
         elem_args: dict[int, tuple] = {}
-        # Sums of products: product terms (pa, pb, ps) and linear terms (la, ls).
-        pa: dict[int, list] = {}
-        pb: dict[int, list] = {}
-        ps: dict[int, list] = {}
-        la: dict[int, list] = {}
-        ls: dict[int, list] = {}
+        ta: dict[int, list] = {}
+        tb: dict[int, list] = {}
+        ts: dict[int, list] = {}
         absorbed = bytearray(n)
         linear = _LINEAR
         ADD, SUB, MUL, NEG, DOT = _ops.ADD, _ops.SUB, _ops.MUL, _ops.NEG, _ops.DOT
 
-        def inlinable(j: int) -> bool:
-            return kind[j] == _SOP and uses[j] == 1
-
-        def absorb(i: int, j: int, sign: float) -> None:
-            """Move node j's terms into node i's (with ``sign``); j is then dead."""
-            absorbed[j] = 1
-            if sign == 1.0:
-                pa[i] += pa.pop(j)
-                pb[i] += pb.pop(j)
-                ps[i] += ps.pop(j)
-                la[i] += la.pop(j)
-                ls[i] += ls.pop(j)
-            else:
-                pa[i] += pa.pop(j)
-                pb[i] += pb.pop(j)
-                ps[i] += [-s for s in ps.pop(j)]
-                la[i] += la.pop(j)
-                ls[i] += [-s for s in ls.pop(j)]
-
         def take(i: int, j: int, sign: float) -> None:
-            """Start node i's term lists from node j's (stolen: no copy for long chains)."""
+            """Start node i's terms as node j's (the lists are moved, not copied: long chains stay linear)."""
             absorbed[j] = 1
-            pa[i] = pa.pop(j)
-            pb[i] = pb.pop(j)
-            ps[i] = s_ = ps.pop(j)
-            la[i] = la.pop(j)
-            ls[i] = t_ = ls.pop(j)
+            ta[i] = ta.pop(j)
+            tb[i] = tb.pop(j)
+            ts[i] = t = ts.pop(j)
             if sign != 1.0:
-                s_[:] = [-s for s in s_]
-                t_[:] = [-s for s in t_]
+                t[:] = [-x for x in t]
 
-        def term(i: int, j: int, sign: float) -> None:
-            if inlinable(j):
-                absorb(i, j, sign)
+        def term(i: int, j: int, sign: float, first: bool) -> None:
+            """Append operand j to node i: inlined when exact, else as a plain term."""
+            if kind[j] == _SOP and uses[j] == 1 and (first or len(ta[j]) == 1):
+                absorbed[j] = 1
+                ta[i] += ta.pop(j)
+                tb[i] += tb.pop(j)
+                t = ts.pop(j)
+                ts[i] += t if sign == 1.0 else [-x for x in t]
             else:
-                la[i].append(j)
-                ls[i].append(sign)
+                ta[i].append(j)
+                tb[i].append(-1)
+                ts[i].append(sign)
 
         for i, v in enumerate(order):
             op = v._op
@@ -542,48 +602,35 @@ class _Trace:
             kind[i] = _SOP
             if op is ADD or op is SUB:
                 j, k = index[v._a], index[v._b]
-                sign = 1.0 if op is ADD else -1.0
-                if j != k and inlinable(j):
+                if kind[j] == _SOP and uses[j] == 1:
                     take(i, j, 1.0)
-                    term(i, k, sign)
-                elif j != k and inlinable(k):
-                    take(i, k, sign)
-                    la[i].append(j)
-                    ls[i].append(1.0)
                 else:
-                    pa[i], pb[i], ps[i], la[i], ls[i] = [], [], [], [j, k], [1.0, sign]
+                    ta[i], tb[i], ts[i] = [j], [-1], [1.0]
+                term(i, k, 1.0 if op is ADD else -1.0, False)
             elif op is MUL:
-                pa[i], pb[i], ps[i], la[i], ls[i] = [index[v._a]], [index[v._b]], [1.0], [], []
+                ta[i], tb[i], ts[i] = [index[v._a]], [index[v._b]], [1.0]
             elif op is NEG:
                 j = index[v._a]
-                if inlinable(j):
+                if kind[j] == _SOP and uses[j] == 1:
                     take(i, j, -1.0)
                 else:
-                    pa[i], pb[i], ps[i], la[i], ls[i] = [], [], [], [j], [-1.0]
+                    ta[i], tb[i], ts[i] = [j], [-1], [-1.0]
             elif op is DOT:
                 xs = v._a
                 m = len(xs) // 2
                 ids = [index[c] for c in xs]
-                pa[i], pb[i], ps[i] = ids[:m], ids[m:2 * m], [1.0] * m
-                la[i], ls[i] = [], []
+                ta[i], tb[i], ts[i] = ids[:m], ids[m:2 * m], [1.0] * m
                 if len(xs) % 2:
-                    term(i, ids[-1], 1.0)
+                    term(i, ids[-1], 1.0, m == 0)
             else:  # SUM
-                ids = [index[c] for c in v._a]
-                pa[i], pb[i], ps[i], la[i], ls[i] = [], [], [], [], []
-                seen_here: set = set()
-                for j in ids:
-                    if j in seen_here:  # used twice by this node: uses > 1, never inlined
-                        la[i].append(j)
-                        ls[i].append(1.0)
-                        continue
-                    seen_here.add(j)
-                    term(i, j, 1.0)
+                ta[i], tb[i], ts[i] = [], [], []
+                for pos, c in enumerate(v._a):
+                    term(i, index[c], 1.0, pos == 0)
         self.n = n
         self.kind = kind
         self.absorbed = absorbed
         self.elem_op, self.elem_args = elem_op, elem_args
-        self.pa, self.pb, self.ps, self.la, self.ls = pa, pb, ps, la, ls
+        self.ta, self.tb, self.ts = ta, tb, ts
 
 
 # ---------------------------------------------------------------------------------
@@ -605,7 +652,8 @@ class CompiledGraph:
     arrays between calls).
     """
 
-    def __init__(self, root: Value, inputs: Sequence[Value], parameters: Sequence[Value] | None) -> None:
+    def __init__(self, root: Value, inputs: Sequence[Value], parameters: Sequence[Value] | None,
+                 exact: bool = True) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"compile: root must be a Value, got {type(root).__name__}")
         inputs = list(inputs)
@@ -651,15 +699,17 @@ class CompiledGraph:
             consts = [v for v in leaves if v not in pset]
         self.root = root
         self.inputs = inputs
+        self._input_set = input_set
         self.parameters = params
         self.n_traced = tr.n
+        self.exact = exact
         self._build(tr, inputs, params, consts)
 
     # ---- layout and groups --------------------------------------------------------
     def _build(self, tr: _Trace, inputs: list, params: list, consts: list) -> None:
         n = tr.n
-        kind, absorbed, index = tr.kind, tr.absorbed, tr.index
-        pa, pb, ps, la, ls = tr.pa, tr.pb, tr.ps, tr.la, tr.ls
+        kind, absorbed, index, order = tr.kind, tr.absorbed, tr.index, tr.order
+        ta, tb, ts = tr.ta, tr.tb, tr.ts
         elem_args = tr.elem_args
         # Levels: leaves 0, every other live node 1 + its operands' highest level.
         level = [0] * n
@@ -668,14 +718,12 @@ class CompiledGraph:
             if k == _LEAF or absorbed[i]:
                 continue
             if k == _ELEM:
-                level[i] = 1 + max(level[j] for j in elem_args[i])
+                level[i] = 1 + max([level[j] for j in elem_args[i]])
             else:
-                m = 0
-                for lst in (pa[i], pb[i], la[i]):
-                    if lst:
-                        t = max(level[j] for j in lst)
-                        if t > m:
-                            m = t
+                m = max([level[j] for j in ta[i]])
+                bs = [level[j] for j in tb[i] if j >= 0]
+                if bs:
+                    m = max(m, max(bs))
                 level[i] = m + 1
         kernels: dict = {}
         groups: dict[tuple, list[int]] = {}
@@ -684,39 +732,44 @@ class CompiledGraph:
             if k == _LEAF or absorbed[i]:
                 continue
             if k == _ELEM:
-                key = (level[i], 0, id(tr.elem_op[i]), 0)
                 _kernel_for(tr.elem_op[i], kernels)
+                key = (level[i], 0, id(tr.elem_op[i]), ())
             else:
-                key = (level[i], 1, len(pa[i]), len(la[i]))
+                key = (level[i], 1, len(ta[i]), tuple([p for p, j in enumerate(tb[i]) if j < 0]))
             groups.setdefault(key, []).append(i)
         keys = sorted(groups)
         # Dense (matmul) structure of sum-of-product groups, found before slots exist.
         dense_info: dict[tuple, tuple] = {}
         for key in keys:
-            if key[1] != 1 or key[2] < 2:
+            if key[1] != 1:
                 continue
+            lin_pos = set(key[3])
+            prod_pos = [p for p in range(key[2]) if p not in lin_pos]
             members = groups[key]
-            if len(members) < 2 or any(s != 1.0 for i in members for s in ps[i]):
+            if len(prod_pos) < 2 or len(members) < 2:
+                continue
+            if any(ts[i][p] != 1.0 for i in members for p in prod_pos):
                 continue
             rows: dict[tuple, int] = {}
             cols: dict[tuple, int] = {}
             rc = []
             for i in members:
-                r = rows.setdefault(tuple(pa[i]), len(rows))
-                c = cols.setdefault(tuple(pb[i]), len(cols))
+                a_, b_ = ta[i], tb[i]
+                r = rows.setdefault(tuple([a_[p] for p in prod_pos]), len(rows))
+                c = cols.setdefault(tuple([b_[p] for p in prod_pos]), len(cols))
                 rc.append((r, c))
             if len(set(rc)) != len(rc) or len(rows) * len(cols) > 2 * len(members):
                 continue
             dense_info[key] = (list(rows), list(cols), rc)
         # Slots: inputs, then parameters in the order the dense blocks read them
-        # (so weight matrices are contiguous), then constants, then group outputs.
+        # (so weight matrices are contiguous), then constants (and a 1.0), then group outputs.
         slot = [-1] * n
         nxt = 0
         for x in inputs:
             slot[index[x]] = nxt
             nxt += 1
-        param_ids = [index[p] for p in params]
         is_param = bytearray(n)
+        param_ids = [index[p] for p in params]
         for j in param_ids:
             is_param[j] = 1
         param_order: list[int] = []
@@ -740,24 +793,25 @@ class CompiledGraph:
             slot[j] = nxt
             nxt += 1
         self._n_leaves = nxt
-        order = tr.order
         self.parameters = [order[j] for j in param_order]
         self._param_start = len(inputs)
-        steps = []
+        exact = self.exact
+        steps: list = []
         for key in keys:
             members = groups[key]
             if key[1] == 0:
-                args = elem_args
-                members.sort(key=lambda i: tuple(slot[j] for j in args[i]))
+                members.sort(key=lambda i: [slot[j] for j in elem_args[i]])
                 start = nxt
                 for i in members:
                     slot[i] = nxt
                     nxt += 1
-                arity = len(args[members[0]])
-                idx = [_Index(np.array([slot[args[i][a]] for i in members], dtype=np.intp))
-                       for a in range(arity)]
-                steps.append(_ElemGroup(kernels[key[2]], slice(start, nxt), idx))
+                idx = [_Index(np.array([slot[elem_args[i][a]] for i in members], dtype=np.intp))
+                       for a in range(len(elem_args[members[0]]))]
+                steps.append(_ElemGroup(kernels[key[2]], slice(start, nxt), idx, exact))
                 continue
+            L, lin_pos = key[2], key[3]
+            lin_set = set(lin_pos)
+            prod_pos = [p for p in range(L) if p not in lin_set]
             dense = dense_info.get(key)
             if dense is not None:
                 rows, cols, rc = dense
@@ -767,36 +821,48 @@ class CompiledGraph:
                 crank = {c: k for k, c in enumerate(cperm)}
                 pos = sorted(range(len(members)), key=lambda t: (rrank[rc[t][0]], crank[rc[t][1]]))
                 members[:] = [members[t] for t in pos]
-                r_of = np.array([rrank[rc[t][0]] for t in pos], dtype=np.intp)
-                c_of = np.array([crank[rc[t][1]] for t in pos], dtype=np.intp)
+                full = len(members) == len(rows) * len(cols)
+                r_of = None if full else np.array([rrank[rc[t][0]] for t in pos], dtype=np.intp)
+                c_of = None if full else np.array([crank[rc[t][1]] for t in pos], dtype=np.intp)
                 A_idx = _Index(np.array([[slot[j] for j in rows[r]] for r in rperm], dtype=np.intp))
                 B_idx = _Index(np.array([[slot[j] for j in cols[c]] for c in cperm], dtype=np.intp))
-                full = len(members) == len(rows) * len(cols)
+                dense = (A_idx, B_idx, r_of, c_of, full)
             else:
-                members.sort(key=lambda i: (slot[pb[i][0]] if pb[i] else slot[la[i][0]] if la[i] else 0))
+                members.sort(key=lambda i: slot[ta[i][0]] if tb[i][0] < 0 else (slot[tb[i][0]], slot[ta[i][0]]))
             start = nxt
             for i in members:
                 slot[i] = nxt
                 nxt += 1
-            out = slice(start, nxt)
-            Lp, Ll = key[2], key[3]
-            la_idx = ls_arr = None
-            if Ll:
-                la_idx = _Index(np.array([[slot[j] for j in la[i]] for i in members], dtype=np.intp))
-                lsa = np.array([ls[i] for i in members], dtype=np.float64)
+            la_idx = ls_arr = pa_idx = pb_idx = ps_arr = None
+            if lin_pos:
+                la_idx = _Index(np.array([[slot[ta[i][p]] for p in lin_pos] for i in members], dtype=np.intp))
+                lsa = np.array([[ts[i][p] for p in lin_pos] for i in members], dtype=np.float64)
                 ls_arr = None if (lsa == 1.0).all() else lsa
-            if dense is not None:
-                steps.append(_SopGroup(out, None, None, None, la_idx, ls_arr,
-                                       dense=(A_idx, B_idx, None if full else r_of, None if full else c_of,
-                                              full)))
-                continue
-            pa_idx = pb_idx = ps_arr = None
-            if Lp:
-                pa_idx = _Index(np.array([[slot[j] for j in pa[i]] for i in members], dtype=np.intp))
-                pb_idx = _Index(np.array([[slot[j] for j in pb[i]] for i in members], dtype=np.intp))
-                psa = np.array([ps[i] for i in members], dtype=np.float64)
+            if prod_pos and dense is None:
+                pa_idx = _Index(np.array([[slot[ta[i][p]] for p in prod_pos] for i in members], dtype=np.intp))
+                pb_idx = _Index(np.array([[slot[tb[i][p]] for p in prod_pos] for i in members], dtype=np.intp))
+                psa = np.array([[ts[i][p] for p in prod_pos] for i in members], dtype=np.float64)
                 ps_arr = None if (psa == 1.0).all() else psa
-            steps.append(_SopGroup(out, pa_idx, pb_idx, ps_arr, la_idx, ls_arr))
+            terms = []
+            kp = kl = 0
+            for p in range(L):
+                if p in lin_set:
+                    terms.append(("l", kl))
+                    kl += 1
+                else:
+                    terms.append(("p", kp))
+                    kp += 1
+            if dense is not None:
+                mode = "dense"
+            elif not exact or L == 1:
+                mode = "sum"
+            elif L <= _SEQUENTIAL_TERMS:
+                mode = "seq"
+            elif len(members) == 1:
+                mode = "row"
+            else:
+                mode = "sum"
+            steps.append(_SopGroup(slice(start, nxt), pa_idx, pb_idx, ps_arr, la_idx, ls_arr, terms, mode, dense))
         self._steps = steps
         self._n_slots = nxt
         self._root_slot = slot[index[self.root]]
@@ -804,8 +870,8 @@ class CompiledGraph:
         self._grad = np.zeros(nxt)
         for j in const_ids:
             self._val[slot[j]] = order[j].data
-        for s in steps:
-            s.bind(self._val, self._grad)
+        for s_ in steps:
+            s_.bind(self._val, self._grad)
         self.input_grad = np.zeros(len(inputs))
 
     # ---- running ------------------------------------------------------------------
@@ -877,7 +943,8 @@ class CompiledGraph:
         self.input_grad = gx.copy()
         root = self.root
         root.data = out
-        root.grad += 1.0
+        if root._op is not None or root in self._input_set:  # a parameter root got its 1.0 above
+            root.grad += 1.0
         return out
 
     # ---- introspection ------------------------------------------------------------
@@ -902,8 +969,8 @@ class CompiledGraph:
                 f"groups ({dense} matmul), {len(self.inputs)} inputs, {len(self.parameters)} parameters)")
 
 
-def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Value] | None = None
-            ) -> CompiledGraph:
+def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Value] | None = None,
+            exact: bool = True) -> CompiledGraph:
     """Trace the graph under ``root`` once and return a ``CompiledGraph`` that replays it with numpy.
 
     ``inputs``: the leaves that take new values on each call, in the order the
@@ -919,4 +986,4 @@ def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Valu
     Control flow in the code that built the graph is fixed at trace time; see
     the module docstring.
     """
-    return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters))
+    return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact)

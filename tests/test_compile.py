@@ -1,0 +1,363 @@
+"""``autograd.compile``: the numpy replay gives the eager engine's numbers, errors and semantics.
+
+Compared against eager ``backward()``/``grad()`` on random expressions from
+``autograd.testing`` (at the traced point and at fresh points), on MLP
+graphs built the micrograd way (chains of ``+``) and with ``dot`` nodes, on
+graphs that share nodes and weights, and on every error the compiler can
+detect.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd import DomainError, OpOverflowError, Value, ZeroDivision, dot, grad, vsum, zero_grad
+from autograd.compile import CompiledGraph, compile
+from autograd.testing import expression_points, expressions
+
+RTOL = 1e-12
+
+
+def close(a: float, b: float, rtol: float = RTOL) -> bool:
+    """Equal to ``rtol`` relative (exactly equal for zeros and infinities)."""
+    if a == b:
+        return True
+    return abs(a - b) <= rtol * max(abs(a), abs(b))
+
+
+def assert_close(actual, expected, rtol: float = RTOL, what: str = "") -> None:
+    actual, expected = list(map(float, actual)), list(map(float, expected))
+    assert len(actual) == len(expected)
+    bad = [(i, a, e) for i, (a, e) in enumerate(zip(actual, expected)) if not close(a, e, rtol)]
+    assert not bad, f"{what}: {len(bad)} of {len(actual)} differ, e.g. {bad[:5]}"
+
+
+# ---- random expressions over the whole op table ----------------------------------------
+
+@st.composite
+def expression_and_two_points(draw):
+    expr = draw(expressions(n_inputs=st.integers(1, 4), max_leaves=12))
+    return expr, draw(expression_points(expr)), draw(expression_points(expr))
+
+
+@settings(max_examples=300)
+@given(expression_and_two_points())
+def test_random_expressions_match_eager(case):
+    expr, xs, xs2 = case
+    values = [Value(x) for x in xs]
+    out = expr(*values)
+    out.backward()
+    leaves = [v for v in _leaves(out) if v not in set(values)]
+    eager_leaf_grads = {v: v.grad for v in leaves}
+    eager_input_grads = [v.grad for v in values]
+    eager_data = out.data
+    zero_grad(out)
+
+    fn = compile(out, inputs=values)
+    assert close(fn(xs), eager_data)
+    assert close(out.data, eager_data)
+    assert_close(fn.input_grad, eager_input_grads, what="input grads")
+    assert_close([v.grad for v in leaves], [eager_leaf_grads[v] for v in leaves], what="constant grads")
+
+    # A fresh point: the compiled function must agree with an eager graph built there.
+    values2 = [Value(x) for x in xs2]
+    out2 = expr(*values2)
+    g2 = grad(out2, values2)
+    assert close(fn(xs2), out2.data)
+    assert_close(fn.input_grad, g2, what=f"input grads at a new point for {expr.source}")
+
+
+def _leaves(root: Value) -> list:
+    from autograd import topological_order
+    return [v for v in topological_order(root) if v.is_leaf]
+
+
+# ---- MLPs, built like micrograd (chains of +) and with dot nodes -------------------------
+
+class TinyMLP:
+    """A dense network of Values: weight rows per neuron, relu/tanh hidden layers, linear last."""
+
+    def __init__(self, sizes: list[int], seed: int, activation: str = "relu"):
+        rnd = random.Random(seed)
+        self.layers = []
+        for nin, nout in zip(sizes, sizes[1:]):
+            W = [[Value(rnd.uniform(-1, 1) / math.sqrt(nin)) for _ in range(nin)] for _ in range(nout)]
+            b = [Value(rnd.uniform(-0.1, 0.1)) for _ in range(nout)]
+            self.layers.append((W, b))
+        self.activation = activation
+
+    def parameters(self) -> list:
+        return [p for W, b in self.layers for row in W for p in row] + [p for _, b in self.layers for p in b]
+
+    def __call__(self, x: list, style: str) -> list:
+        for k, (W, b) in enumerate(self.layers):
+            out = []
+            for w, bias in zip(W, b):
+                if style == "chain":
+                    act = sum((wi * xi for wi, xi in zip(w, x)), bias)
+                else:
+                    act = dot(w, x, bias)
+                if k < len(self.layers) - 1:
+                    act = act.relu() if self.activation == "relu" else act.tanh()
+                out.append(act)
+            x = out
+        return x
+
+
+def max_margin_loss(model: TinyMLP, X: list, y: list, style: str) -> Value:
+    scores = [model(x, style)[0] for x in X]
+    losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    return data_loss + 1e-4 * sum(p * p for p in model.parameters())
+
+
+def mse_loss(model: TinyMLP, X: list, Y: list, style: str) -> Value:
+    terms = []
+    for x, t in zip(X, Y):
+        for o, ti in zip(model(x, style), t):
+            terms.append((o - ti) ** 2)
+    return vsum(terms) / len(terms)
+
+
+def _data(rnd: random.Random, n: int, d: int) -> list:
+    return [[rnd.uniform(-2, 2) for _ in range(d)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("style", ["chain", "dot"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_mlp_max_margin_training_matches_eager(style, activation):
+    rnd = random.Random(5)
+    X = _data(rnd, 24, 2)
+    y = [rnd.choice([-1.0, 1.0]) for _ in X]
+    eager = TinyMLP([2, 8, 8, 1], seed=1, activation=activation)
+    comp = TinyMLP([2, 8, 8, 1], seed=1, activation=activation)
+    xv = [[Value(a) for a in row] for row in X]
+    loss = max_margin_loss(comp, xv, y, style)
+    fn = compile(loss, inputs=[v for row in xv for v in row], parameters=comp.parameters())
+    assert isinstance(fn, CompiledGraph)
+    for step in range(4):
+        batch = _data(rnd, 24, 2)
+        el = max_margin_loss(eager, [[Value(a) for a in row] for row in batch], y, style)
+        for p in eager.parameters():
+            p.grad = 0.0
+        el.backward()
+        for p in comp.parameters():
+            p.grad = 0.0
+        value = fn(np.array(batch))
+        assert close(value, el.data)
+        assert_close([p.grad for p in comp.parameters()], [p.grad for p in eager.parameters()],
+                     what=f"step {step}")
+        for pe, pc in zip(eager.parameters(), comp.parameters()):  # SGD: the compiled graph reads new .data
+            pe.data -= 0.05 * pe.grad
+            pc.data -= 0.05 * pc.grad
+
+
+@pytest.mark.parametrize("style", ["chain", "dot"])
+def test_wide_mlp_mse_matches_eager(style):
+    rnd = random.Random(7)
+    X, T = _data(rnd, 6, 40), _data(rnd, 6, 3)
+    model = TinyMLP([40, 12, 3], seed=2)
+    xv = [[Value(a) for a in row] for row in X]
+    tv = [[Value(a) for a in row] for row in T]
+    loss = mse_loss(model, xv, tv, style)
+    fn = compile(loss, inputs=[v for row in xv for v in row] + [v for row in tv for v in row],
+                 parameters=model.parameters())
+    X2, T2 = _data(rnd, 6, 40), _data(rnd, 6, 3)
+    xv2 = [[Value(a) for a in row] for row in X2]
+    tv2 = [[Value(a) for a in row] for row in T2]
+    eager = mse_loss(model, xv2, tv2, style)
+    eager.backward()
+    expected = [p.grad for p in model.parameters()]
+    expected_x = [v.grad for row in xv2 for v in row]
+    for p in model.parameters():
+        p.grad = 0.0
+    assert close(fn(np.concatenate([np.ravel(X2), np.ravel(T2)])), eager.data)
+    assert_close([p.grad for p in model.parameters()], expected, what="parameter grads")
+    assert_close(fn.input_grad[:240], expected_x, what="input grads")
+    assert "matmul" in repr(fn) and fn.n_groups < 20
+
+
+# ---- shared nodes and weights used many times --------------------------------------------
+
+def test_shared_nodes_and_repeated_weights_scatter_add():
+    w = Value(0.7, label="w")
+    xs = [Value(float(i) / 3 - 1) for i in range(10)]
+    h = [(w * x).tanh() for x in xs]           # w used 10 times in one group
+    s = vsum(h + h[:3])                         # nodes listed twice in one sum
+    t = dot([w] * 10, xs, w)                    # w repeated inside one dot, and as its bias
+    u = w * w + h[0] * h[0] + (h[1] + h[1])     # a node multiplied by itself and added to itself
+    loss = s * t + u - (-s)
+    loss.backward()
+    expected_w = w.grad
+    expected_x = [x.grad for x in xs]
+    expected = loss.data
+    zero_grad(loss)
+    fn = compile(loss, inputs=xs)
+    assert close(fn([x.data for x in xs]), expected)
+    assert close(w.grad, expected_w)
+    assert_close(fn.input_grad, expected_x)
+
+
+def test_root_is_a_leaf_and_trivial_graphs():
+    x = Value(3.0)
+    fn = compile(x, inputs=[x])
+    assert fn([5.0]) == 5.0 and fn.input_grad.tolist() == [1.0]
+    p = Value(2.0)
+    fn = compile(p)
+    assert fn() == 2.0 and p.grad == 1.0
+
+
+# ---- semantics: accumulation, parameters, data-dependent ops -----------------------------
+
+def test_call_accumulates_like_backward_and_sets_root():
+    a, x = Value(2.0), Value(3.0)
+    y = a * x + a
+    fn = compile(y, inputs=[x])
+    assert fn([4.0]) == 10.0 and y.data == 10.0 and a.grad == 5.0
+    fn([4.0])
+    assert a.grad == 10.0 and y.grad == 2.0
+    a.data = 1.0  # parameters are read on every call
+    assert fn([4.0]) == 5.0
+
+
+def test_explicit_parameters_freeze_other_leaves():
+    a, b, x = Value(2.0), Value(5.0), Value(3.0)
+    y = a * x + b
+    fn = compile(y, inputs=[x], parameters=[a])
+    b.data = 100.0  # a constant now: frozen at trace time
+    assert fn([1.0]) == 7.0
+    assert a.grad == 1.0 and b.grad == 0.0
+    assert fn.parameters == [a]
+    value, gp, gx = fn.run([2.0], params=np.array([3.0]))
+    assert value == 11.0 and gp.tolist() == [2.0] and gx.tolist() == [3.0]
+
+
+@pytest.mark.parametrize("op, at, data, derivative", [
+    (lambda x: x.relu(), 0.0, 0.0, 0.0),
+    (lambda x: x.relu(), -1.0, 0.0, 0.0),
+    (lambda x: x.relu(), 2.0, 2.0, 1.0),
+    (lambda x: abs(x), 0.0, 0.0, 0.0),
+    (lambda x: abs(x), -2.0, 2.0, -1.0),
+    (lambda x: x.leaky_relu(0.2), -1.0, -0.2, 0.2),
+    (lambda x: x.leaky_relu(0.2), 0.0, 0.0, 0.2),
+    (lambda x: x.sqrt(), 0.0, 0.0, math.inf),
+    (lambda x: x ** 0.5, 0.0, 0.0, math.inf),
+    (lambda x: x ** 2, 0.0, 0.0, 0.0),
+    (lambda x: x ** 0, 0.0, 1.0, 0.0),
+    (lambda x: 0 ** x, 0.0, 1.0, 0.0),
+    (lambda x: x ** Value(2.0), 0.0, 0.0, 0.0),
+    (lambda x: x ** Value(0.5), 0.0, 0.0, math.inf),
+    (lambda x: x.sigmoid(), -800.0, 0.0, 0.0),
+    (lambda x: x.softplus(), 800.0, 800.0, 1.0),
+])
+def test_data_dependent_ops_follow_eager_conventions_per_call(op, at, data, derivative):
+    x = Value(1.0)  # traced away from the kink; evaluated at it
+    y = op(x)
+    fn = compile(y, inputs=[x])
+    assert fn([at]) == data
+    assert fn.input_grad[0] == derivative
+    ex = Value(at)
+    ey = op(ex)
+    ey.backward()
+    assert (ey.data, ex.grad) == (data, derivative)
+
+
+def test_zero_gradient_times_infinite_local_is_zero_like_eager():
+    x = Value(1.0)
+    y = x.sqrt() * 0.0 + x
+    fn = compile(y, inputs=[x])
+    fn([0.0])
+    ex = Value(0.0)
+    ey = ex.sqrt() * 0.0 + ex
+    ey.backward()
+    assert fn.input_grad[0] == ex.grad
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+def _eager_error(f, at):
+    with pytest.raises(Exception) as info:
+        f(Value(at))
+    return info.type, str(info.value)
+
+
+@pytest.mark.parametrize("f, traced_at, at", [
+    (lambda x: (x - 1.0).log(), 2.0, 0.5),
+    (lambda x: (x * 2.0).log(), 1.0, 0.0),
+    (lambda x: (x - 2.0).sqrt(), 3.0, 1.0),
+    (lambda x: 1.0 / (x - 1.0), 2.0, 1.0),
+    (lambda x: (x * 1000.0).exp(), 0.1, 1.0),
+    (lambda x: (x - 1.0) ** -1, 2.0, 1.0),
+    (lambda x: (x - 2.0) ** 0.5, 3.0, 1.0),
+    (lambda x: (x - 2.0) ** Value(2.0), 3.0, 1.0),
+    (lambda x: 0 ** (x - 2.0), 3.0, 1.0),
+    (lambda x: (x * 1e200) * 1e200, 1e-300, 1.0),
+    (lambda x: (x * 1e300).tanh() + x * 1e300 * 1e10, 1e-300, 1.0),
+])
+def test_domain_errors_are_the_eager_errors(f, traced_at, at):
+    x = Value(traced_at)
+    fn = compile(f(x), inputs=[x])
+    kind, message = _eager_error(f, at)
+    with pytest.raises(kind) as info:
+        fn([at])
+    if kind is not OpOverflowError:
+        assert str(info.value) == message
+    assert isinstance(info.value, (DomainError, ZeroDivision, OpOverflowError))
+
+
+def test_wrong_input_size_and_bad_values():
+    xs = [Value(1.0), Value(2.0)]
+    fn = compile(xs[0] * xs[1], inputs=xs)
+    with pytest.raises(ValueError, match="expected 2 input values.*got 3"):
+        fn([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="finite"):
+        fn([1.0, math.nan])
+    assert fn(np.array([[3.0, 4.0]])) == 12.0  # any shape with the right size, read in C order
+
+
+def test_trace_errors_name_the_problem():
+    a, b, x = Value(1.0), Value(2.0), Value(3.0)
+    y = a * x
+    with pytest.raises(TypeError, match="root must be a Value"):
+        compile(1.0, inputs=[x])
+    with pytest.raises(ValueError, match="inputs must be leaves"):
+        compile(y, inputs=[y])
+    with pytest.raises(ValueError, match="same Value twice"):
+        compile(y, inputs=[x, x])
+    with pytest.raises(ValueError, match="not in the graph"):
+        compile(y, inputs=[b])
+    with pytest.raises(ValueError, match="not leaves of the traced graph"):
+        compile(y, inputs=[x], parameters=[a, b])
+    with pytest.raises(ValueError, match="also listed in inputs"):
+        compile(y, inputs=[x], parameters=[x])
+    with pytest.raises(TypeError, match=r"inputs\[0\] must be a Value"):
+        compile(y, inputs=[3.0])
+
+
+def test_nonfinite_parameter_is_reported():
+    a, x = Value(1.0), Value(3.0)
+    fn = compile(a * x, inputs=[x])
+    a.data = math.inf
+    with pytest.raises(ValueError, match="must be finite"):
+        fn([1.0])
+
+
+def test_importing_autograd_does_not_import_numpy():
+    code = "import sys, autograd; assert 'numpy' not in sys.modules, 'numpy imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_memory_and_introspection():
+    xs = [Value(float(i)) for i in range(8)]
+    ws = [Value(0.5) for _ in range(8)]
+    fn = compile(dot(ws, xs).tanh(), inputs=xs)
+    assert fn.nbytes > 0 and fn.n_slots >= 17 and fn.n_traced == 18
+    assert "CompiledGraph" in repr(fn)
