@@ -112,7 +112,7 @@ class Optimizer:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
-                f"{name}.step: parameter {i} ({ps[i].label or 'unlabelled'}) has gradient {g[i]!r}; "
+                f"{name}.step: parameter {i} ({ps[i].label or 'unlabelled'}) has gradient {float(g[i])!r}; "
                 f"the loss diverged — use a smaller lr (now {self.lr:g}) or clip gradients (nn.clip_grad_norm)")
         old = [p.data for p in ps]
         w = np.array(old, dtype=np.float64)
@@ -123,7 +123,7 @@ class Optimizer:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
-                f"{name}.step: the update would make parameter {i} ({ps[i].label or 'unlabelled'}) {new[i]!r}; "
+                f"{name}.step: the update would make parameter {i} ({ps[i].label or 'unlabelled'}) {float(new[i])!r}; "
                 f"use a smaller lr (now {self.lr:g})")
         self.state = state
         self.step_count += 1
