@@ -7,6 +7,7 @@ the op table, so the loop only multiplies and adds.
 
 from __future__ import annotations
 
+from itertools import filterfalse
 from operator import attrgetter
 from typing import Sequence
 
@@ -45,7 +46,7 @@ def topological_order(root: Value) -> list[Value]:
             if a not in seen:
                 push(a)
         elif b is NARY:
-            stack.extend(a)
+            stack.extend(filterfalse(seen.__contains__, a))
         else:
             if a not in seen:
                 push(a)

@@ -328,6 +328,9 @@ class Value:
         return self
 
 
+_ONLY_VALUE = frozenset([Value])
+
+
 def _data_of(x: Any, where: str) -> float:
     if isinstance(x, Value):
         return x.data
@@ -340,13 +343,20 @@ def _as_value(x: Any, where: str) -> Value:
     return x if x.__class__ is Value else _wrap(x, where)
 
 
+def _operands(items: Iterable[Operand], where: str) -> list:
+    """Items as Values: the common all-Value case is checked at C speed, numbers are wrapped."""
+    items = list(items)
+    if set(map(type, items)) <= _ONLY_VALUE:
+        return items
+    return [_as_value(x, where) for x in items]
+
+
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """Σ wᵢ·xᵢ (+ bias) as ONE node: the same value and gradients as the chain of
     binary ``*`` and ``+`` nodes it replaces, with a fraction of the nodes."""
     if len(ws) != len(xs):
         raise ValueError(f"dot: ws has {len(ws)} entries but xs has {len(xs)}; they must have the same length")
-    operands = [_as_value(w, "dot") for w in ws]
-    operands += [_as_value(x, "dot") for x in xs]
+    operands = _operands(ws, "dot") + _operands(xs, "dot")
     if bias is not None:
         operands.append(_as_value(bias, "dot"))
     if not operands:
@@ -356,7 +366,7 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
 
 def vsum(values: Iterable[Operand]) -> Value:
     """Σ values as ONE node (an empty sum is the constant 0.0)."""
-    operands = tuple([_as_value(v, "vsum") for v in values])
+    operands = tuple(_operands(values, "vsum"))
     if not operands:
         return Value(0.0)
     return _nary(_ops.SUM, operands)
