@@ -181,19 +181,24 @@ def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrat
     return st.recursive(leaf, extend, max_leaves=max_leaves)
 
 
-@st.composite
-def expressions(draw, n_inputs: int | st.SearchStrategy[int] = st.integers(1, 3), max_leaves: int = 8,
-                ops: Sequence[str] | None = None) -> Expression:
-    """A random ``Expression`` over ``ops`` (default: the whole op table) using every input."""
-    n = draw(n_inputs) if isinstance(n_inputs, st.SearchStrategy) else n_inputs
-    if n < 1:
-        raise ValueError(f"expressions: n_inputs must be >= 1, got {n}")
+def expressions(n_inputs: int | st.SearchStrategy[int] = st.integers(1, 3), max_leaves: int = 8,
+                ops: Sequence[str] | None = None) -> st.SearchStrategy[Expression]:
+    """A strategy for random ``Expression``s over ``ops`` (default: the whole op table) using every input.
+
+    ``ops`` names entries of ``UNARY_ANY``, ``UNARY_POSITIVE``, ``BINARY`` and ``NARY``.
+    """
+    if isinstance(n_inputs, int) and n_inputs < 1:
+        raise ValueError(f"expressions: n_inputs must be >= 1, got {n_inputs}")
     chosen = tuple(ops) if ops is not None else UNARY_ANY + UNARY_POSITIVE + BINARY + NARY
     unknown = [op for op in chosen if op not in _APPLY]
     if unknown:
         raise ValueError(f"expressions: unknown ops {unknown}; valid: {sorted(_APPLY)}")
-    tree = draw(_trees(n, max_leaves, chosen))
-    # Make every input appear, so each derivative is exercised: add the missing ones.
+    counts = n_inputs if isinstance(n_inputs, st.SearchStrategy) else st.just(n_inputs)
+    return counts.flatmap(lambda n: _trees(n, max_leaves, chosen).map(lambda tree: _with_every_input(tree, n)))
+
+
+def _with_every_input(tree: tuple, n: int) -> Expression:
+    """Add the inputs the random tree left out, so every derivative is exercised."""
     used = _inputs_of(tree)
     for i in range(n):
         if i not in used:
