@@ -135,6 +135,21 @@ class Module:
         load(self, path)
         return self
 
+    def to_torch_state_dict(self) -> dict[str, Any]:
+        """Weights in torch layouts (nested lists), for moving a model to PyTorch.
+
+        Layers, MLPs and cells define their own (``Linear``: ``weight`` [out, in],
+        ``bias``); this default gathers the sub-modules' dicts under their
+        attribute names, like torch's dotted keys."""
+        out: dict[str, Any] = {}
+        for name, obj in self._members():
+            if isinstance(obj, Module):
+                for key, value in obj.to_torch_state_dict().items():
+                    out[f"{name}.{key}"] = value
+            else:
+                out[name] = obj.data
+        return out
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

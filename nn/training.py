@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from autograd import DomainError, Value
 
 from .data import _check_batch_size, batches, stream_batches
-from .layers import Layer
+from .layers import Dropout, Layer
 from .losses import get_loss, l1_penalty, l2_penalty
 from .module import Module
 from .optim import OPTIMIZERS, Optimizer
@@ -144,6 +144,17 @@ def _loss_graph(model: Any, xs: Sequence[Any], ys: Sequence[Any], loss_fn: Calla
     return loss, preds
 
 
+def _check_targets(loss_name: str, y: np.ndarray) -> None:
+    """Labels that the named loss cannot use, caught before the first step (with the fix)."""
+    if loss_name == "hinge" and not np.isin(y, (-1, 1)).all():
+        raise ValueError(f"fit: loss='hinge' needs labels -1 or +1, got {np.unique(y)[:5].tolist()}; "
+                         "map 0/1 labels with y * 2 - 1")
+    if loss_name in ("bce", "bce_with_logits") and not ((y >= 0) & (y <= 1)).all():
+        raise ValueError(f"fit: loss={loss_name!r} needs targets in [0, 1], got values from {y.min()} to {y.max()}")
+    if loss_name == "cross_entropy" and (y.ndim != 1 or not (y == np.round(y)).all() or (y < 0).any()):
+        raise ValueError("fit: loss='cross_entropy' needs one class index (an int >= 0) per sample")
+
+
 def _make_optimizer(optimizer: Any, params: list[Value], lr: float | None) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         if lr is not None:
@@ -187,7 +198,7 @@ class _Compiled:
         if loss_name == "cross_entropy":
             raise ValueError("fit(compile=True) does not support cross_entropy (the class index picks a "
                              "different graph per sample); use compile=False")
-        if any(getattr(m, "p", 0) and m.training for _, m in model.named_modules() if type(m).__name__ == "Dropout"):
+        if any(isinstance(m, Dropout) and m.p and m.training for _, m in model.named_modules()):
             raise ValueError("fit(compile=True) would freeze the dropout mask of the traced step; "
                              "use compile=False or Dropout(p=0)")
         self.trace = trace
@@ -269,6 +280,7 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
             raise TypeError(f"fit: y must be numbers, got dtype {ya.dtype}")
         if ya.dtype.kind == "f" and not np.isfinite(ya).all():
             raise ValueError("fit: y contains nan or inf; clean the data first")
+        _check_targets(loss_name, ya)
         nin = getattr(model, "nin", None)
         if isinstance(nin, int) and Xa.shape[1] != nin:
             raise ValueError(f"fit: X has {Xa.shape[1]} features per sample but the model takes {nin}; "
@@ -276,12 +288,11 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
         n = len(Xa)
         shuffle = True if shuffle is None else bool(shuffle)
     per_epoch = None if n is None else (1 if batch_size is None else math.ceil(n / batch_size))
-    compiled = _Compiled(model, loss_name, loss_fn, params, l1, l2) if compile else None
-    if compiled is not None and stream:
+    if compile and stream:
         raise ValueError("fit(compile=True) needs arrays X, y, not a stream")
-
     if hasattr(model, "train"):
         model.train()
+    compiled = _Compiled(model, loss_name, loss_fn, params, l1, l2) if compile else None
     hist = History()
     rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
     bar = tqdm(total=None if per_epoch is None else per_epoch * epochs, disable=not progress,

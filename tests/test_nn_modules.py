@@ -198,3 +198,19 @@ def test_custom_module_finds_parameters():
     assert [n for n, _ in m.named_parameters()][:2] == ["scale", "inner.neurons.0.w.0"]
     assert m.scale.label == "scale"
     assert len(m([1.0])) == 2
+
+
+def test_default_to_torch_state_dict_nests_submodules():
+    class Two(nn.Module):
+        def __init__(self):
+            self.encoder = MLP(2, [3, 2], seed=0)
+            self.head = Layer(2, 1, activation="linear", seed=1)
+            self.temperature = Value(1.5)
+
+        def __call__(self, x):
+            return self.head(self.encoder(x))
+
+    sd = Two().to_torch_state_dict()
+    assert set(sd) == {"encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias",
+                       "head.weight", "head.bias", "temperature"}
+    assert sd["temperature"] == 1.5

@@ -366,3 +366,20 @@ def test_clip_grad_norm():
     assert a.grad == pytest.approx(-1.5, rel=1e-6)
     with pytest.raises(ValueError, match="max_norm"):
         nn.clip_grad_norm([a], max_norm=0)
+
+
+def test_hyperparameters_are_settable_attributes():
+    p = Value(1.0)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    opt.momentum = 0.0
+    assert opt.hyperparameters["momentum"] == 0.0
+    p.grad = 1.0
+    opt.step()
+    p.grad = 1.0
+    opt.step()
+    assert p.data == pytest.approx(0.8)  # no momentum any more
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        opt.weight_decay = -1.0
+    adam = Adam([p])
+    adam.betas = (0.5, 0.6)
+    assert adam.state_dict()["hyperparameters"]["betas"] == [0.5, 0.6]

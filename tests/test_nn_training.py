@@ -211,3 +211,24 @@ def test_fit_divergence_names_the_step_and_suggests_smaller_lr():
     assert isinstance(info.value, ValueError)
     assert all(math.isfinite(v) for v in model.state_dict().values())
     assert model.state_dict() != before
+
+
+def test_fit_checks_labels_for_the_loss():
+    X, y = nn.make_moons(20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match="hinge.*-1 or \\+1.*y \\* 2 - 1"):
+        nn.fit(model, X, y, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match="bce.*\\[0, 1\\]"):
+        nn.fit(model, X, y * 2 - 1, loss="bce_with_logits", progress=False)
+    with pytest.raises(ValueError, match="class index"):
+        nn.fit(MLP(2, [4, 2], seed=0), X, y - 0.5, loss="cross_entropy", progress=False)
+    hist = nn.fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=5, progress=False)
+    assert len(hist.epoch_accuracy) == 5
+
+
+def test_compile_refuses_active_dropout():
+    X, y = nn.make_linear(8, seed=0)
+    model = nn.Sequential(nn.Layer(1, 4, seed=0), nn.Dropout(0.5, seed=0), nn.Layer(4, 1, activation="linear"))
+    model.eval()  # fit switches to training mode, where dropout is active
+    with pytest.raises(ValueError, match="dropout"):
+        nn.fit(model, X, y, compile=True, progress=False)

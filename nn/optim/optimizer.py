@@ -89,6 +89,21 @@ class Optimizer:
             return hyper[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        hyper = self.__dict__.get("_hyper")
+        if hyper is not None and name in hyper and name != "lr":
+            old = hyper[name]
+            if isinstance(old, bool):
+                if not isinstance(value, bool):
+                    raise TypeError(f"{type(self).__name__}: {name} must be True or False, got {value!r}")
+            elif isinstance(old, tuple):
+                value = tuple(float(_check_number(type(self).__name__, f"{name}[{i}]", v)) for i, v in enumerate(value))
+            else:
+                value = _check_number(type(self).__name__, name, value)
+            hyper[name] = value
+            return
+        object.__setattr__(self, name, value)
+
     # ---- the update -----------------------------------------------------------------
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0."""
