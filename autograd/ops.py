@@ -12,7 +12,9 @@ where derivatives are themselves differentiable).  N-ary ops (``dot``,
 from __future__ import annotations
 
 import math
+import sys
 from functools import lru_cache, reduce
+from operator import add, mul
 from typing import Any, Callable, NamedTuple
 
 from .errors import DomainError, OpOverflowError, ZeroDivision
@@ -160,12 +162,19 @@ def _sqrt_local(x, out):
     return (math.inf,) if _data(out) == 0.0 else (0.5 / out,)
 
 
+if sys.version_info < (3, 12):
+    _sum = sum  # plain left-to-right float addition, at C speed
+else:  # Python 3.12's sum() compensates rounding; a chain of + nodes does not
+    def _sum(items, start: float) -> float:
+        return reduce(add, items, start)
+
+
 def _dot_plain(xs: tuple) -> float:
     # b + w0·x0 + w1·x1 + ..., left to right: exactly the rounding of micrograd's
     # ``sum((wi*xi for ...), b)`` chain, so fused and unfused neurons give the same numbers.
     n = len(xs) // 2
     start = xs[-1] if len(xs) % 2 else 0.0
-    return reduce(float.__add__, map(float.__mul__, xs[:n], xs[n:2 * n]), start)
+    return _sum(map(mul, xs[:n], xs[n:2 * n]), start)
 
 
 def _dot_local(xs: tuple, out) -> tuple:
@@ -174,7 +183,7 @@ def _dot_local(xs: tuple, out) -> tuple:
 
 
 def _sum_f(xs: tuple) -> float:
-    return reduce(float.__add__, xs, 0.0)  # left to right, like a chain of + nodes
+    return _sum(xs, 0.0)  # left to right, like a chain of + nodes
 
 
 def _sum_local(xs: tuple, out) -> tuple:

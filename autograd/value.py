@@ -343,12 +343,11 @@ def _as_value(x: Any, where: str) -> Value:
     return x if x.__class__ is Value else _wrap(x, where)
 
 
-def _operands(items: Iterable[Operand], where: str) -> list:
+def _operands(items: tuple, where: str) -> tuple:
     """Items as Values: the common all-Value case is checked at C speed, numbers are wrapped."""
-    items = list(items)
     if set(map(type, items)) <= _ONLY_VALUE:
         return items
-    return [_as_value(x, where) for x in items]
+    return tuple([_as_value(x, where) for x in items])
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -356,17 +355,15 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
     binary ``*`` and ``+`` nodes it replaces, with a fraction of the nodes."""
     if len(ws) != len(xs):
         raise ValueError(f"dot: ws has {len(ws)} entries but xs has {len(xs)}; they must have the same length")
-    operands = _operands(ws, "dot") + _operands(xs, "dot")
-    if bias is not None:
-        operands.append(_as_value(bias, "dot"))
+    operands = (*ws, *xs) if bias is None else (*ws, *xs, bias)
     if not operands:
         return Value(0.0)
-    return _nary(_ops.DOT, tuple(operands))
+    return _nary(_ops.DOT, _operands(operands, "dot"))
 
 
 def vsum(values: Iterable[Operand]) -> Value:
     """Σ values as ONE node (an empty sum is the constant 0.0)."""
-    operands = tuple(_operands(values, "vsum"))
+    operands = _operands(tuple(values), "vsum")
     if not operands:
         return Value(0.0)
     return _nary(_ops.SUM, operands)
