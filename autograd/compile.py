@@ -51,6 +51,8 @@ standard-library only.
 from __future__ import annotations
 
 import math
+from functools import partial
+from itertools import repeat
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Sequence
 
@@ -96,11 +98,12 @@ class _Kernel:
     float rule over the elements instead, so values are bit-for-bit eager's.
     """
 
-    __slots__ = ("op", "arity", "forward", "local", "infinite_local", "invalid", "libm_forward", "libm_local")
+    __slots__ = ("op", "arity", "forward", "local", "infinite_local", "invalid", "libm_forward", "libm_local",
+                 "scalar")
 
     def __init__(self, op: _ops.Op, arity: int, forward: Callable, local: Callable,
                  infinite_local: bool = False, invalid: Callable | None = None,
-                 libm_forward: bool = False, libm_local: bool = False) -> None:
+                 libm_forward: bool = False, libm_local: bool = False, scalar: Callable | None = None) -> None:
         self.op = op
         self.arity = arity
         self.forward = forward
@@ -109,6 +112,9 @@ class _Kernel:
         self.invalid = invalid
         self.libm_forward = libm_forward
         self.libm_local = libm_local
+        # scalar(*lists) -> iterator of floats: the eager op's float result on inputs already
+        # known to be valid (so the eager checks can be skipped); default: the eager op itself.
+        self.scalar = scalar if scalar is not None else (lambda *lists: map(op.forward, *lists))
 
 
 def _closure_value(op: _ops.Op, name: str) -> float:
@@ -144,7 +150,7 @@ def _pow_const_kernel(op: _ops.Op) -> _Kernel:
             return n * np.power(x, n - 1.0)
     trivial = n in (0.0, 1.0)
     return _Kernel(op, 1, forward, local, infinite_local=n < 1.0, libm_forward=not trivial,
-                   libm_local=n not in (0.0, 1.0, 2.0))
+                   libm_local=n not in (0.0, 1.0, 2.0), scalar=lambda xl: map(pow, xl, repeat(n)))
 
 
 def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
@@ -156,7 +162,7 @@ def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
 
     def local(x, out):
         return 0.0 if c == 0.0 else out * log_c
-    return _Kernel(op, 1, forward, local, libm_forward=True)
+    return _Kernel(op, 1, forward, local, libm_forward=True, scalar=lambda xl: map(pow, repeat(c), xl))
 
 
 def _leaky_kernel(op: _ops.Op) -> _Kernel:
@@ -179,8 +185,8 @@ def _pow_local(x, y, out):
 
 _FIXED: dict[int, _Kernel] = {id(k.op): k for k in (
     _Kernel(_ops.ABS, 1, np.abs, lambda x, out: np.sign(x)),
-    _Kernel(_ops.EXP, 1, np.exp, lambda x, out: out, libm_forward=True),
-    _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x, libm_forward=True),
+    _Kernel(_ops.EXP, 1, np.exp, lambda x, out: out, libm_forward=True, scalar=partial(map, math.exp)),
+    _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x, libm_forward=True, scalar=partial(map, math.log)),
     _Kernel(_ops.SQRT, 1, np.sqrt, lambda x, out: 0.5 / out, infinite_local=True),
     _Kernel(_ops.TANH, 1, np.tanh, lambda x, out: 1.0 - out * out, libm_forward=True),
     _Kernel(_ops.SIGMOID, 1, _sigmoid_np, lambda x, out: out * (1.0 - out), libm_forward=True),
@@ -191,7 +197,7 @@ _FIXED: dict[int, _Kernel] = {id(k.op): k for k in (
     _Kernel(_ops.COS, 1, np.cos, lambda x, out: -np.sin(x)),
     _Kernel(_ops.DIV, 2, np.divide, lambda x, y, out: (1.0 / y, -out / y)),
     _Kernel(_ops.POW, 2, np.power, _pow_local, infinite_local=True, invalid=lambda x, y: x < 0.0,
-            libm_forward=True, libm_local=True),
+            libm_forward=True, libm_local=True, scalar=partial(map, pow)),
 )}
 
 
@@ -324,7 +330,7 @@ class _ElemGroup:
                 out = np.where(bad, math.nan, out)
         if self.libm_forward and np.isfinite(out).all():
             # Valid everywhere: the eager op's own float rule, element by element.
-            out = np.fromiter(map(k.op.forward, *[x.tolist() for x in xs]), np.float64, self.n)
+            out = np.fromiter(k.scalar(*[x.tolist() for x in xs]), np.float64, self.n)
         val[self.out] = out
         saved.append(xs)
 
@@ -619,9 +625,12 @@ class _Trace:
                 xs = v._a
                 m = len(xs) // 2
                 ids = [index[c] for c in xs]
-                ta[i], tb[i], ts[i] = ids[:m], ids[m:2 * m], [1.0] * m
-                if len(xs) % 2:
-                    term(i, ids[-1], 1.0, m == 0)
+                ta[i], tb[i], ts[i] = [], [], []
+                if len(xs) % 2:  # the eager dot adds left to right starting from the bias
+                    term(i, ids[-1], 1.0, True)
+                ta[i] += ids[:m]
+                tb[i] += ids[m:2 * m]
+                ts[i] += [1.0] * m
             else:  # SUM
                 ta[i], tb[i], ts[i] = [], [], []
                 for pos, c in enumerate(v._a):
@@ -647,6 +656,12 @@ class CompiledGraph:
     ``zero_grad(); fn(x); opt.step()`` works unchanged.  Intermediate nodes
     and the input ``Value``s are not written (their numbers live in arrays);
     ``input_grad`` holds ∂root/∂input of the last call.
+
+    ``fn.root`` keeps the traced ``Value`` graph alive; set ``fn.root = None``
+    to free it (the call then only returns the root's value) — the compiled
+    form needs nothing from it.  ``fn.parameters`` lists the parameters in
+    the order ``run`` uses (weight matrices contiguous), ``fn.inputs`` the
+    inputs in the order given.
 
     Not thread-safe: one call at a time per compiled graph (it reuses its
     arrays between calls).
@@ -942,9 +957,10 @@ class CompiledGraph:
             p.grad += g
         self.input_grad = gx.copy()
         root = self.root
-        root.data = out
-        if root._op is not None or root in self._input_set:  # a parameter root got its 1.0 above
-            root.grad += 1.0
+        if root is not None:
+            root.data = out
+            if root._op is not None or root in self._input_set:  # a parameter root got its 1.0 above
+                root.grad += 1.0
         return out
 
     # ---- introspection ------------------------------------------------------------
