@@ -232,3 +232,20 @@ def test_compile_refuses_active_dropout():
     model.eval()  # fit switches to training mode, where dropout is active
     with pytest.raises(ValueError, match="dropout"):
         nn.fit(model, X, y, compile=True, progress=False)
+
+
+def test_fit_restores_the_garbage_collector_state():
+    import gc
+    X, y = nn.make_linear(6, seed=0)
+    model = nn.Layer(1, 1, activation="linear", seed=0)
+    during = []
+    assert gc.isenabled()
+    nn.fit(model, X, y, epochs=2, batch_size=2, progress=False,
+           callbacks=[lambda info: during.append(gc.isenabled())])
+    assert gc.isenabled() and during == [True] * 6  # callbacks run with the collector on
+    gc.disable()
+    try:
+        nn.fit(model, X, y, progress=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -8,11 +8,11 @@ schedulers (torch's ``lr_scheduler`` names) are re-exported here and in ``nn``.
 from ..schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .optimizer import Optimizer
+from .optimizer import Optimizer, TrainingDiverged
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "OPTIMIZERS",
+__all__ = ["Optimizer", "TrainingDiverged", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "OPTIMIZERS",
            "LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"]

@@ -15,7 +15,11 @@ import numpy as np
 
 from autograd import Value
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "TrainingDiverged"]
+
+
+class TrainingDiverged(ValueError):
+    """The loss, a gradient or a weight stopped being a finite number: the training diverged."""
 
 
 def _param_list(params: Any, where: str) -> list[Value]:
@@ -117,7 +121,7 @@ class Optimizer:
     def step(self) -> None:
         """Apply one update to every parameter from its ``.grad`` and record ``deltas``.
 
-        Raises ``ValueError`` (changing nothing) if a gradient or a new weight is
+        Raises ``TrainingDiverged`` (a ``ValueError``; changing nothing) if a gradient or a new weight is
         not finite: the training diverged, and a smaller lr usually fixes it."""
         name = type(self).__name__
         ps = self.params
@@ -126,7 +130,7 @@ class Optimizer:
         bad = ~np.isfinite(g)
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(
+            raise TrainingDiverged(
                 f"{name}.step: parameter {i} ({ps[i].label or 'unlabelled'}) has gradient {float(g[i])!r}; "
                 f"the loss diverged — use a smaller lr (now {self.lr:g}) or clip gradients (nn.clip_grad_norm)")
         old = [p.data for p in ps]
@@ -137,7 +141,7 @@ class Optimizer:
         bad = ~np.isfinite(new)
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(
+            raise TrainingDiverged(
                 f"{name}.step: the update would make parameter {i} ({ps[i].label or 'unlabelled'}) {float(new[i])!r}; "
                 f"use a smaller lr (now {self.lr:g})")
         self.state = state
