@@ -200,13 +200,14 @@ MUL = Op("*", 2, float.__mul__, lambda x, y, out: (y, x))
 DIV = Op("/", 2, _div_f, lambda x, y, out: (1.0 / y, -out / y))
 POW = Op("**", 2, _pow_value_f, _pow_value_local)
 NEG = Op("neg", 1, float.__neg__, lambda x, out: (-1.0,))
-ABS = Op("abs", 1, abs, lambda x, out: (1.0 if _data(x) > 0 else (-1.0 if _data(x) < 0 else 0.0),))
+# Kinked ops compare x with 0 directly: Value orders by .data, so one rule serves floats and Values.
+ABS = Op("abs", 1, abs, lambda x, out: (1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0),))
 EXP = Op("exp", 1, _exp_f, lambda x, out: (out,))
 LOG = Op("log", 1, _log_f, lambda x, out: (1.0 / x,))
 SQRT = Op("sqrt", 1, _sqrt_f, _sqrt_local)
 TANH = Op("tanh", 1, math.tanh, lambda x, out: (1.0 - out * out,))
 SIGMOID = Op("sigmoid", 1, _sigmoid_f, lambda x, out: (out * (1.0 - out),))
-RELU = Op("relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if _data(x) > 0 else 0.0,))
+RELU = Op("relu", 1, lambda x: x if x > 0.0 else 0.0, lambda x, out: (1.0 if x > 0.0 else 0.0,))
 SOFTPLUS = Op("softplus", 1, _softplus_f, lambda x, out: (_sigmoid(x),))
 SIN = Op("sin", 1, math.sin, lambda x, out: (_cos(x),))
 COS = Op("cos", 1, math.cos, lambda x, out: (-_sin(x),))
@@ -236,7 +237,7 @@ def rpow_const(c: float) -> Op:
 def leaky_relu_op(slope: float) -> Op:
     """``leaky_relu`` with a given negative slope."""
     return Op(f"leaky_relu({slope:g})", 1, lambda x: x if x > 0.0 else slope * x,
-              lambda x, out: (1.0 if _data(x) > 0 else slope,))
+              lambda x, out: (1.0 if x > 0.0 else slope,))
 
 
 #: Every op by name, for tests, strategies and documentation.

@@ -21,7 +21,18 @@ TARGETS = [
     ("demo step speed-up, micrograd-identical graph", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw"]["step_s"], 12.0, True),
     ("demo step speed-up, dot nodes", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw-dot"]["step_s"], 50.0, True),
     ("bytes per node", lambda r: r["memory"]["deltaw"]["bytes_per_node"], 250.0, False),
+    ("nn.MLP demo step speed-up, fused=False", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["nn-unfused"]["step_s"], 12.0, True),
+    ("nn.MLP demo step speed-up, fused", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["nn"]["step_s"], 50.0, True),
+    ("nn.MLP demo step memory, share of micrograd's", lambda r: r["demo_memory"]["nn"]["step_peak_mb"] / r["demo_memory"]["micrograd"]["step_peak_mb"], 0.25, False),
 ]
+
+#: Which engines each case runs (micrograd first when installed).
+CASE_ENGINES = {
+    "chain": ["micrograd", "deltaw"],
+    "memory": ["micrograd", "deltaw"],
+    "demo_step": ["micrograd", "deltaw", "deltaw-dot", "nn-unfused", "nn"],
+    "demo_memory": ["micrograd", "nn-unfused", "nn"],
+}
 
 
 def run_once(case: str, engine: str) -> dict[str, float]:
@@ -35,16 +46,14 @@ def run_once(case: str, engine: str) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="fresh-process rounds per engine (median reported)")
-    parser.add_argument("--cases", nargs="*", default=["chain", "memory", "demo_step"])
+    parser.add_argument("--cases", nargs="*", default=list(CASE_ENGINES), choices=list(CASE_ENGINES))
     args = parser.parse_args(argv)
-    engines = ["deltaw", "deltaw-dot"]
-    if importlib.util.find_spec("micrograd") is not None:
-        engines.insert(0, "micrograd")
-    else:
+    have_micrograd = importlib.util.find_spec("micrograd") is not None
+    if not have_micrograd:
         print("micrograd is not installed (pip install 'deltaw[bench]'): its rows and the ratios are skipped")
     results: dict[str, dict[str, dict[str, float]]] = {}
     for case in args.cases:
-        case_engines = engines if case == "demo_step" else [e for e in engines if e != "deltaw-dot"]
+        case_engines = [e for e in CASE_ENGINES[case] if have_micrograd or e != "micrograd"]
         rounds: dict[str, list[dict[str, float]]] = {e: [] for e in case_engines}
         for i in range(args.rounds):
             for engine in case_engines:  # alternate engines within each round
@@ -59,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         for engine, metrics in per_engine.items():
             for k, v in metrics.items():
                 print(f"| {case} | {engine} | {k} | {v:.4g} |")
-    if "micrograd" in engines and set(args.cases) >= {"chain", "memory", "demo_step"}:
+    if have_micrograd and set(args.cases) == set(CASE_ENGINES):
         print("\n| target | measured | goal | met |\n|---|---|---|---|")
         for name, measure, goal, higher in TARGETS:
             value = measure(results)

@@ -93,6 +93,23 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[list[list[fl
     return xs, ys
 
 
+def _demo_step(Value: type, model: Any, params: list, X: list, y: list, k: int) -> Any:
+    """One step of micrograd's demo, written as in its notebook."""
+    inputs = [list(map(Value, row)) for row in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum((p * p for p in params))
+    total = data_loss + reg_loss
+    for p in params:
+        p.grad = 0
+    total.backward()
+    lr = 1.0 - 0.9 * k / 100
+    for p in params:
+        p.data -= lr * p.grad
+    return total
+
+
 def demo_step(engine: str, steps: int = 4) -> dict[str, float]:
     """Seconds per training step of micrograd's demo: MLP 2-16-16-1, 100 points, max-margin + L2, SGD."""
     Value, make_mlp = load(engine)
@@ -102,30 +119,36 @@ def demo_step(engine: str, steps: int = 4) -> dict[str, float]:
     nodes = 0
     for k in range(steps + 1):
         t0 = time.perf_counter()
-        inputs = [list(map(Value, row)) for row in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum((p * p for p in params))
-        total = data_loss + reg_loss
-        for p in params:
-            p.grad = 0
-        total.backward()
-        lr = 1.0 - 0.9 * k / 100
-        for p in params:
-            p.data -= lr * p.grad
+        total = _demo_step(Value, model, params, X, y, k)
         elapsed = time.perf_counter() - t0
         if k:  # the first step warms caches up
             times.append(elapsed)
-        if k == 0 and engine.startswith("deltaw"):
+        if k == 0 and engine != "micrograd":
             from autograd import topological_order
             nodes = len(topological_order(total))
+        del total
     times.sort()
-    return {"step_s": times[len(times) // 2], "nodes": float(nodes), "loss": total.data}
+    return {"step_s": times[len(times) // 2], "nodes": float(nodes), "loss": _demo_step(Value, model, params, X, y, 0).data}
+
+
+def demo_memory(engine: str) -> dict[str, float]:
+    """Peak traced bytes while one demo step builds its graph and backpropagates."""
+    Value, make_mlp = load(engine)
+    model, params = make_mlp(2, [16, 16, 1], seed=1337)
+    X, y = moons()
+    _demo_step(Value, model, params, X, y, 0)
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    _demo_step(Value, model, params, X, y, 1)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return {"step_peak_mb": peak / 2**20}
 
 
 CASES: dict[str, Callable[[str], dict[str, float]]] = {
     "chain": chain,
     "memory": memory,
     "demo_step": demo_step,
+    "demo_memory": demo_memory,
 }

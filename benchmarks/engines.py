@@ -26,7 +26,19 @@ def load(name: str) -> tuple[type, Callable[..., Any]]:
             model = _ValueMLP(Value, nin, nouts, seed, fused)
             return model, model.parameters()
         return Value, make_mlp
-    raise SystemExit(f"unknown engine {name!r}; choose micrograd, deltaw or deltaw-dot")
+    if name in ("nn", "nn-unfused"):
+        from autograd import Value
+        from nn import MLP
+
+        def make_mlp(nin: int, nouts: list[int], seed: int):
+            random.seed(seed)  # nn's default init draws from Python's random, like micrograd
+            model = MLP(nin, nouts, fused=name == "nn")
+            return model, model.parameters()
+        return Value, make_mlp
+    raise SystemExit(f"unknown engine {name!r}; choose one of {ENGINES}")
+
+
+ENGINES = ("micrograd", "deltaw", "deltaw-dot", "nn", "nn-unfused")
 
 
 class _ValueMLP:
