@@ -265,7 +265,8 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
     ``X``, ``y``: arrays of samples and targets; or ``y=None`` and ``X`` any
     iterable of ``(x, y)`` pairs (a stream, read in order: online learning).
     ``batch_size``: None = batch gradient descent (one step per epoch), 1 =
-    stochastic, k = mini-batches of k.  ``loss``: a name (mse, bce,
+    stochastic, k = mini-batches of k.  Arrays are shuffled each epoch
+    (``shuffle=None`` means True for arrays, False for streams) from ``seed``.  ``loss``: a name (mse, bce,
     bce_with_logits, cross_entropy, hinge) or ``f(predictions, targets)``.
     ``optimizer``: an ``nn.optim`` optimizer or a name (with ``lr``; sgd
     defaults to lr=0.1).  ``l1``/``l2`` add alpha·Σ|w| / alpha·Σw² to the loss.

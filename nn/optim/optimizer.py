@@ -196,6 +196,8 @@ class Optimizer:
                     raise ValueError(f"{where}: state key {k!r} is not a parameter index") from None
                 if not 0 <= idx < n:
                     raise ValueError(f"{where}: state for parameter {idx}, but this optimizer has {n} parameters")
+                if not isinstance(v, Mapping):
+                    raise ValueError(f"{where}: the state of parameter {idx} must be a dict, got {type(v).__name__}")
                 entries[idx] = v
             if len(entries) != n:
                 raise ValueError(f"{where}: state for {len(entries)} parameters, but this optimizer has {n}")
@@ -203,7 +205,7 @@ class Optimizer:
             for key in keys:
                 vec = np.empty(n)
                 for i in range(n):
-                    x = entries[i].get(key) if isinstance(entries[i], Mapping) else None
+                    x = entries[i].get(key)
                     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
                         raise ValueError(f"{where}: parameter {i}: {key} must be a finite number, got {x!r}")
                     vec[i] = x
