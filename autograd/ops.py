@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import sys
 from functools import lru_cache, reduce
-from operator import add, mul
+from operator import add, mul, neg, sub
 from typing import Any, Callable, NamedTuple
 
 from .errors import DomainError, OpOverflowError, ZeroDivision
@@ -194,12 +194,12 @@ def _sum_local(xs: tuple, out) -> tuple:
 NARY = type("NaryMarker", (), {"__repr__": lambda self: "NARY", "__slots__": ()})()
 
 ONES2 = (1.0, 1.0)
-ADD = Op("+", 2, float.__add__, lambda x, y, out: ONES2)
-SUB = Op("-", 2, float.__sub__, lambda x, y, out: (1.0, -1.0))
-MUL = Op("*", 2, float.__mul__, lambda x, y, out: (y, x))
+ADD = Op("+", 2, add, lambda x, y, out: ONES2)
+SUB = Op("-", 2, sub, lambda x, y, out: (1.0, -1.0))
+MUL = Op("*", 2, mul, lambda x, y, out: (y, x))
 DIV = Op("/", 2, _div_f, lambda x, y, out: (1.0 / y, -out / y))
 POW = Op("**", 2, _pow_value_f, _pow_value_local)
-NEG = Op("neg", 1, float.__neg__, lambda x, out: (-1.0,))
+NEG = Op("neg", 1, neg, lambda x, out: (-1.0,))
 # Kinked ops compare x with 0 directly: Value orders by .data, so one rule serves floats and Values.
 ABS = Op("abs", 1, abs, lambda x, out: (1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0),))
 EXP = Op("exp", 1, _exp_f, lambda x, out: (out,))
