@@ -9,7 +9,6 @@ every parameter carries its name as its ``label`` so graphs show it.
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, Iterator, Mapping
 
 from autograd import Value
@@ -153,7 +152,3 @@ class Module:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-
-def is_finite_real(x: Any) -> bool:
-    """True for an int or float (not bool) that is finite."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

@@ -249,3 +249,20 @@ def test_fit_restores_the_garbage_collector_state():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_fit_is_reproducible_from_seeds():
+    X, y = nn.make_moons(40, noise=0.2, seed=5)
+
+    def run():
+        model = MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=0)
+        hist = nn.fit(model, X, y * 2 - 1, loss="hinge", optimizer="adam", lr=0.02, epochs=3, batch_size=7,
+                      seed=11, progress=False)
+        return hist.loss, model.state_dict()
+
+    first, second = run(), run()
+    assert first == second
+    model = MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=0)
+    other = nn.fit(model, X, y * 2 - 1, loss="hinge", optimizer="adam", lr=0.02, epochs=3, batch_size=7,
+                   seed=12, progress=False)
+    assert other.loss != first[0]  # a different shuffle

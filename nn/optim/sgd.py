@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import numpy as np
-
 from autograd import Value
 
 from .optimizer import Optimizer, _check_number
