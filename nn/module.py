@@ -1,7 +1,8 @@
 """``Module``: the base class that finds a model's parameters by walking its attributes.
 
-A parameter is any ``Value`` held in an attribute (directly or in a list/tuple),
-a sub-module is any ``Module`` held the same way.  Names are dotted paths of
+A parameter is any ``Value`` held in an attribute (directly, or in a list, tuple
+or dict), a sub-module is any ``Module`` held the same way; attributes whose
+names start with ``_`` are private and skipped.  Names are dotted paths of
 attribute names and list indices (``layers.1.neurons.3.w.0``), like torch's, and
 every parameter carries its name as its ``label`` so graphs show it.
 """
@@ -50,6 +51,10 @@ class Module:
                 for i, item in enumerate(obj):
                     if isinstance(item, (Value, Module)):
                         yield f"{name}.{i}", item
+            elif isinstance(obj, dict):
+                for key, item in obj.items():
+                    if isinstance(item, (Value, Module)):
+                        yield f"{name}.{key}", item
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """This module (named ``prefix``) and every sub-module under it, depth first."""

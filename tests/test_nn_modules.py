@@ -214,3 +214,14 @@ def test_default_to_torch_state_dict_nests_submodules():
     assert set(sd) == {"encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias",
                        "head.weight", "head.bias", "temperature"}
     assert sd["temperature"] == 1.5
+
+
+def test_parameters_in_dicts_and_private_attributes():
+    class Heads(nn.Module):
+        def __init__(self):
+            self.heads = {"left": Layer(1, 1, seed=0), "right": Layer(1, 1, seed=1)}
+            self._cache = Value(9.0)  # private: not a parameter
+
+    names = [n for n, _ in Heads().named_parameters()]
+    assert names == ["heads.left.neurons.0.w.0", "heads.left.neurons.0.b",
+                     "heads.right.neurons.0.w.0", "heads.right.neurons.0.b"]
