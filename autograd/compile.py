@@ -247,7 +247,7 @@ class _Index:
     shared by many nodes), so repeated updates are summed, not lost.
     """
 
-    __slots__ = ("idx", "shape", "mode", "start", "uniq", "inverse", "val_view", "grad_view")
+    __slots__ = ("idx", "shape", "mode", "start", "uniq", "inverse", "val_view", "grad_view", "needed")
 
     def __init__(self, idx: np.ndarray) -> None:
         self.idx = np.ascontiguousarray(idx, dtype=np.intp)
@@ -256,6 +256,7 @@ class _Index:
         self.start = None
         self.uniq = self.inverse = None
         self.val_view = self.grad_view = None
+        self.needed = True  # does any slot read here need a gradient? (set by mark_needed)
         flat = self.idx.ravel()
         s = _range_start(flat)
         if s is not None:
@@ -280,6 +281,12 @@ class _Index:
             rows, cols = self.shape
             self.val_view = val[s:s + n].reshape(cols, rows).T
             self.grad_view = grad[s:s + n].reshape(cols, rows).T
+
+    def mark_needed(self, need: np.ndarray) -> np.ndarray:
+        """Record whether any of these slots needs a gradient; return the per-row flags."""
+        flags = need[self.idx]
+        self.needed = bool(flags.any())
+        return flags if flags.ndim == 1 else flags.any(axis=1)
 
     def gather(self, val: np.ndarray) -> np.ndarray:
         v = self.val_view
@@ -320,6 +327,12 @@ class _ElemGroup:
         for a in self.args:
             a.bind(val, grad)
 
+    def mark_needed(self, need: np.ndarray) -> None:
+        """A node needs a gradient when one of its operands does; skip the rest in backward."""
+        flags = [a.mark_needed(need) for a in self.args]
+        need[self.out] = np.logical_or.reduce(flags)
+        self.active = bool(need[self.out].any())
+
     def forward(self, val: np.ndarray, saved: list) -> None:
         xs = [a.gather(val) for a in self.args]
         k = self.kernel
@@ -336,6 +349,8 @@ class _ElemGroup:
 
     def backward(self, val: np.ndarray, grad: np.ndarray, saved: list) -> None:
         xs = saved.pop()
+        if not self.active:
+            return
         g = grad[self.out]
         k = self.kernel
         out = val[self.out]
@@ -347,6 +362,8 @@ class _ElemGroup:
             if k.arity == 1:
                 local = (local,)
         for a, d in zip(self.args, local):
+            if not a.needed:
+                continue
             if isinstance(d, float):
                 if d == 0.0:
                     continue
@@ -420,6 +437,19 @@ class _SopGroup:
             self.dense[1].bind(val, grad)
         self.out_view = val[self.out]
 
+    def mark_needed(self, need: np.ndarray) -> None:
+        """A node needs a gradient when one of its terms does; skip the rest in backward."""
+        flags = np.zeros(self.n, dtype=bool)
+        for ix in (self.pa, self.pb, self.la):
+            if ix is not None:
+                flags |= ix.mark_needed(need)
+        if self.dense is not None:
+            ai, bi, r, c, full = self.dense
+            fr, fc = ai.mark_needed(need), bi.mark_needed(need)
+            flags |= (fr[:, None] | fc[None, :]).ravel() if full else fr[r] | fc[c]
+        need[self.out] = flags
+        self.active = bool(flags.any())
+
     def forward(self, val: np.ndarray, saved: list) -> None:
         out = self.out_view
         dense = self.dense
@@ -479,8 +509,13 @@ class _SopGroup:
                 np.sum(lin, axis=1, out=out)
 
     def backward(self, val: np.ndarray, grad: np.ndarray, saved: list) -> None:
+        has_products = self.dense is not None or self.pa is not None
+        if not self.active:
+            if has_products:
+                saved.pop()
+            return
         g = grad[self.out]
-        if self.la is not None:
+        if self.la is not None and self.la.needed:
             gl = g[:, None]
             self.la.scatter_add(grad, gl if self.ls is None else gl * self.ls)
         dense = self.dense
@@ -492,13 +527,17 @@ class _SopGroup:
             else:
                 G = np.zeros((A.shape[0], B.shape[0]))
                 G[r, c] = g
-            ai.scatter_add(grad, G @ B)
-            bi.scatter_add(grad, G.T @ A)
+            if ai.needed:
+                ai.scatter_add(grad, G @ B)
+            if bi.needed:
+                bi.scatter_add(grad, G.T @ A)
         elif self.pa is not None:
             A, B = saved.pop()
             gs = g[:, None] if self.ps is None else g[:, None] * self.ps
-            self.pa.scatter_add(grad, gs * B)
-            self.pb.scatter_add(grad, gs * A)
+            if self.pa.needed:
+                self.pa.scatter_add(grad, gs * B)
+            if self.pb.needed:
+                self.pb.scatter_add(grad, gs * A)
 
     def diagnose(self, val: np.ndarray) -> None:
         bad = ~np.isfinite(val[self.out])
@@ -668,7 +707,7 @@ class CompiledGraph:
     """
 
     def __init__(self, root: Value, inputs: Sequence[Value], parameters: Sequence[Value] | None,
-                 exact: bool = True) -> None:
+                 exact: bool = True, input_grads: bool = False) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"compile: root must be a Value, got {type(root).__name__}")
         inputs = list(inputs)
@@ -718,6 +757,7 @@ class CompiledGraph:
         self.parameters = params
         self.n_traced = tr.n
         self.exact = exact
+        self.input_grads = input_grads
         self._build(tr, inputs, params, consts)
 
     # ---- layout and groups --------------------------------------------------------
@@ -887,7 +927,15 @@ class CompiledGraph:
             self._val[slot[j]] = order[j].data
         for s_ in steps:
             s_.bind(self._val, self._grad)
-        self.input_grad = np.zeros(len(inputs))
+        # Which slots need a gradient: parameters (and inputs when asked), and every node
+        # computed from one.  Backward skips the rest (e.g. the input side of a first layer).
+        need = np.zeros(nxt, dtype=bool)
+        need[self._param_start:self._param_start + len(params)] = True
+        if self.input_grads:
+            need[:len(inputs)] = True
+        for s_ in steps:
+            s_.mark_needed(need)
+        self.input_grad = np.zeros(len(inputs)) if self.input_grads else None
 
     # ---- running ------------------------------------------------------------------
     def run(self, values: Any = None, params: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
@@ -916,7 +964,7 @@ class CompiledGraph:
                 raise ValueError("compile: input values must be finite; nan and inf would poison every gradient")
             val[:n_in] = x.ravel()
         if params is None:
-            val[p0:p1] = np.fromiter(map(_get_data, self.parameters), np.float64, p1 - p0)
+            val[p0:p1] = np.fromiter([p.data for p in self.parameters], np.float64, p1 - p0)
         else:
             p = np.asarray(params, dtype=np.float64)
             if p.shape != (p1 - p0,):
@@ -932,7 +980,7 @@ class CompiledGraph:
             grad[self._root_slot] += 1.0
             for s in reversed(self._steps):
                 s.backward(val, grad, saved)
-        return float(val[self._root_slot]), grad[p0:p1], grad[:n_in]
+        return float(val[self._root_slot]), grad[p0:p1], (grad[:n_in] if self.input_grads else None)
 
     def _diagnose(self) -> None:
         val = self._val
@@ -955,7 +1003,8 @@ class CompiledGraph:
         out, gp, gx = self.run(values)
         for p, g in zip(self.parameters, gp.tolist()):
             p.grad += g
-        self.input_grad = gx.copy()
+        if gx is not None:
+            self.input_grad = gx.copy()
         root = self.root
         if root is not None:
             root.data = out
@@ -986,7 +1035,7 @@ class CompiledGraph:
 
 
 def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Value] | None = None,
-            exact: bool = True) -> CompiledGraph:
+            exact: bool = True, input_grads: bool = False) -> CompiledGraph:
     """Trace the graph under ``root`` once and return a ``CompiledGraph`` that replays it with numpy.
 
     ``inputs``: the leaves that take new values on each call, in the order the
@@ -1002,4 +1051,5 @@ def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Valu
     Control flow in the code that built the graph is fixed at trace time; see
     the module docstring.
     """
-    return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact)
+    return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact,
+                         input_grads)

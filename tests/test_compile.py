@@ -61,7 +61,7 @@ def test_random_expressions_match_eager(case):
     eager_data = out.data
     zero_grad(out)
 
-    fn = compile(out, inputs=values)
+    fn = compile(out, inputs=values, input_grads=True)
     assert close(fn(xs), eager_data)
     assert close(out.data, eager_data)
     assert_close(fn.input_grad, eager_input_grads, what="input grads")
@@ -169,7 +169,7 @@ def test_wide_mlp_mse_matches_eager(style):
     tv = [[Value(a) for a in row] for row in T]
     loss = mse_loss(model, xv, tv, style)
     fn = compile(loss, inputs=[v for row in xv for v in row] + [v for row in tv for v in row],
-                 parameters=model.parameters())
+                 parameters=model.parameters(), input_grads=True)
     X2, T2 = _data(rnd, 6, 40), _data(rnd, 6, 3)
     xv2 = [[Value(a) for a in row] for row in X2]
     tv2 = [[Value(a) for a in row] for row in T2]
@@ -200,7 +200,7 @@ def test_shared_nodes_and_repeated_weights_scatter_add():
     expected_x = [x.grad for x in xs]
     expected = loss.data
     zero_grad(loss)
-    fn = compile(loss, inputs=xs)
+    fn = compile(loss, inputs=xs, input_grads=True)
     assert close(fn([x.data for x in xs]), expected)
     assert close(w.grad, expected_w)
     assert_close(fn.input_grad, expected_x)
@@ -208,7 +208,7 @@ def test_shared_nodes_and_repeated_weights_scatter_add():
 
 def test_root_is_a_leaf_and_trivial_graphs():
     x = Value(3.0)
-    fn = compile(x, inputs=[x])
+    fn = compile(x, inputs=[x], input_grads=True)
     assert fn([5.0]) == 5.0 and fn.input_grad.tolist() == [1.0]
     p = Value(2.0)
     fn = compile(p)
@@ -231,7 +231,7 @@ def test_call_accumulates_like_backward_and_sets_root():
 def test_explicit_parameters_freeze_other_leaves():
     a, b, x = Value(2.0), Value(5.0), Value(3.0)
     y = a * x + b
-    fn = compile(y, inputs=[x], parameters=[a])
+    fn = compile(y, inputs=[x], parameters=[a], input_grads=True)
     b.data = 100.0  # a constant now: frozen at trace time
     assert fn([1.0]) == 7.0
     assert a.grad == 1.0 and b.grad == 0.0
@@ -261,7 +261,7 @@ def test_explicit_parameters_freeze_other_leaves():
 def test_data_dependent_ops_follow_eager_conventions_per_call(op, at, data, derivative):
     x = Value(1.0)  # traced away from the kink; evaluated at it
     y = op(x)
-    fn = compile(y, inputs=[x])
+    fn = compile(y, inputs=[x], input_grads=True)
     assert fn([at]) == data
     assert fn.input_grad[0] == derivative
     ex = Value(at)
@@ -273,7 +273,7 @@ def test_data_dependent_ops_follow_eager_conventions_per_call(op, at, data, deri
 def test_zero_gradient_times_infinite_local_is_zero_like_eager():
     x = Value(1.0)
     y = x.sqrt() * 0.0 + x
-    fn = compile(y, inputs=[x])
+    fn = compile(y, inputs=[x], input_grads=True)
     fn([0.0])
     ex = Value(0.0)
     ey = ex.sqrt() * 0.0 + ex
