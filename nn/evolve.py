@@ -165,7 +165,9 @@ class GeneticAlgorithm(_GradientFree):
     ``mutation_rate``.  The first step evaluates the initial population: the
     model's own weights plus ``population − 1`` copies perturbed by
     N(0, init_std²).  An elite's loss is reused, not recomputed, so the closure
-    should be deterministic (a full-batch loss)."""
+    should be deterministic (a full-batch loss).  With ``elite >= 1`` the best
+    loss never rises; with ``elite=0`` the model holds the best individual of
+    the latest generation, which may be worse than an earlier one."""
 
     def __init__(self, model: Any, population: int = 50, mutation_std: float = 0.1, crossover: float = 0.7,
                  elite: int = 2, seed: Any = None, *, mutation_rate: float = 1.0, tournament: int = 3,
@@ -289,7 +291,9 @@ def evolve(model: Any, X: Any, y: Any = None, *, optimizer: _GradientFree, loss:
     The fitness is the loss over every sample (``X``, ``y`` arrays, or ``y=None``
     and ``X`` a list of ``(x, y)`` pairs).  Each generation is one step and one
     epoch: ``History.loss`` is the best loss after it, ``delta`` the mean |Δw|
-    per layer.  ``History.lr`` stays empty (there is no learning rate).  Stops
+    per layer.  ``History.lr`` stays empty (there is no learning rate).  The
+    model is put in ``eval()`` mode so that the fitness is deterministic
+    (dropout off; elites keep their loss between generations).  Stops
     early (``stopped_early``) once the loss is <= ``target_loss``, or when a
     callback raises ``StopTraining``."""
     if not isinstance(optimizer, _GradientFree):
@@ -312,6 +316,8 @@ def evolve(model: Any, X: Any, y: Any = None, *, optimizer: _GradientFree, loss:
     def closure() -> Any:
         return loss_fn([model(x) for x in xs], ys)
 
+    if hasattr(model, "eval"):
+        model.eval()
     groups = layer_groups(model)
     hist = History()
     cbs = list(callbacks)

@@ -153,6 +153,7 @@ def test_history_records_one_entry_per_generation():
             (("layers.0", model.layers[0].parameters()), ("layers.1", model.layers[1].parameters()))}
     assert hist.delta[-1] == pytest.approx(last)
     assert hist.lr == [] and not hist.stopped_early
+    assert not model.training  # evaluated in eval mode: dropout off, a deterministic fitness
 
     def stop(info):
         if info.step == 1:

@@ -217,6 +217,18 @@ def test_wrapper_torch_names_per_layer():
     assert model.named_parameters()[0][0] == "cells.0.weight_ih.0"
 
 
+def test_save_and_load_round_trip(tmp_path):
+    model = GRU(2, 3, num_layers=2, seed=0)
+    model.save(str(tmp_path / "gru.json"))
+    other = GRU(2, 3, num_layers=2, seed=1)
+    assert other.state_dict() != model.state_dict()
+    other.load(str(tmp_path / "gru.json"))
+    assert other.state_dict() == model.state_dict()
+    assert other.to_torch_state_dict() == model.to_torch_state_dict()
+    xs = [[0.1, -0.2], [0.3, 0.4]]
+    assert datas(other(xs)[0][-1]) == datas(model(xs)[0][-1])
+
+
 def test_none_state_is_zeros_and_numbers_are_accepted():
     cell = LSTMCell(2, 3, seed=1)
     h1, c1 = cell([0.5, -0.5])
