@@ -10,3 +10,6 @@ __all__ = ["Graph", "draw_graph", "render", "find_renderer", "RendererNotFound",
 from .explain import explain
 
 __all__ += ["explain"]
+from .network import draw_network
+
+__all__ += ["draw_network"]

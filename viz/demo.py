@@ -1,0 +1,154 @@
+"""``deltaw demo`` (and ``make demo``): the guided tour, in three acts.
+
+1. One weight learned by gradient descent, printed epoch by epoch.
+2. One tanh neuron: its graph with data, grad and Δw, and the chain rule for
+   w1 written out with the numbers and checked against the engine.
+3. A small network learning the two moons, with a progress bar, then its
+   loss curve, decision boundary, network diagram and an animation.
+
+Every number printed is computed in this run; every file written is named.
+Pictures that need a part of deltaw this installation lacks (matplotlib for
+plots, Graphviz for graphs) are skipped with a message saying how to get it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from autograd import Value, dot
+
+NEURON_VALUES = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+
+
+def _say(title: str) -> None:
+    print(f"\n== {title} " + "=" * max(0, 66 - len(title)))
+
+
+def _wrote(path: Any, what: str) -> None:
+    print(f"  wrote {path}  ({what})")
+
+
+def _optional(name: str) -> Callable | None:
+    """A part of viz that may be missing from this installation (plots, animations)."""
+    import viz
+    fn = getattr(viz, name, None)
+    if fn is None:
+        print(f"  (skipped: viz.{name} is not in this version of deltaw)")
+    return fn
+
+
+def _render(graph: Any, path: Path, what: str) -> Path | None:
+    from .renderers import RendererNotFound, render
+    try:
+        written = render(graph, path, format=path.suffix.lstrip("."))
+    except RendererNotFound as e:
+        print(f"  (could not render {path.name}: {str(e).splitlines()[0]})")
+        return None
+    _wrote(written, what)
+    return written
+
+
+def _save(fig: Any, path: Path, what: str) -> Path:
+    figure = getattr(fig, "figure", fig)
+    figure.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+    plt.close(figure)
+    _wrote(path, what)
+    return path
+
+
+def worked_example() -> float:
+    """Act 1: w ← w − η·∂L/∂w for y = w·x on x = [1, 2, 3], y = [2, 4, 6]; returns the final w."""
+    from nn import SGD, mse_loss
+
+    _say("1. One weight, one update at a time")
+    xs, ys = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
+    w = Value(0.0, label="w")
+    opt = SGD([w], lr=0.01)
+    print("L = mean((y - w*x)^2) on x = [1, 2, 3], y = [2, 4, 6]; w starts at 0, lr = 0.01")
+    for epoch in range(50):
+        opt.zero_grad()
+        loss = mse_loss([w * x for x in xs], ys)
+        loss.backward()
+        opt.step()
+        if epoch % 10 == 0:
+            print(f"Epoch {epoch} | Loss: {loss.data:.4f} | Weight: {w.data:.4f}"
+                  f"   (dL/dw = {w.grad:+.4f}, Δw = {opt.deltas[w]:+.4f})")
+    return w.data
+
+
+def neuron(out: Path, lr: float = 0.1) -> Value:
+    """Act 2: o = tanh(w1·x1 + w2·x2 + b), drawn and explained; returns o."""
+    from .explain import explain
+    from .graph import draw_graph
+
+    _say("2. One neuron: the chain rule, factor by factor")
+    v = {name: Value(x, label=name) for name, x in NEURON_VALUES.items()}
+    # z = w1·x1 + w2·x2 + b as ONE node (autograd.dot), as nn's neurons compute it
+    z = dot([v["w1"], v["w2"]], [v["x1"], v["x2"]], v["b"])
+    o = z.tanh()
+    o.label = "o"
+    o.backward()
+    print(explain(v["w1"], o, lr=lr))
+    params = [v["w1"], v["w2"], v["b"]]
+    _render(draw_graph(o, lr=lr, params=params), out / "neuron_graph.svg",
+            f"the neuron's graph: data, grad and Δw = -{lr}·grad")
+    return o
+
+
+def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) -> Any:
+    """Act 3: MLP(2, [16, 16, 1]) on 100 noisy moons, max-margin loss + L2, SGD; returns the History."""
+    from nn import MLP, SGD, fit, make_moons
+
+    _say("3. A network learns the two moons")
+    X, y = make_moons(40 if quick else 100, noise=0.1, seed=seed)
+    labels = y * 2 - 1  # the max-margin loss wants -1 / +1
+    model = MLP(2, [16, 16, 1], seed=seed)
+    opt = SGD(model.parameters(), lr=0.1)
+    epochs = 3 if quick else 60
+    frames: list = []
+    every = max(1, epochs // 12)
+
+    def keep(info: Any) -> None:
+        if info.step % every == 0:
+            frames.append(info.step)
+
+    print(f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} points; "
+          f"{epochs} steps of SGD(lr=0.1) on the max-margin loss + 1e-4·Σw²")
+    hist = fit(model, X, labels, loss="hinge", optimizer=opt, epochs=epochs, l2=1e-4, seed=seed,
+               progress=progress, callbacks=[keep])
+    print(f"loss {hist.loss[0]:.4f} -> {hist.loss[-1]:.4f}; training accuracy "
+          f"{hist.accuracy[0]:.0%} -> {hist.accuracy[-1]:.0%} after {hist.steps} updates")
+    mean_dw = [sum(d.values()) / len(d) for d in hist.delta if d]
+    if mean_dw:
+        print(f"mean |Δw| per layer per update: first step {mean_dw[0]:.3g}, last step {mean_dw[-1]:.3g}")
+    _moons_pictures(out, model, opt, X, y, hist)
+    return hist
+
+
+def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, y: Any, hist: Any) -> None:
+    draw_network = _optional("draw_network")
+    if draw_network is not None:
+        _render(draw_network(model, optimizer=opt), out / "moons_network.svg",
+                "the network after its last update: w, ∂L/∂w and Δw on every edge")
+
+
+def run(out: Path | str = Path("out") / "demo", *, seed: int = 0, quick: bool = False,
+        progress: bool = True) -> dict[str, Any]:
+    """The whole tour; pictures go to ``out``.  Returns the measured results."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"deltaw demo: every number below is computed now; pictures go to {out}/")
+    w = worked_example()
+    o = neuron(out)
+    hist = moons(out, seed=seed, quick=quick, progress=progress)
+    _say("Done")
+    print(f"w -> {w:.4f} (the best weight is 2); neuron output {o.data:.4f}; "
+          f"moons accuracy {hist.accuracy[-1]:.0%}")
+    print("Next: python -m examples.optimizers, python -m examples.learning_rate, ... (see README.md)")
+    return {"weight": w, "neuron": o.data, "history": hist}
+
+
+if __name__ == "__main__":
+    run()
