@@ -721,10 +721,8 @@ class CompiledGraph:
             raise ValueError("compile: inputs lists the same Value twice; list each input once")
         tr = _Trace(root)
         index = tr.index
-        missing = [k for k, x in enumerate(inputs) if x not in index]
-        if missing:
-            raise ValueError(f"compile: inputs {missing[:10]} are not in the graph under root, so the "
-                             "result cannot depend on them; pass only the leaves the root was computed from")
+        # An input the root does not depend on is allowed (its value is ignored, its gradient is 0),
+        # as in the eager engine.
         input_set = set(inputs)
         leaves = [v for v in tr.order if v._op is None and v not in input_set]
         if parameters is None:
@@ -821,7 +819,9 @@ class CompiledGraph:
         slot = [-1] * n
         nxt = 0
         for x in inputs:
-            slot[index[x]] = nxt
+            j = index.get(x)
+            if j is not None:
+                slot[j] = nxt
             nxt += 1
         is_param = bytearray(n)
         param_ids = [index[p] for p in params]
