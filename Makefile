@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench clean
+.PHONY: demo docs test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m examples.demo
+	$(VENV)/bin/deltaw demo --out out/demo
+
+# the README's pictures: the demo's files, regenerated into docs/
+docs: $(STAMP)
+	$(VENV)/bin/deltaw demo --out docs --no-progress
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

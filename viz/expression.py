@@ -226,7 +226,11 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
             raise _refuse(text, node, "a string")
         if isinstance(v, complex):
             raise _refuse(text, node, "a complex number")
-        if not isinstance(v, (int, float)) or not math.isfinite(float(v)) or abs(float(v)) > MAX_NUMBER:
+        try:
+            big = not math.isfinite(float(v)) or abs(float(v)) > MAX_NUMBER
+        except OverflowError:  # an int literal beyond float's range
+            big = True
+        if big:
             raise _refuse(text, node, f"the number is too large (the limit is {MAX_NUMBER:g})")
         return
     if isinstance(node, ast.Name):
