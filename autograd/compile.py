@@ -605,30 +605,31 @@ class _Trace:
         kind = [_LEAF] * n
         elem_op: dict[int, _ops.Op] = {}
         elem_args: dict[int, tuple] = {}
-        ta: dict[int, list] = {}
-        tb: dict[int, list] = {}
-        ts: dict[int, list] = {}
+        # Per node: term operands a, b (-1 for a plain term) and signs; None once moved away.
+        ta: list = [None] * n
+        tb: list = [None] * n
+        ts: list = [None] * n
         absorbed = bytearray(n)
         linear = _LINEAR
         ADD, SUB, MUL, NEG, DOT = _ops.ADD, _ops.SUB, _ops.MUL, _ops.NEG, _ops.DOT
+        SOP = _SOP
 
         def take(i: int, j: int, sign: float) -> None:
             """Start node i's terms as node j's (the lists are moved, not copied: long chains stay linear)."""
             absorbed[j] = 1
-            ta[i] = ta.pop(j)
-            tb[i] = tb.pop(j)
-            ts[i] = t = ts.pop(j)
+            ta[i], tb[i], ts[i] = ta[j], tb[j], ts[j]
+            ta[j] = tb[j] = ts[j] = None
             if sign != 1.0:
-                t[:] = [-x for x in t]
+                ts[i][:] = [-x for x in ts[i]]
 
         def term(i: int, j: int, sign: float, first: bool) -> None:
             """Append operand j to node i: inlined when exact, else as a plain term."""
-            if kind[j] == _SOP and uses[j] == 1 and (first or len(ta[j]) == 1):
+            if kind[j] == SOP and uses[j] == 1 and (first or len(ta[j]) == 1):
                 absorbed[j] = 1
-                ta[i] += ta.pop(j)
-                tb[i] += tb.pop(j)
-                t = ts.pop(j)
-                ts[i] += t if sign == 1.0 else [-x for x in t]
+                ta[i] += ta[j]
+                tb[i] += tb[j]
+                ts[i] += ts[j] if sign == 1.0 else [-x for x in ts[j]]
+                ta[j] = tb[j] = ts[j] = None
             else:
                 ta[i].append(j)
                 tb[i].append(-1)
@@ -644,19 +645,33 @@ class _Trace:
                 b = v._b
                 elem_args[i] = (index[v._a],) if b is None else (index[v._a], index[b])
                 continue
-            kind[i] = _SOP
+            kind[i] = SOP
             if op is ADD or op is SUB:
                 j, k = index[v._a], index[v._b]
-                if kind[j] == _SOP and uses[j] == 1:
-                    take(i, j, 1.0)
+                if kind[j] == SOP and uses[j] == 1:
+                    # The hot path of a chain: move j's lists to i, then append k inline.
+                    absorbed[j] = 1
+                    la, lb, ls_ = ta[j], tb[j], ts[j]
+                    ta[j] = tb[j] = ts[j] = None
+                    ta[i], tb[i], ts[i] = la, lb, ls_
                 else:
-                    ta[i], tb[i], ts[i] = [j], [-1], [1.0]
-                term(i, k, 1.0 if op is ADD else -1.0, False)
+                    ta[i], tb[i], ts[i] = la, lb, ls_ = [j], [-1], [1.0]
+                sign = 1.0 if op is ADD else -1.0
+                if kind[k] == SOP and uses[k] == 1 and len(ta[k]) == 1:
+                    absorbed[k] = 1
+                    la.append(ta[k][0])
+                    lb.append(tb[k][0])
+                    ls_.append(ts[k][0] * sign)
+                    ta[k] = tb[k] = ts[k] = None
+                else:
+                    la.append(k)
+                    lb.append(-1)
+                    ls_.append(sign)
             elif op is MUL:
                 ta[i], tb[i], ts[i] = [index[v._a]], [index[v._b]], [1.0]
             elif op is NEG:
                 j = index[v._a]
-                if kind[j] == _SOP and uses[j] == 1:
+                if kind[j] == SOP and uses[j] == 1:
                     take(i, j, -1.0)
                 else:
                     ta[i], tb[i], ts[i] = [j], [-1], [-1.0]
