@@ -2,7 +2,10 @@
 
 A scalar ``Value`` graph is the clearest picture of backprop and the slowest
 way to run it.  Most training graphs have the same shape every step, so this
-module turns that shape into arrays once and then evaluates it group by group:
+module turns that shape into arrays once and then evaluates it group by group::
+
+    fn = compile(loss, inputs=xs)     # xs: the input leaves loss was built from
+    opt.zero_grad(); fn(batch); opt.step()   # batch: one number per input
 
 1. **Trace.**  ``topological_order(root)`` gives every node.  Leaves listed in
    ``inputs`` take new values on every call; every other leaf is a
@@ -10,39 +13,53 @@ module turns that shape into arrays once and then evaluates it group by group:
    it between steps) and ∂root/∂p is added to its ``.grad``, exactly what
    eager ``backward()`` does.  Constants made from Python numbers are leaves
    too, so they count as parameters unless you pass ``parameters=`` (then the
-   other leaves are frozen constants and get no ``.grad``).
+   other leaves are constants frozen at their trace-time value, without
+   ``.grad``).
 2. **Flatten.**  ``+``, ``-``, unary minus, ``*``, ``dot`` and ``sum`` nodes are
-   rewritten as *sums of products* ``Σ ±aᵢ·bᵢ + Σ ±cⱼ``; an operand that is
-   itself such a node used only once is inlined, so micrograd's 784-long
-   chain of ``+`` nodes becomes one node with 784 product terms.  The
-   chain's intermediate nodes pass the gradient through unchanged (local
-   derivative 1), so nothing is lost by skipping them.
-3. **Group.**  Nodes are grouped by topological level and op (sums of
-   products also by their number of terms).  A group is computed with one
-   numpy call over index arrays; groups of sums of products whose operand
-   rows repeat (a dense layer: each neuron's weight row meets each sample's
-   input row) become one ``numpy.matmul``.
-4. **Lay out.**  Every node gets a slot in one float64 array.  Slots are
-   assigned so that weight matrices, input matrices and each group's
-   outputs are contiguous, which turns most gathers and scatters into views.
+   rewritten as sums of terms ``Σ ±aₖ·bₖ`` (a plain operand is a term with
+   b = 1), kept in the eager evaluation order.  An operand that is itself
+   such a sum, used only here, is inlined where that keeps the eager
+   rounding (a single term anywhere, a longer sum as the leftmost operand),
+   so micrograd's 784-long chain of ``+`` nodes becomes one node with 784
+   product terms.  The chain's intermediate nodes pass the gradient through
+   unchanged (local derivative 1), so nothing is lost by skipping them.
+3. **Group.**  Nodes are grouped by topological level and op (sums by their
+   term pattern).  A group is computed with one numpy call per op over
+   index arrays; sums whose operand rows repeat (a dense layer: each
+   neuron's weight row meets each sample's input row) become one
+   ``numpy.matmul``.
+4. **Lay out.**  Every node gets a slot in one float64 array.  Weight
+   matrices, input matrices and each group's outputs get contiguous slots,
+   which turns most gathers and scatters into views.
 5. **Run.**  Forward over the groups in level order, one finiteness check,
-   backward in reverse with scatter-adds that handle repeated indices
-   (``np.bincount`` on de-duplicated targets, never plain fancy ``+=``).
+   backward in reverse — only through nodes a parameter (or, with
+   ``input_grads=True``, an input) feeds — with scatter-adds that handle
+   repeated indices (``np.bincount`` on de-duplicated targets, never plain
+   fancy ``+=``, which loses updates).
 
-Semantics match the eager engine: data-dependent ops (relu, abs,
-leaky_relu, powers at 0, sqrt at 0) are evaluated per call from the new
-values with the eager derivatives (relu' = 0 at 0, abs' = sign).  A domain
-error (log of a number <= 0, division by zero, overflow) raises the *same*
-error as the eager engine, produced by the eager op on the first offending
-element.  Gradients agree with eager ``backward()`` to rounding (the sums
-here are added in a different order).
+**Same semantics.**  Data-dependent ops (relu, abs, leaky_relu, powers and
+sqrt at 0) are evaluated per call from the new values with the eager
+derivatives (relu' = 0 at 0, abs' = sign, sqrt' = inf at 0, 0·inf = 0 where
+the eager engine skips a zero gradient).  A domain error (log of a number
+<= 0, division by zero, a negative base, overflow) raises the eager engine's
+own error, produced by the eager op on the first offending element.
 
-Python control flow in *your* code is baked in at trace time: an ``if`` on a
-value, a loop whose length depends on data, dropout masks — the compiled
-function replays the branch taken while tracing.  Re-trace when the shape of
-the computation changes.  What can be detected is checked: the number of
-input values, parameters that the traced graph does not contain, inputs that
-are not leaves.
+**Same numbers.**  With ``exact=True`` (the default) the forward pass is bit
+for bit the eager one except inside matmul blocks and sums of more than 32
+terms over several nodes: elementwise ops whose numpy kernels differ from
+the C library in the last bit (tanh, exp, log, powers, sigmoid, softplus)
+map the eager float rule over the elements, and sums add left to right.
+Gradients agree with eager ``backward()`` to rounding (a shared node's
+contributions are added in another order).  ``exact=False`` uses numpy's
+kernels throughout: faster on transcendental-heavy graphs, equal to ~1 ulp.
+
+**What is baked in.**  Python control flow in *your* code is fixed at trace
+time: an ``if`` on a value (bce's clamp, hinge's label check), a loop whose
+length depends on data, a dropout mask — the compiled function replays the
+branch taken while tracing.  Re-trace when the shape of the computation
+changes.  What can be detected is checked: the number of input values, a
+listed parameter that the traced graph does not contain, inputs that are
+not leaves, non-finite inputs and parameters.
 
 Numpy is imported by this module only; ``import autograd`` stays
 standard-library only.
@@ -709,7 +726,10 @@ class CompiledGraph:
     same effect on parameters as eager ``root.backward()``, so
     ``zero_grad(); fn(x); opt.step()`` works unchanged.  Intermediate nodes
     and the input ``Value``s are not written (their numbers live in arrays);
-    ``input_grad`` holds ∂root/∂input of the last call.
+    with ``input_grads=True``, ``input_grad`` holds ∂root/∂input of the last
+    call (else None).  ``run()`` is the same step on arrays, touching no
+    ``Value``: with thousands of parameters, reading and writing them one
+    ``Value`` at a time costs more than the arithmetic.
 
     ``fn.root`` keeps the traced ``Value`` graph alive; set ``fn.root = None``
     to free it (the call then only returns the root's value) — the compiled
@@ -1062,6 +1082,11 @@ def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Valu
 
         fn = compile(loss, inputs=xs)          # xs: the input Values used to build loss
         model.zero_grad(); fn(batch); opt.step()
+
+    ``exact``: bit-for-bit eager forward values outside matmul blocks (True)
+    or numpy's own kernels, equal to ~1 ulp (False).  ``input_grads``: also
+    compute ∂root/∂inputs (``fn.input_grad``); off by default, so a first
+    layer's input side costs nothing.
 
     Control flow in the code that built the graph is fixed at trace time; see
     the module docstring.
