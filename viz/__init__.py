@@ -1,15 +1,32 @@
 """Pictures of backprop: computation graphs and networks with data, grad and Δw,
 rendering with any Graphviz, training plots and animations, and the chain rule
-for any weight spelled out with its numbers."""
+for any weight spelled out with its numbers.
+
+The plots and animations need matplotlib (``pip install 'deltaw[plot]'``);
+they are imported on first use, so the graph drawings work without it.
+"""
+
+from typing import Any
 
 from .digraph import Graph
+from .explain import explain
 from .graph import draw_graph
+from .network import draw_network
+from .record import FrameRecorder, WeightRecorder
 from .renderers import RenderError, RendererNotFound, find_renderer, render
 
-__all__ = ["Graph", "draw_graph", "render", "find_renderer", "RendererNotFound", "RenderError"]
-from .explain import explain
+_PLOTS = ("plot_loss", "plot_weights", "plot_delta", "plot_runs", "plot_decision_boundary")
 
-__all__ += ["explain"]
-from .network import draw_network
+__all__ = ["Graph", "draw_graph", "draw_network", "render", "find_renderer", "RendererNotFound",
+           "RenderError", "explain", "animate", "WeightRecorder", "FrameRecorder", *_PLOTS]
 
-__all__ += ["draw_network"]
+
+def __getattr__(name: str) -> Any:
+    """``viz.plot_*`` and ``viz.animate`` load matplotlib / Pillow only when first used."""
+    if name in _PLOTS:
+        from . import plots
+        return getattr(plots, name)
+    if name == "animate":
+        from .animation import animate
+        return animate
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")

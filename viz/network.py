@@ -106,7 +106,7 @@ def _pick_edges(layers: list, src: DeltaSource, max_edges: int) -> tuple[list[se
 
 def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
                  inputs: Sequence[float] | None = None, max_edges: int | None = 400,
-                 precision: int = 3) -> Graph:
+                 precision: int = 3, caption: str | None = None) -> Graph:
     """The network diagram of ``model`` (an ``nn.MLP``, ``Layer`` or ``Sequential``).
 
     Neurons show bias b, activation, δ = ∂L/∂z (= ∂L/∂b) and, with
@@ -115,6 +115,7 @@ def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
     More than ``max_edges`` weights: only the largest-|Δw| ones into each
     neuron are drawn (``max_edges=None``: all).  Between layers with more
     than 32 weights the numbers move from edge labels into tooltips.
+    ``caption`` is a first line for the title (e.g. the training step).
     """
     layers = _layers(model)
     if max_edges is not None and (not isinstance(max_edges, int) or max_edges < 1):
@@ -146,6 +147,8 @@ def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
              + f" · δ = ∂L/∂z = ∂L/∂b · {style.html(src.description)}")
     if notes:
         title += "<br/>" + "<br/>".join(style.html(n) for n in notes)
+    if caption:
+        title = f"<b>{style.html(caption)}</b><br/>" + title
     body.append("\tgraph " + style.attrs(rankdir="LR", label=f"<{title}>", labelloc="t", fontname="Helvetica",
                                          fontsize="12", ranksep="1.6", nodesep="0.08", splines="true",
                                          outputorder="edgesfirst"))
