@@ -68,6 +68,8 @@ standard-library only.
 from __future__ import annotations
 
 import math
+import sys
+import types
 from functools import partial
 from itertools import repeat
 from operator import attrgetter
@@ -1093,3 +1095,21 @@ def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Valu
     """
     return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact,
                          input_grads)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as its own ``compile`` function.
+
+    Importing ``autograd.compile`` (``from autograd.compile import compile``)
+    makes the attribute ``autograd.compile`` name this *module*, whatever
+    ``autograd/__init__.py`` bound before; making the module callable keeps
+    ``autograd.compile(loss, inputs=xs)`` working in every import order,
+    while ``import autograd`` still loads no numpy.
+    """
+
+    def __call__(self, root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Value] | None = None,
+                 exact: bool = True, input_grads: bool = False) -> CompiledGraph:
+        return compile(root, inputs, parameters, exact, input_grads)
+
+
+sys.modules[__name__].__class__ = _CallableModule

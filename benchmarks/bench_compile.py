@@ -11,7 +11,7 @@ Engines: micrograd 0.1.0 (when importable, or ``--micrograd-python``), the
 eager deltaw engine (micrograd's graph of binary nodes, and one ``dot`` node
 per neuron), the compiled graph (``fn(x)`` writes every ``p.grad``, then the
 same Python SGD loop; and ``fn.run`` on arrays with a numpy SGD update, the
-cost of the numbers alone), and PyTorch float64 on one thread
+cost of the numbers alone; numpy's BLAS on one thread), and PyTorch float64 on one thread
 (``--torch-python``, or torch importable here; its rows are skipped when
 absent).  Trace + compile time and the compiled graph's memory are reported.
 
@@ -34,6 +34,10 @@ import sys
 import time
 import tracemalloc
 from typing import Any, Callable
+
+# One thread everywhere, like the torch rows (set before numpy loads its BLAS).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:

@@ -483,3 +483,17 @@ def test_freeing_the_traced_graph():
     fn = compile(y, inputs=[x])
     fn.root = None
     assert close(fn([0.5]), math.tanh(1.5)) and y.data == math.tanh(6.0)
+
+
+def test_autograd_compile_is_callable_in_every_import_order():
+    code = (
+        "import sys, autograd\n"
+        "assert 'numpy' not in sys.modules\n"
+        "from autograd.compile import compile as fn_import\n"
+        "import autograd.compile as module\n"
+        "from autograd import Value\n"
+        "x, w = Value(2.0), Value(3.0)\n"
+        "for c in (fn_import, module, autograd.compile):\n"
+        "    assert c(w * x, inputs=[x])([5.0]) == 15.0\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
