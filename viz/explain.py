@@ -168,8 +168,9 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
                          f"{names[-1]} feeds {len(users.get(top, ()))} ops, so the paths meet here)")
         x_note = _what_multiplies(z, pos, f)
         lines.append(f"  ∂{names[0]}/∂{w} = {f(dz_dw)}{x_note}")
-        lines.append(f"  ∂{L}/∂{w} = " + " · ".join(factors))
-        lines.append("        = " + " · ".join(f"({v})" for v in values))
+        if len(factors) > 1:
+            lines.append(f"  ∂{L}/∂{w} = " + " · ".join(factors))
+            lines.append("        = " + " · ".join(f"({v})" for v in values))
         lines.append(f"        = δ · x  with δ = ∂{L}/∂{names[0]} = {f(delta_z)}, x = {f(dz_dw)}")
         lines.append(f"        = {f(term)}")
         # check every factor of this chain against the engine

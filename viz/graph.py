@@ -133,8 +133,8 @@ class _Drawer:
 
 def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
     root = order[-1]
-    name = style.html(root.label) if root.label else "the output"
-    t = (f"computation graph of {name}: {len(order)} values, {n_ops} ops, "
+    name = style.html(root.label) if root.label else "L"
+    t = (f"computation graph of {name if root.label else 'the output L'}: {len(order)} values, {n_ops} ops, "
          f"grad = ∂{name}/∂node · {style.html(src.description)}")
     if how:
         t += f"<br/><b>collapsed</b> ({reason}): {style.html(how)}; "
@@ -166,6 +166,11 @@ def _plan_full(d: _Drawer) -> tuple[list[str], list[tuple[str, str, int]]]:
     return nodes, edges
 
 
+def _natural(label: str) -> list:
+    """Sort key putting ``w.2`` before ``w.10`` (numbers compared as numbers)."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in label.split(".")]
+
+
 def _box_label(d: _Drawer, box: Any, order: list) -> str:
     """A summary box: what it holds, its top node's numbers, its parameters' Δw."""
     members = box.members
@@ -192,6 +197,7 @@ def _box_label(d: _Drawer, box: Any, order: list) -> str:
         head = "<b>the rest of the graph</b>"
     rows = [head, f"{len(members)} values" + (f"; ops: {ops}" if ops else "")]
     limit = 6
+    params.sort(key=lambda v: _natural(v.label))
     for v in params[:limit]:
         short = v.label[len(box.key) + 1:] if box.kind == "neuron" and v.label.startswith(box.key + ".") \
             else v.label
