@@ -22,18 +22,32 @@ T = TypeVar("T")
 QUICK_ENV = "DELTAW_QUICK"
 
 
+SIZES = ("full", "reduced", "quick")
+
+
 @dataclass
 class Args:
-    """The parsed command line of an example."""
+    """The parsed command line of an example.
+
+    ``size`` is "full" (the tutorial), "reduced" (what ``weight_update_tables``
+    runs) or "quick" (``--quick``: seconds, for the smoke tests)."""
 
     seed: int
     out: Path
-    quick: bool
-    extra: argparse.Namespace
+    size: str = "full"
+    extra: argparse.Namespace | None = None
 
-    def pick(self, full: T, quick: T) -> T:
-        """``full`` normally, ``quick`` under ``--quick`` (smoke tests)."""
-        return quick if self.quick else full
+    @property
+    def quick(self) -> bool:
+        return self.size == "quick"
+
+    def pick(self, full: T, quick: T, reduced: T | None = None) -> T:
+        """The setting for this size: ``reduced`` defaults to ``full``."""
+        if self.size == "quick":
+            return quick
+        if self.size == "reduced" and reduced is not None:
+            return reduced
+        return full
 
 
 def setup(doc: str | None, argv: Sequence[str] | None = None,
@@ -52,7 +66,7 @@ def setup(doc: str | None, argv: Sequence[str] | None = None,
     ns = p.parse_args(argv)
     quick = ns.quick or os.environ.get(QUICK_ENV, "") not in ("", "0")
     ns.out.mkdir(parents=True, exist_ok=True)
-    return Args(seed=ns.seed, out=ns.out, quick=quick, extra=ns)
+    return Args(seed=ns.seed, out=ns.out, size="quick" if quick else "full", extra=ns)
 
 
 # ---- measuring ------------------------------------------------------------------------------
@@ -218,3 +232,18 @@ def main_guard(main: Callable[[Sequence[str] | None], Any]) -> None:
         main(None)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+# ---- the shared task ------------------------------------------------------------------------
+def moons(n: int, seed: int, noise: float = 0.1) -> tuple[Any, Any]:
+    """``n`` points of the two moons (labels 0/1), the task most examples compare on."""
+    from nn import make_moons
+    return make_moons(n, noise=noise, seed=seed)
+
+
+def layer_grad_sizes(model: Any, loss: Any) -> dict[str, float]:
+    """Backprop ``loss`` once and return the mean |∂L/∂w| of each layer's parameters."""
+    from nn import layer_groups
+    model.zero_grad()
+    loss.backward()
+    return {name: math.fsum(abs(p.grad) for p in ps) / len(ps) for name, ps in layer_groups(model).items()}

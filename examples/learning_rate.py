@@ -1,0 +1,86 @@
+"""The learning rate η, from too small to too large, on one linear regression.
+
+The update is Δw = −η·∂L/∂w.  For the mean squared error of a linear model,
+L is a bowl, and its curvature decides everything: each step multiplies the
+distance to the bottom, along each direction of curvature λ, by (1 − η·λ).
+Too small an η and the factor is close to 1: the loss creeps down.  Around
+η = 1/λ the bottom is reached in a few steps.  Past 1/λ the factor turns
+negative: every step overshoots and the weights oscillate around the
+minimum.  Past 2/λ its size exceeds 1: each overshoot is larger than the
+last, and the loss diverges.  Here λ for the bias is 2 (mean of 2·1²), so the
+oscillation starts above η = 0.5 and divergence above η = 1.  The table counts the
+steps to reach the target loss and the sign changes of the bias update Δb
+in the first steps, the fingerprint of oscillation.
+
+    python -m examples.learning_rate --seed 0
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+if __package__ in (None, ""):  # run as a file: python examples/learning_rate.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from examples._common import Args, DeltaMeter, main_guard, picture, print_table, setup, steps_to
+from nn import MLP, SGD, History, TrainingDiverged, fit, make_linear
+
+RATES = (0.01, 0.1, 0.5, 0.9, 1.1, 1.5)
+TARGET = 0.02        # the noise floor is 0.01 (noise 0.1)
+FLIP_WINDOW = 10     # steps in which sign changes of Δb are counted
+
+HEADERS = ["learning rate", f"steps to loss <= {TARGET}", "final loss", f"sign flips of Δb (first {FLIP_WINDOW})",
+           "mean abs(Δw) per step", "behaviour"]
+
+
+def behaviour(losses: Sequence[float], reached: int | None, flips: int) -> str:
+    """A name for what the numbers show (computed from them, never typed in)."""
+    if not losses or not math.isfinite(losses[-1]) or losses[-1] > losses[0]:
+        return "diverges"
+    if flips >= FLIP_WINDOW // 2:
+        return "oscillates, converges" if reached is not None else "oscillates"
+    return "converges" if reached is not None else "too slow"
+
+
+def experiment(seed: int, steps: int, rates: Sequence[float] = RATES) -> tuple[dict[str, History], list[list[Any]]]:
+    """Plain SGD with each rate, from the same weights, on the same data."""
+    X, y = make_linear(50, n_features=2, w=[2.0, -1.0], b=0.5, noise=0.1, seed=seed)
+    histories: dict[str, History] = {}
+    rows: list[list[Any]] = []
+    for lr in rates:
+        model = MLP(2, [1], seed=seed)  # a linear neuron: y = w1·x1 + w2·x2 + b
+        bias = model.layers[0].neurons[0].b
+        meter = DeltaMeter()
+        db: list[float] = []
+        try:
+            hist = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=lr), epochs=steps,
+                       seed=seed, progress=False, callbacks=[meter, lambda info: db.append(info.optimizer.deltas[bias])])
+            losses = hist.loss
+        except TrainingDiverged:  # the loss overflowed: the strongest form of divergence
+            hist, losses = History(), [math.inf]
+        flips = sum(1 for a, b in zip(db[:FLIP_WINDOW], db[1:FLIP_WINDOW]) if a * b < 0)
+        reached = steps_to(losses, TARGET)
+        histories[f"lr={lr:g}"] = hist
+        rows.append([f"{lr:g}", reached, losses[-1], flips, meter.mean, behaviour(losses, reached, flips)])
+    return histories, rows
+
+
+def run(args: Args) -> list[list[Any]]:
+    steps = args.pick(60, 8, reduced=40)
+    print(f"Linear regression y = 2·x1 − x2 + 0.5 + noise (50 samples); plain SGD, {steps} full-batch steps per rate")
+    histories, rows = experiment(args.seed, steps)
+    print_table("Learning rate: slow, fast, oscillating, diverging", HEADERS, rows)
+    picture("plot_losses", args.out / "learning_rate_loss.png", histories, log=True,
+            title="Loss per step for each learning rate", what="loss curves per learning rate")
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> list[list[Any]]:
+    return run(setup(__doc__, argv))
+
+
+if __name__ == "__main__":
+    main_guard(main)
