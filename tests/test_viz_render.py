@@ -115,3 +115,16 @@ def test_bad_format_and_bad_input(tmp_path) -> None:
 def test_render_error_carries_dot_message(tmp_path) -> None:
     with pytest.raises(viz.RenderError, match="syntax error"):
         viz.render("digraph { a -> }", tmp_path / "bad.svg")
+
+
+def test_special_characters_with_graphviz_pure(only_pure) -> None:
+    import html
+    import re
+    names = ['{ } | < > " \\ &', "\\N \\G", "naïve ∂L/∂w 中文 😀", "a:b"]
+    vs = [Value(float(i), label=s) for i, s in enumerate(names)]
+    out = vs[0] + vs[1] * vs[2] - vs[3]
+    out.backward()
+    svg = R.pipe(viz.draw_graph(out, lr=0.1), "svg").decode("utf-8")
+    texts = html.unescape(" ".join(re.findall(r"<text[^>]*>(.*?)</text>", svg)))
+    for s in names:
+        assert s in texts, s
