@@ -39,7 +39,7 @@ def png_ok(path, min_size=(300, 200)) -> Image.Image:
 
 
 def test_loss_curves_of_several_runs(trained, tmp_path) -> None:
-    fig = viz.plot_loss(trained["runs"], path=tmp_path / "loss.png")
+    fig = viz.plot_losses(trained["runs"], path=tmp_path / "loss.png")
     png_ok(tmp_path / "loss.png")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "step" and ax.get_ylabel() == "loss"
@@ -47,7 +47,7 @@ def test_loss_curves_of_several_runs(trained, tmp_path) -> None:
     assert "SGD lr=0.1" in labels and "Adam lr=0.01" in labels
     line = next(ln for ln in ax.get_lines() if ln.get_label() == "SGD lr=0.1")
     assert list(line.get_ydata()) == trained["runs"]["SGD lr=0.1"].loss
-    epochs = viz.plot_loss(list(trained["runs"].values()), per="epoch")
+    epochs = viz.plot_losses(list(trained["runs"].values()), per="epoch")
     assert epochs.axes[0].get_xlabel() == "epoch"
 
 
@@ -69,13 +69,28 @@ def test_weight_trajectories(trained, tmp_path) -> None:
 
 def test_mean_abs_delta_per_layer(trained, tmp_path) -> None:
     h = trained["runs"]["SGD lr=0.1"]
-    fig = viz.plot_delta(h, path=tmp_path / "d.png")
+    fig = viz.plot_deltas(h, path=tmp_path / "d.png")
     png_ok(tmp_path / "d.png")
     lines = fig.axes[0].get_lines()
     assert len(lines) == len(h.delta[0])
     first = next(iter(h.delta[0]))
     assert list(lines[0].get_ydata()) == h.layer_delta(first)
     assert fig.axes[0].get_yscale() == "log"
+    several = viz.plot_deltas(trained["runs"], path=tmp_path / "d2.png")
+    png_ok(tmp_path / "d2.png")
+    assert [ax.get_title() for ax in several.axes] == list(h.delta[0])   # a panel per layer
+    assert all(len(ax.get_lines()) == 2 for ax in several.axes)          # a line per run
+
+
+def test_weight_histograms(trained, tmp_path) -> None:
+    model = trained["model"]
+    fig = viz.plot_weight_histograms({"trained": model, "zeros": [0.0] * 10, "list": [0.5, -0.5, 0.25]},
+                                     path=tmp_path / "h.png", bins=10)
+    png_ok(tmp_path / "h.png")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0] == f"trained ({len(model.parameters())} weights)"
+    with pytest.raises(ValueError, match="dict label"):
+        viz.plot_weight_histograms([])
 
 
 def test_runs_side_by_side(trained, tmp_path) -> None:
@@ -121,7 +136,7 @@ def test_gif_of_network_and_of_boundary(trained, tmp_path) -> None:
 
 def test_animate_any_frames_and_errors(tmp_path) -> None:
     m = nn.MLP(2, [3, 1], seed=0)
-    frames = [viz.draw_network(m), viz.plot_loss(nn.History(loss=[1.0, 0.5], epoch_loss=[0.75]))]
+    frames = [viz.draw_network(m), viz.plot_losses(nn.History(loss=[1.0, 0.5], epoch_loss=[0.75]))]
     out = viz.animate(frames, tmp_path / "mixed")
     assert out.suffix == ".gif" and Image.open(out).n_frames == 2
     with pytest.raises(ValueError, match="no frames"):
@@ -131,4 +146,4 @@ def test_animate_any_frames_and_errors(tmp_path) -> None:
     with pytest.raises(ValueError, match="kind"):
         viz.FrameRecorder("movie")
     with pytest.raises(TypeError, match="not an nn.History"):
-        viz.plot_loss({"a": 1})
+        viz.plot_losses({"a": 1})

@@ -15,7 +15,8 @@ from .network import draw_network
 from .record import FrameRecorder, WeightRecorder
 from .renderers import RenderError, RendererNotFound, find_renderer, render
 
-_PLOTS = ("plot_loss", "plot_weights", "plot_delta", "plot_runs", "plot_decision_boundary")
+_PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms",
+          "plot_decision_boundary")
 
 __all__ = ["Graph", "draw_graph", "draw_network", "render", "find_renderer", "RendererNotFound",
            "RenderError", "explain", "animate", "WeightRecorder", "FrameRecorder", *_PLOTS]

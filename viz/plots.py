@@ -30,24 +30,42 @@ WIDTH = 7.0       # inches: about README width at 100 dpi
 HEIGHT = 4.0
 
 
+class _Curve:
+    """A plain list of losses dressed as a History (for ``plot_losses``)."""
+
+    def __init__(self, values: Sequence[float]) -> None:
+        self.loss = [float(v) for v in values]
+        self.epoch_loss: list[float] = []
+        self.accuracy: list[float] = []
+        self.delta: list[dict] = []
+        self.steps_per_epoch: list[int] = []
+
+
+def _is_curve(x: Any) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray)) and all(isinstance(v, (int, float, np.floating)) for v in x)
+
+
 def _runs(runs: Runs, labels: Sequence[str] | None = None) -> list[tuple[str, Any]]:
-    """``[(label, history), ...]`` from one History, a list or a dict."""
+    """``[(label, history), ...]`` from one History (or list of losses), a list or a dict of them."""
+    if _is_curve(runs):
+        runs = [_Curve(runs)]
     if isinstance(runs, Mapping):
+        runs = {k: _Curve(v) if _is_curve(v) else v for k, v in runs.items()}
         items = [(str(k), v) for k, v in runs.items()]
     elif hasattr(runs, "loss"):
         items = [("", runs)]
     elif isinstance(runs, Sequence) and not isinstance(runs, str):
-        items = [(f"run {i}", h) for i, h in enumerate(runs)]
+        items = [(f"run {i}", _Curve(h) if _is_curve(h) else h) for i, h in enumerate(runs)]
     else:
-        raise TypeError(f"plots: expected a History, a list of them or a dict label -> History, "
-                        f"got {type(runs).__name__}")
+        raise TypeError(f"plots: expected a History (or a list of losses), a list of them or a dict "
+                        f"label -> History, got {type(runs).__name__}")
     if labels is not None:
         if len(labels) != len(items):
             raise ValueError(f"plots: {len(labels)} labels for {len(items)} runs")
         items = [(str(lab), h) for lab, (_, h) in zip(labels, items)]
     for lab, h in items:
         if not hasattr(h, "loss"):
-            raise TypeError(f"plots: run {lab!r} is a {type(h).__name__}, not an nn.History")
+            raise TypeError(f"plots: run {lab!r} is a {type(h).__name__}, not an nn.History or a list of losses")
     return items
 
 
@@ -94,15 +112,23 @@ def _loss_axes(ax: Any, items: list, per: str, logy: bool) -> None:
     ax.grid(alpha=0.3)
 
 
-def plot_loss(runs: Runs, *, labels: Sequence[str] | None = None, per: str = "step", logy: bool = True,
-              title: str | None = None, path: Union[str, Path, None] = None) -> Figure:
-    """Loss curves of one or several runs (per step with epoch means, or per epoch)."""
+def plot_losses(runs: Runs, *, labels: Sequence[str] | None = None, per: str = "step", log: bool = True,
+                title: str | None = None, xlabel: str | None = None,
+                path: Union[str, Path, None] = None) -> Figure:
+    """Loss curves of one or several runs: per step (with epoch means) or per epoch.
+
+    ``runs``: a History, a list of losses, or a list/dict of either (dict
+    keys become the legend).  ``log``: logarithmic loss axis (when all
+    losses are > 0).
+    """
     if per not in ("step", "epoch"):
-        raise ValueError(f"plot_loss: per must be 'step' or 'epoch', got {per!r}")
+        raise ValueError(f"plot_losses: per must be 'step' or 'epoch', got {per!r}")
     items = _runs(runs, labels)
     fig = Figure(figsize=(WIDTH, HEIGHT), layout="constrained")
     ax = fig.add_subplot()
-    _loss_axes(ax, items, per, logy and all(min(h.loss or [1.0]) > 0 for _, h in items))
+    _loss_axes(ax, items, per, log and all(min(h.loss or [1.0]) > 0 for _, h in items))
+    if xlabel:
+        ax.set_xlabel(xlabel)
     ax.set_title(title or "training loss")
     ax.legend(fontsize=8)
     return _finish(fig, path)
@@ -152,17 +178,41 @@ def _delta_axes(ax: Any, items: list) -> None:
     ax.grid(alpha=0.3)
 
 
-def plot_delta(runs: Runs, *, labels: Sequence[str] | None = None, title: str | None = None,
-               path: Union[str, Path, None] = None) -> Figure:
-    """Mean |Δw| per layer over the steps (``History.delta``): how big each update was."""
+def plot_deltas(runs: Runs, *, labels: Sequence[str] | None = None, title: str | None = None,
+                path: Union[str, Path, None] = None) -> Figure:
+    """Mean |Δw| per layer over the steps (``History.delta``): how big each update was.
+
+    One run: a line per layer.  Several runs: a panel per layer (up to 4)
+    with a line per run, so optimizers or learning rates compare directly.
+    """
     items = _runs(runs, labels)
-    if not any(h.delta for _, h in items):
-        raise ValueError("plot_delta: the histories hold no Δw records (History.delta is empty)")
-    fig = Figure(figsize=(WIDTH + 2, HEIGHT), layout="constrained")
-    ax = fig.add_subplot()
-    _delta_axes(ax, items)
-    ax.set_title(title or "size of the weight updates, per layer")
-    fig.legend(fontsize=7, loc="outside right upper")
+    items = [(lab, h) for lab, h in items if h.delta]
+    if not items:
+        raise ValueError("plot_deltas: the histories hold no Δw records (History.delta is empty)")
+    layers: list[str] = []
+    for _, h in items:
+        layers += [k for k in h.delta[0] if k not in layers]
+    if len(items) == 1 or len(layers) == 1 or len(layers) > 4:
+        fig = Figure(figsize=(WIDTH + 2, HEIGHT), layout="constrained")
+        ax = fig.add_subplot()
+        _delta_axes(ax, items)
+        ax.set_title(title or "size of the weight updates, per layer")
+        fig.legend(fontsize=7, loc="outside right upper")
+        return _finish(fig, path)
+    fig = Figure(figsize=(3.6 * len(layers), HEIGHT), layout="constrained")
+    axes = fig.subplots(1, len(layers), sharey=True)
+    for k, (ax, name) in enumerate(zip(axes, layers)):
+        for r, (lab, h) in enumerate(items):
+            ys = [d.get(name, math.nan) for d in h.delta]
+            ax.plot(range(1, len(ys) + 1), ys, lw=1.2, color=f"C{r}", label=lab)
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("mean |Δw|")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+               ncol=min(len(items), 4), fontsize=8)
+    fig.suptitle(title or "size of the weight updates, per layer")
     return _finish(fig, path)
 
 
@@ -202,6 +252,33 @@ def plot_runs(runs: Runs, *, labels: Sequence[str] | None = None, title: str | N
                fontsize=8)
     if title:
         fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def plot_weight_histograms(weights: Mapping[str, Any], *, bins: int = 40, title: str | None = None,
+                           path: Union[str, Path, None] = None) -> Figure:
+    """Histograms of weight values, one outline per entry of ``weights``
+    (label → list of values, or label → model): sparsity from L1, shrinkage
+    from L2, the spread an init produces."""
+    if not isinstance(weights, Mapping) or not weights:
+        raise ValueError("plot_weight_histograms: pass a dict label -> list of weights (or -> model)")
+    data = {}
+    for lab, ws in weights.items():
+        if hasattr(ws, "parameters"):
+            ws = [p.data for p in ws.parameters()]
+        data[str(lab)] = np.asarray([w.data if isinstance(w, Value) else float(w) for w in ws], dtype=float)
+    lo = min(float(v.min()) for v in data.values() if len(v))
+    hi = max(float(v.max()) for v in data.values() if len(v))
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
+    fig = Figure(figsize=(WIDTH, HEIGHT), layout="constrained")
+    ax = fig.add_subplot()
+    for lab, v in data.items():
+        ax.hist(v, bins=edges, histtype="step", lw=1.5, label=f"{lab} ({len(v)} weights)")
+    ax.set_xlabel("weight value w")
+    ax.set_ylabel("number of weights")
+    ax.set_title(title or "weight values")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _finish(fig, path)
 
 
