@@ -202,6 +202,11 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
         for p in params:
             p.data -= lr * p.grad
         times.append(time.perf_counter() - t)
+    call_times = []  # the compiled call alone: read .data, forward, backward, add to .grad
+    for _ in range(steps):
+        t = time.perf_counter()
+        fn(xs)
+        call_times.append(time.perf_counter() - t)
     # Arrays only: the parameters as one vector, updated with numpy.
     order = fn.parameters
     w = np.array([p.data for p in order])
@@ -217,6 +222,7 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
         fn.run(xs, params=w)
         fwd_bwd.append(time.perf_counter() - t)
     return {"step_s": statistics.median(times), "array_step_s": statistics.median(array_times),
+            "call_s": statistics.median(call_times),
             "fwd_bwd_s": statistics.median(fwd_bwd), "build_s": t1 - t0, "compile_s": t3 - t2,
             "compile_peak_mb": peak / 1e6, "resident_mb": fn.nbytes / 1e6, "nodes": nodes,
             "groups": fn.n_groups, "slots": fn.n_slots}
@@ -336,7 +342,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n{label}: graph of {int(r['nodes']):,} nodes built in {r['build_s']:.2f} s, traced + "
                   f"compiled in {r['compile_s']:.2f} s (peak {r['compile_peak_mb']:.0f} MB while compiling) "
                   f"into {int(r['groups'])} groups over {int(r['slots']):,} slots; resident "
-                  f"{r['resident_mb']:.2f} MB; forward+backward alone {_fmt_time(r['fwd_bwd_s'])}")
+                  f"{r['resident_mb']:.2f} MB; one fn(x) call (Values read and written, no SGD) "
+                  f"{_fmt_time(r['call_s'])}; forward+backward on arrays alone {_fmt_time(r['fwd_bwd_s'])}")
         if tr:
             print(f"\ntorch {tr['torch']}, float64, 1 thread: {_fmt_time(tr['step_s'])} per step")
     print()
