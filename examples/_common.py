@@ -36,6 +36,7 @@ class Args:
     out: Path
     size: str = "full"
     extra: argparse.Namespace | None = None
+    pictures: bool = True   # False: numbers only (weight_update_tables)
 
     @property
     def quick(self) -> bool:
@@ -201,12 +202,15 @@ def save_figure(fig: Any, path: Path) -> Path | None:
     return path
 
 
-def picture(name: str, path: Path, *args: Any, what: str = "", **kwargs: Any) -> Path | None:
+def picture(run: Args | None, name: str, path: Path, *args: Any, what: str = "", **kwargs: Any) -> Path | None:
     """Call ``viz.<name>(*args, **kwargs)`` and write its result to ``path``.
 
     Graphs (``graphviz.Digraph``) are rendered, figures saved, files written by
     the function itself (``path=`` keyword, e.g. ``animate``) just reported.
-    Returns the path written, or None when that part of viz is missing."""
+    Returns the path written, or None when that part of viz is missing or
+    ``run.pictures`` is off."""
+    if run is not None and not run.pictures:
+        return None
     fn = viz_function(name)
     if fn is None:
         return None

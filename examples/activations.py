@@ -60,7 +60,7 @@ def run(args: Args) -> list[list[Any]]:
     print_table("Activations: steps to converge", HEADERS, rows)
     print_table("Mean |∂L/∂w| per layer at step 0 (layer 1 is next to the inputs)",
                 ["activation", *[f"layer {i + 1}" for i in range(len(hidden) + 1)]], grads)
-    picture("plot_losses", args.out / "activations_loss.png", histories, log=True,
+    picture(args, "plot_losses", args.out / "activations_loss.png", histories, log=True,
             title="Loss per step for each activation", what="loss curves per activation")
     return rows
 

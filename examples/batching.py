@@ -75,9 +75,9 @@ def run(args: Args) -> list[list[Any]]:
           f"(the same {epochs * N} sample gradients each)")
     histories, full_loss, rows = experiment(args.seed, epochs)
     print_table("Batch, mini-batch and stochastic gradient descent", HEADERS, rows)
-    picture("plot_losses", args.out / "batching_loss_per_update.png", full_loss, log=True,
+    picture(args, "plot_losses", args.out / "batching_loss_per_update.png", full_loss, log=True,
             title="Full-data loss after each update", xlabel="update", what="loss vs updates")
-    picture("plot_losses", args.out / "batching_loss_per_epoch.png",
+    picture(args, "plot_losses", args.out / "batching_loss_per_epoch.png",
             {k: h.epoch_loss for k, h in histories.items()}, log=True, title="Mean loss per epoch",
             xlabel="epoch", what="loss vs epochs")
     return rows

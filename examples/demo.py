@@ -1,43 +1,32 @@
-"""The smallest complete picture of backprop: one tanh neuron, forward and backward.
+"""The guided tour that ``make demo`` and ``deltaw demo`` run: one weight, one neuron, one network.
 
-    o = tanh(x1·w1 + x2·w2 + b)
+Act 1 learns a single weight by gradient descent and prints each update;
+act 2 takes one tanh neuron, o = tanh(x1·w1 + x2·w2 + b), draws its graph
+with data, grad and Δw, and writes out the chain rule for w1 with every
+factor checked against the engine; act 3 trains micrograd's moons network
+with a progress bar and draws what it learned.  The code lives in
+``viz/demo.py`` so the installed ``deltaw`` command can run it too.
 
-Run it with ``make demo`` (or ``python -m examples.demo``).
+    python -m examples.demo --out out/demo
 """
 
 from __future__ import annotations
 
-import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
 
-from autograd import Value, gradcheck
+if __package__ in (None, ""):  # run as a file: python examples/demo.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from examples._common import main_guard, setup
+from viz.demo import run
 
 
-def main() -> None:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    o = n.tanh()
-    o.backward()
-
-    print("Forward:  o = tanh(x1*w1 + x2*w2 + b)")
-    print(f"  n = {n.data:.4f}    o = tanh(n) = {o.data:.4f}")
-    print("Backward: the chain rule, one factor at a time")
-    print(f"  do/dn  = 1 - o^2          = {1 - o.data ** 2:.4f}")
-    for leaf, other in ((w1, x1), (w2, x2), (x1, w1), (x2, w2)):
-        print(f"  do/d{leaf.label} = do/dn * {other.label:<2} = {leaf.grad:+.4f}")
-    lr = 0.1
-    print(f"Weight updates with learning rate {lr}: Δw = -lr * do/dw")
-    for w in (w1, w2, b):
-        print(f"  Δ{w.label:<2} = {-lr * w.grad:+.4f}   ({w.label}: {w.data:+.4f} -> {w.data - lr * w.grad:+.4f})")
-
-    def neuron(x1, x2, w1, w2, b):
-        return (x1 * w1 + x2 * w2 + b).tanh()
-
-    ok = gradcheck(neuron, [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
-    print(f"gradcheck against central differences: {'passed' if ok else 'failed'}")
-    assert math.isclose(w1.grad, 1.0, rel_tol=1e-4)
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = setup(__doc__, argv)
+    return run(args.out, seed=args.seed, quick=args.quick, progress=not args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    main_guard(main)

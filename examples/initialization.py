@@ -67,7 +67,7 @@ def run(args: Args) -> list[list[Any]]:
     print_table("Initialization: steps to converge", HEADERS, rows)
     print_table("Mean |∂L/∂w| per layer at step 0 (layer 1 is next to the inputs)",
                 ["activation", "init", *[f"layer {i + 1}" for i in range(len(hidden) + 1)]], grads)
-    picture("plot_losses", args.out / "initialization_loss.png", histories, log=True,
+    picture(args, "plot_losses", args.out / "initialization_loss.png", histories, log=True,
             title="Loss per step for each initialization", what="loss curves per initialization")
     return rows
 

@@ -73,7 +73,7 @@ def run(args: Args) -> list[list[Any]]:
     print(f"Linear regression y = 2·x1 − x2 + 0.5 + noise (50 samples); plain SGD, {steps} full-batch steps per rate")
     histories, rows = experiment(args.seed, steps)
     print_table("Learning rate: slow, fast, oscillating, diverging", HEADERS, rows)
-    picture("plot_losses", args.out / "learning_rate_loss.png", histories, log=True,
+    picture(args, "plot_losses", args.out / "learning_rate_loss.png", histories, log=True,
             title="Loss per step for each learning rate", what="loss curves per learning rate")
     return rows
 

@@ -73,9 +73,9 @@ def run(args: Args) -> Result:
     print(f"MLP(2, [8, 8, 1]), tanh, Xavier init (seed {args.seed}); 100 moons; {steps} full-batch steps each")
     res = experiment(args.seed, steps)
     print_table("Optimizers on the same task", HEADERS, res.rows)
-    picture("plot_losses", args.out / "optimizers_loss.png", res.histories, log=True,
+    picture(args, "plot_losses", args.out / "optimizers_loss.png", res.histories, log=True,
             title="Loss per step, same model and seed", what="loss curves of every optimizer")
-    picture("plot_deltas", args.out / "optimizers_deltas.png", res.histories,
+    picture(args, "plot_deltas", args.out / "optimizers_deltas.png", res.histories,
             what="mean |Δw| per step of every optimizer")
     return res
 

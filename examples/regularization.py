@@ -80,9 +80,9 @@ def run(args: Args) -> list[list[Any]]:
           f"SGD lr=0.2, momentum 0.9; {steps} full-batch steps")
     histories, weights, rows = experiment(args.seed, steps, width)
     print_table("Regularization: train vs validation", HEADERS, rows)
-    picture("plot_losses", args.out / "regularization_loss.png", histories, log=True,
+    picture(args, "plot_losses", args.out / "regularization_loss.png", histories, log=True,
             title="Training loss per step", what="training loss per variant")
-    picture("plot_weight_histograms", args.out / "regularization_weights.png", weights,
+    picture(args, "plot_weight_histograms", args.out / "regularization_weights.png", weights,
             what="weight histograms (L1 sparsity)")
     return rows
 

@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as a file: python examples/weight_update.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import Value
-from examples._common import main_guard, picture, setup
+from examples._common import Args, main_guard, picture, setup
 from nn import SGD, mse_loss
 
 X = [1.0, 2.0, 3.0]
@@ -35,7 +35,7 @@ def line(epoch: int, loss: float, w: float) -> str:
     return f"Epoch {epoch} | Loss: {loss:.4f} | Weight: {w:.4f}"
 
 
-def with_deltaw(out: Path | None = None) -> list[tuple[float, float]]:
+def with_deltaw(args: Args | None = None) -> list[tuple[float, float]]:
     """Train w with deltaw Values and ``nn.SGD``; returns (loss, weight after) per epoch."""
     w = Value(0.0, label="w")
     opt = SGD([w], lr=LR)
@@ -49,9 +49,9 @@ def with_deltaw(out: Path | None = None) -> list[tuple[float, float]]:
         record.append((loss.data, w.data))
         if epoch % 10 == 0:
             print(line(epoch, loss.data, w.data))
-    if out is not None and loss is not None:
+    if args is not None and loss is not None:
         loss.label = "L"
-        picture("draw_graph", out / "weight_update_graph.svg", loss, optimizer=opt,
+        picture(args, "draw_graph", args.out / "weight_update_graph.svg", loss, optimizer=opt,
                 what="the last epoch's graph, with the Δw SGD applied")
     return record
 
@@ -75,7 +75,7 @@ def by_hand() -> list[tuple[float, float]]:
 def main(argv: Sequence[str] | None = None) -> float:
     args = setup(__doc__, argv)
     print("With deltaw (Values, backward(), nn.SGD):")
-    auto = with_deltaw(args.out)
+    auto = with_deltaw(args)
     print("With the gradient by hand, dL/dw = -2*mean((y - w*x)*x):")
     hand = by_hand()
     gap = max(max(abs(a[0] - h[0]), abs(a[1] - h[1])) for a, h in zip(auto, hand))
