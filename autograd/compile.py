@@ -85,7 +85,6 @@ from .value import NARY, Value
 __all__ = ["compile", "CompiledGraph"]
 
 _get_data = attrgetter("data")
-_get_grad = attrgetter("grad")
 
 # Kinds of traced node.
 _LEAF, _ELEM, _SOP = 0, 1, 2
@@ -1035,7 +1034,7 @@ class CompiledGraph:
 
         Sets ``root.data``, adds 1 to ``root.grad`` and ∂root/∂p to ``p.grad`` for
         every parameter (accumulating, like ``backward()``), stores ∂root/∂inputs
-        in ``input_grad`` and returns the root's value.
+        in ``input_grad`` (with ``input_grads=True``) and returns the root's value.
         """
         out, gp, gx = self.run(values)
         for p, g in zip(self.parameters, gp.tolist()):

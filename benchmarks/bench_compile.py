@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from typing import Any, Callable
+from typing import Any
 
 # One thread everywhere, like the torch rows (set before numpy loads its BLAS).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
