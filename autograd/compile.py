@@ -100,6 +100,21 @@ def _sigmoid_np(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _libm(f: Callable[[float], float], x: np.ndarray) -> np.ndarray:
+    """``f`` (a C-library function from ``math``) mapped over an array: the eager engine's bits."""
+    return np.fromiter(map(f, x.tolist()), np.float64, x.size)
+
+
+def _sigmoid_exact(x: np.ndarray) -> np.ndarray:
+    # The eager formula with the C library's exp; the rest is IEEE arithmetic, exact in numpy too.
+    e = _libm(math.exp, -np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus_exact(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0) + _libm(math.log1p, _libm(math.exp, -np.abs(x)))
+
+
 class _Kernel:
     """The numpy form of one eager op: forward, local derivatives and conventions.
 
@@ -117,11 +132,12 @@ class _Kernel:
     """
 
     __slots__ = ("op", "arity", "forward", "local", "infinite_local", "invalid", "libm_forward", "libm_local",
-                 "scalar")
+                 "scalar", "exact_forward", "exact_local")
 
     def __init__(self, op: _ops.Op, arity: int, forward: Callable, local: Callable,
                  infinite_local: bool = False, invalid: Callable | None = None,
-                 libm_forward: bool = False, libm_local: bool = False, scalar: Callable | None = None) -> None:
+                 libm_forward: bool = False, libm_local: bool = False, scalar: Callable | None = None,
+                 exact_forward: Callable | None = None, exact_local: Callable | None = None) -> None:
         self.op = op
         self.arity = arity
         self.forward = forward
@@ -133,6 +149,9 @@ class _Kernel:
         # scalar(*lists) -> iterator of floats: the eager op's float result on inputs already
         # known to be valid (so the eager checks can be skipped); default: the eager op itself.
         self.scalar = scalar if scalar is not None else (lambda *lists: map(op.forward, *lists))
+        # Or whole-array versions of the same: numpy arithmetic (exact in IEEE) around libm maps.
+        self.exact_forward = exact_forward
+        self.exact_local = exact_local
 
 
 def _closure_value(op: _ops.Op, name: str) -> float:
@@ -207,10 +226,12 @@ _FIXED: dict[int, _Kernel] = {id(k.op): k for k in (
     _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x, libm_forward=True, scalar=partial(map, math.log)),
     _Kernel(_ops.SQRT, 1, np.sqrt, lambda x, out: 0.5 / out, infinite_local=True),
     _Kernel(_ops.TANH, 1, np.tanh, lambda x, out: 1.0 - out * out, libm_forward=True),
-    _Kernel(_ops.SIGMOID, 1, _sigmoid_np, lambda x, out: out * (1.0 - out), libm_forward=True),
+    _Kernel(_ops.SIGMOID, 1, _sigmoid_np, lambda x, out: out * (1.0 - out), libm_forward=True,
+            exact_forward=_sigmoid_exact),
     _Kernel(_ops.RELU, 1, lambda x: np.where(x > 0.0, x, 0.0), lambda x, out: (x > 0.0).astype(np.float64)),
     _Kernel(_ops.SOFTPLUS, 1, lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-            lambda x, out: _sigmoid_np(x), libm_forward=True, libm_local=True),
+            lambda x, out: _sigmoid_np(x), libm_forward=True, libm_local=True,
+            exact_forward=_softplus_exact, exact_local=lambda x, out: _sigmoid_exact(x)),
     _Kernel(_ops.SIN, 1, np.sin, lambda x, out: np.cos(x)),
     _Kernel(_ops.COS, 1, np.cos, lambda x, out: -np.sin(x)),
     _Kernel(_ops.DIV, 2, np.divide, lambda x, y, out: (1.0 / y, -out / y)),
@@ -361,7 +382,10 @@ class _ElemGroup:
                 out = np.where(bad, math.nan, out)
         if self.libm_forward and np.isfinite(out).all():
             # Valid everywhere: the eager op's own float rule, element by element.
-            out = np.fromiter(k.scalar(*[x.tolist() for x in xs]), np.float64, self.n)
+            if k.exact_forward is not None:
+                out = k.exact_forward(*xs)
+            else:
+                out = np.fromiter(k.scalar(*[x.tolist() for x in xs]), np.float64, self.n)
         val[self.out] = out
         saved.append(xs)
 
@@ -372,7 +396,9 @@ class _ElemGroup:
         g = grad[self.out]
         k = self.kernel
         out = val[self.out]
-        if self.libm_local:
+        if self.libm_local and k.exact_local is not None:
+            local = (k.exact_local(*xs, out),)
+        elif self.libm_local:
             table = np.array(list(map(k.op.local, *[x.tolist() for x in xs], out.tolist())), dtype=np.float64)
             local = tuple(table[:, j] for j in range(k.arity))
         else:

@@ -497,3 +497,26 @@ def test_autograd_compile_is_callable_in_every_import_order():
         "    assert c(w * x, inputs=[x])([5.0]) == 15.0\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name, f", [
+    ("tanh", lambda x: x.tanh()), ("exp", lambda x: x.exp()), ("log", lambda x: (x * x + 0.1).log()),
+    ("sigmoid", lambda x: x.sigmoid()), ("softplus", lambda x: x.softplus()), ("sin", lambda x: x.sin()),
+    ("cos", lambda x: x.cos()), ("sqrt", lambda x: (x * x).sqrt()), ("**3", lambda x: x ** 3),
+    ("**2", lambda x: x ** 2), ("**1.5", lambda x: abs(x) ** 1.5), ("**-1", lambda x: x ** -1),
+    ("2**", lambda x: 2 ** x), ("**", lambda x: (x * x + 0.5) ** (x * 0.5)), ("/", lambda x: 1.0 / x),
+    ("leaky_relu", lambda x: x.leaky_relu(0.3)),
+])
+def test_exact_mode_is_bit_for_bit_eager_on_every_elementwise_op(name, f):
+    rnd = random.Random(hash(name) % 1000)
+    points = [rnd.uniform(-4, 4) for _ in range(300)]
+    xs = [Value(p) for p in points]
+    out = vsum([f(x) for x in xs])
+    g = grad(out, xs)
+    fn = compile(out, inputs=xs, input_grads=True)
+    points2 = [rnd.uniform(-4, 4) for _ in range(300)]
+    xs2 = [Value(p) for p in points2]
+    out2 = vsum([f(x) for x in xs2])
+    for at, expected, expected_grad in ((points, out.data, g), (points2, out2.data, grad(out2, xs2))):
+        assert fn(at) == expected
+        assert fn.input_grad.tolist() == expected_grad
