@@ -13,6 +13,7 @@ plots, Graphviz for graphs) are skipped with a message saying how to get it.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any, Callable
 
@@ -98,40 +99,59 @@ def neuron(out: Path, lr: float = 0.1) -> Value:
 
 
 def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) -> Any:
-    """Act 3: MLP(2, [16, 16, 1]) on 100 noisy moons, max-margin loss + L2, SGD; returns the History."""
-    from nn import MLP, SGD, fit, make_moons
+    """Act 3: micrograd's recipe — MLP(2, [16, 16, 1]), max-margin loss + L2, SGD with lr 1.0 → 0.1 —
+    on 100 moons, with a progress bar; returns the History."""
+    from nn import MLP, SGD, LinearLR, fit, make_moons
 
     _say("3. A network learns the two moons")
-    X, y = make_moons(40 if quick else 100, noise=0.1, seed=seed)
+    X, y = make_moons(30 if quick else 100, noise=0.1, seed=seed)
     labels = y * 2 - 1  # the max-margin loss wants -1 / +1
     model = MLP(2, [16, 16, 1], seed=seed)
-    opt = SGD(model.parameters(), lr=0.1)
-    epochs = 3 if quick else 60
-    frames: list = []
-    every = max(1, epochs // 12)
-
-    def keep(info: Any) -> None:
-        if info.step % every == 0:
-            frames.append(info.step)
-
-    print(f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} points; "
-          f"{epochs} steps of SGD(lr=0.1) on the max-margin loss + 1e-4·Σw²")
-    hist = fit(model, X, labels, loss="hinge", optimizer=opt, epochs=epochs, l2=1e-4, seed=seed,
-               progress=progress, callbacks=[keep])
+    opt = SGD(model.parameters(), lr=1.0)
+    steps = 3 if quick else 50
+    schedule = LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
+    callbacks: list = []
+    frames = None
+    if importlib.util.find_spec("matplotlib") is not None:  # the frames are matplotlib figures
+        from .record import FrameRecorder
+        frames = FrameRecorder("boundary", every=max(1, steps // 10), X=X, y=labels)
+        callbacks.append(frames)
+    else:
+        print("  (no animation: matplotlib is missing; pip install 'deltaw[plot]')")
+    print(f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} points; {steps} steps of SGD "
+          f"(lr 1.0 falling by 0.009 a step) on the max-margin loss + 1e-4·Σw²")
+    hist = fit(model, X, labels, loss="hinge", optimizer=opt, scheduler=schedule, epochs=steps, l2=1e-4,
+               seed=seed, progress=progress, callbacks=callbacks)
+    perfect = next((k for k, a in enumerate(hist.accuracy) if a == 1.0), None)
     print(f"loss {hist.loss[0]:.4f} -> {hist.loss[-1]:.4f}; training accuracy "
-          f"{hist.accuracy[0]:.0%} -> {hist.accuracy[-1]:.0%} after {hist.steps} updates")
-    mean_dw = [sum(d.values()) / len(d) for d in hist.delta if d]
-    if mean_dw:
-        print(f"mean |Δw| per layer per update: first step {mean_dw[0]:.3g}, last step {mean_dw[-1]:.3g}")
-    _moons_pictures(out, model, opt, X, y, hist)
+          f"{hist.accuracy[0]:.0%} -> {hist.accuracy[-1]:.0%} after {hist.steps} updates"
+          + (f" (100% first at step {perfect})" if perfect is not None else ""))
+    first, last = hist.delta[0], hist.delta[-1]
+    print("mean |Δw| per layer, first step -> last step: "
+          + ", ".join(f"{name} {first[name]:.2e} -> {last[name]:.2e}" for name in first))
+    _moons_pictures(out, model, opt, X, labels, hist, frames)
     return hist
 
 
-def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, y: Any, hist: Any) -> None:
-    draw_network = _optional("draw_network")
-    if draw_network is not None:
-        _render(draw_network(model, optimizer=opt), out / "moons_network.svg",
-                "the network after its last update: w, ∂L/∂w and Δw on every edge")
+def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: Any, frames: Any) -> None:
+    from .network import draw_network
+
+    _render(draw_network(model, optimizer=opt, caption=f"after step {hist.steps - 1}"), out / "moons_network.svg",
+            "the network after its last update: w, ∂L/∂w and Δw on every edge")
+    try:
+        from . import plots
+    except ImportError:
+        print("  (no plots: matplotlib is missing; pip install 'deltaw[plot]')")
+        return
+    _save(plots.plot_losses(hist, title="Loss per step (moons, MLP 2-16-16-1)"), out / "moons_loss.png",
+          "the loss curve")
+    _save(plots.plot_deltas(hist, title="Mean |Δw| per layer per step"), out / "moons_deltas.png",
+          "mean |Δw| per layer per step")
+    _save(plots.plot_decision_boundary(model, X, labels, title=f"Decision boundary after {hist.steps} steps"),
+          out / "moons_boundary.png", "the decision boundary with the data")
+    if frames is not None and frames.frames:
+        from .animation import animate
+        _wrote(animate(frames, out / "moons_training.gif"), "the decision boundary taking shape, as a GIF")
 
 
 def run(out: Path | str = Path("out") / "demo", *, seed: int = 0, quick: bool = False,
