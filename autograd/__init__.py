@@ -8,6 +8,19 @@ from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import TABLE as OPS
 from .value import Value, dot, vsum
 
+
+
+def __getattr__(name: str):
+    # autograd.compile lives in autograd.compiler and loads numpy, so it is imported on first use:
+    # `import autograd` stays standard-library only.
+    if name == "compile":
+        from .compiler import compile
+
+        globals()["compile"] = compile
+        return compile
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
 __all__ = [
     "Value", "dot", "vsum", "backward", "grad", "zero_grad", "topological_order",
     "no_grad", "enable_grad", "is_grad_enabled", "numerical_grad", "gradcheck",

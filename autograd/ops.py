@@ -30,6 +30,7 @@ class Op(NamedTuple):
     arity: int  # 1, 2, or 0 for n-ary (inputs passed as one tuple)
     forward: Callable[..., float]
     local: Callable[..., tuple]
+    param: float | None = None  # the number a parameterized op was built with (x**n, c**x, leaky slope)
 
 
 def _is_value(x: Any) -> bool:
@@ -218,7 +219,7 @@ SUM = Op("sum", 0, _sum_f, _sum_local)
 @lru_cache(maxsize=4096)
 def pow_const(n: float) -> Op:
     """``x ** n`` for a number n: one op per exponent, named like micrograd's ``**2``."""
-    return Op(f"**{n:g}", 1, lambda x: _pow_f(x, n), _pow_local(n))
+    return Op(f"**{n:g}", 1, lambda x: _pow_f(x, n), _pow_local(n), n)
 
 
 @lru_cache(maxsize=4096)
@@ -230,14 +231,14 @@ def rpow_const(c: float) -> Op:
                 f"pow: {_fmt(c)} ** Value — a negative base needs a number exponent, not a Value; "
                 "use a base >= 0")
         return _pow_f(c, x)
-    return Op(f"{c:g}**", 1, forward, _rpow_local(c))
+    return Op(f"{c:g}**", 1, forward, _rpow_local(c), c)
 
 
 @lru_cache(maxsize=4096)
 def leaky_relu_op(slope: float) -> Op:
     """``leaky_relu`` with a given negative slope."""
     return Op(f"leaky_relu({slope:g})", 1, lambda x: x if x > 0.0 else slope * x,
-              lambda x, out: (1.0 if x > 0.0 else slope,))
+              lambda x, out: (1.0 if x > 0.0 else slope,), slope)
 
 
 #: Every op by name, for tests, strategies and documentation.

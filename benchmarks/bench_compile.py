@@ -145,7 +145,7 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
     import numpy as np
 
     from autograd import Value, dot
-    from autograd.compile import compile as trace
+    from autograd.compiler import compile as trace
 
     spec = PROBLEMS[name]
     X, Y = problem_data(name)

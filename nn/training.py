@@ -226,7 +226,7 @@ class _Compiled:
     def __init__(self, model: Any, loss_name: str, loss_fn: Callable, params: list[Value], l1: float,
                  l2: float) -> None:
         try:
-            from autograd.compile import compile as trace
+            from autograd.compiler import compile as trace
         except ImportError:
             raise ValueError("fit(compile=True) needs autograd.compile, which this autograd lacks; "
                              "use compile=False") from None

@@ -15,7 +15,7 @@ import pytest
 nn = pytest.importorskip("nn")
 
 from autograd import Value  # noqa: E402
-from autograd.compile import compile  # noqa: E402
+from autograd.compiler import compile  # noqa: E402
 
 RTOL = 1e-12
 

@@ -1,4 +1,4 @@
-"""``autograd.compile``: trace a scalar graph once, replay forward and backward with numpy.
+"""``autograd.compile`` (this module: ``autograd.compiler``): trace a scalar graph once, replay forward and backward with numpy.
 
 A scalar ``Value`` graph is the clearest picture of backprop and the slowest
 way to run it.  Most training graphs have the same shape every step, so this
@@ -68,8 +68,6 @@ standard-library only.
 from __future__ import annotations
 
 import math
-import sys
-import types
 from functools import partial
 from itertools import repeat
 from operator import attrgetter
@@ -154,17 +152,15 @@ class _Kernel:
         self.exact_local = exact_local
 
 
-def _closure_value(op: _ops.Op, name: str) -> float:
+def _param(op: _ops.Op) -> float:
     """The number a parameterized op (``**n``, ``c**``, ``leaky_relu(s)``) was built with."""
-    fn = op.forward
-    names = fn.__code__.co_freevars
-    if name not in names or fn.__closure__ is None:
-        raise TypeError(f"compile: cannot read the parameter of op {op.name!r}; the op table changed")
-    return float(fn.__closure__[names.index(name)].cell_contents)
+    if op.param is None:
+        raise TypeError(f"compile: op {op.name!r} carries no parameter; the op table changed")
+    return float(op.param)
 
 
 def _pow_const_kernel(op: _ops.Op) -> _Kernel:
-    n = _closure_value(op, "n")
+    n = _param(op)
     if n == 2.0:
         forward = np.square
     else:
@@ -191,7 +187,7 @@ def _pow_const_kernel(op: _ops.Op) -> _Kernel:
 
 
 def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
-    c = _closure_value(op, "c")
+    c = _param(op)
     log_c = math.log(c) if c > 0.0 else 0.0
 
     def forward(x):
@@ -203,7 +199,7 @@ def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
 
 
 def _leaky_kernel(op: _ops.Op) -> _Kernel:
-    s = _closure_value(op, "slope")
+    s = _param(op)
 
     def forward(x):
         return np.where(x > 0.0, x, s * x)
@@ -1120,21 +1116,3 @@ def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Valu
     """
     return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact,
                          input_grads)
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as its own ``compile`` function.
-
-    Importing ``autograd.compile`` (``from autograd.compile import compile``)
-    makes the attribute ``autograd.compile`` name this *module*, whatever
-    ``autograd/__init__.py`` bound before; making the module callable keeps
-    ``autograd.compile(loss, inputs=xs)`` working in every import order,
-    while ``import autograd`` still loads no numpy.
-    """
-
-    def __call__(self, root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Value] | None = None,
-                 exact: bool = True, input_grads: bool = False) -> CompiledGraph:
-        return compile(root, inputs, parameters, exact, input_grads)
-
-
-sys.modules[__name__].__class__ = _CallableModule
