@@ -53,7 +53,7 @@ def experiment(seed: int, steps: int, hidden: Sequence[int]
 
 def run(args: Args) -> list[list[Any]]:
     hidden = args.pick([10, 10, 10, 10], [4, 4])
-    steps = args.pick(150, 3, reduced=80)
+    steps = args.pick(120, 3, reduced=70)
     print(f"MLP(2, {[*hidden, 1]}), Xavier init (seed {args.seed}), 60 moons; SGD lr=0.1, momentum 0.9; "
           f"{steps} full-batch steps")
     histories, rows, grads = experiment(args.seed, steps, hidden)

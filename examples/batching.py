@@ -70,7 +70,7 @@ def experiment(seed: int, epochs: int, sizes: Sequence[int | None] = (None, 32, 
 
 
 def run(args: Args) -> list[list[Any]]:
-    epochs = args.pick(30, 2, reduced=15)
+    epochs = args.pick(20, 2, reduced=12)
     print(f"MLP(2, [8, 1]) on {N} moons; SGD lr=0.5; {epochs} epochs for every batch size "
           f"(the same {epochs * N} sample gradients each)")
     histories, full_loss, rows = experiment(args.seed, epochs)

@@ -60,8 +60,8 @@ def experiment(seed: int, steps: int, hidden: Sequence[int], n: int = 60
 
 
 def run(args: Args) -> list[list[Any]]:
-    hidden = args.pick([12, 12, 12, 12], [4, 4, 4])
-    steps = args.pick(100, 3, reduced=60)
+    hidden = args.pick([10, 10, 10, 10], [4, 4, 4])
+    steps = args.pick(80, 3, reduced=50)
     print(f"MLP(2, {[*hidden, 1]}) on 60 moons; SGD lr=0.1, momentum 0.9; {steps} full-batch steps per run")
     histories, rows, grads = experiment(args.seed, steps, hidden)
     print_table("Initialization: steps to converge", HEADERS, rows)

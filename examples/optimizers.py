@@ -69,7 +69,7 @@ def experiment(seed: int, steps: int, names: Sequence[str] | None = None) -> Res
 
 
 def run(args: Args) -> Result:
-    steps = args.pick(150, 5, reduced=120)
+    steps = args.pick(150, 5)
     print(f"MLP(2, [8, 8, 1]), tanh, Xavier init (seed {args.seed}); 100 moons; {steps} full-batch steps each")
     res = experiment(args.seed, steps)
     print_table("Optimizers on the same task", HEADERS, res.rows)

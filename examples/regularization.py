@@ -74,7 +74,7 @@ def experiment(seed: int, steps: int, width: int = 16
 
 
 def run(args: Args) -> list[list[Any]]:
-    steps = args.pick(300, 4, reduced=200)
+    steps = args.pick(250, 4, reduced=150)
     width = args.pick(16, 4)
     print(f"MLP(2, [{width}, {width}, 1]), tanh; 30 noisy training moons, 200 validation moons; "
           f"SGD lr=0.2, momentum 0.9; {steps} full-batch steps")
