@@ -252,6 +252,7 @@ class _Compiled:
             leaves = [v for row in xs for v in row]
             leaves += [v for t in ys for v in (t if isinstance(t, list) else [t])]
             fn = self.trace(loss, inputs=leaves, parameters=params)
+            fn.root = None  # keep the arrays only: the traced Value graph can be freed now
             self.graphs[key] = fn
         return fn(np.concatenate([xb.ravel(), yb.ravel()]))
 
