@@ -127,6 +127,12 @@ def test_refusal_column_counts_leading_spaces():
     assert info.value.column == 4 and info.value.fragment == "x.y"
 
 
+def test_refusal_column_counts_characters_not_utf8_bytes():
+    with pytest.raises(ExpressionError) as info:
+        parse("αβ * x.real")
+    assert info.value.column == 6 and info.value.fragment == "x.real"
+
+
 def test_nesting_deeper_than_the_limit_is_refused_where_it_gets_too_deep():
     ok = "tanh(" * (MAX_DEPTH - 2) + "x" + ")" * (MAX_DEPTH - 2)
     parse(ok)
@@ -268,6 +274,8 @@ def test_explain_of_an_input_works_too(capsys):
     (["draw", "w*x", "--set", "w=1", "x=2", "--inputs", "q"], "--inputs q: not a variable"),
     (["draw", "log(w)", "--set", "w=-1"], "cannot be computed at these values"),
     (["draw", "1 + 2"], "the formula has no variables"),
+    (["draw", "x / 0", "--set", "x=1"], "cannot be computed at these values: div"),
+    (["draw", "exp(exp(exp(x)))", "--set", "x=10"], "cannot be computed at these values: exp"),
     (["explain", "w*x", "--set", "w=1", "x=2", "--wrt", "v"], "--wrt v: not a variable of the formula"),
     (["explain", "tanh(w", "--set", "w=1", "--wrt", "w"], "not a valid expression"),
 ])

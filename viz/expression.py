@@ -183,11 +183,12 @@ def parse(text: str) -> Expression:
     except (ValueError, RecursionError, MemoryError) as e:  # e.g. an int literal with too many digits
         raise ExpressionError(text, f"not a valid expression ({e})") from None
     lead = len(text) - len(text.lstrip())
-    if lead:  # report columns of the text as typed
-        for node in ast.walk(tree):
-            if hasattr(node, "col_offset"):
-                node.col_offset += lead  # type: ignore[attr-defined]
-                node.end_col_offset += lead  # type: ignore[attr-defined]
+    raw = text.strip().encode("utf-8")
+    for node in ast.walk(tree):  # ast counts UTF-8 bytes; report characters of the text as typed
+        if hasattr(node, "col_offset"):
+            node.col_offset = lead + len(raw[:node.col_offset].decode("utf-8", "replace"))  # type: ignore
+            if node.end_col_offset is not None:  # type: ignore[attr-defined]
+                node.end_col_offset = lead + len(raw[:node.end_col_offset].decode("utf-8", "replace"))  # type: ignore
     names: list[str] = []
     stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
     while stack:  # iterative: the check itself never recurses, however deep the text nests
