@@ -103,17 +103,6 @@ def steps_to(losses: Sequence[float], target: float) -> int | None:
     return None
 
 
-def smooth(values: Sequence[float], window: int) -> list[float]:
-    """Running mean over ``window`` values: noisy per-step losses become readable curves."""
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
-
-
 # ---- printing -------------------------------------------------------------------------------
 def cell(x: Any) -> str:
     """One table cell: floats with 4 significant digits, None as "never", the rest as str."""
@@ -186,19 +175,9 @@ def render_graph(graph: Any, path: Path) -> Path | None:
         return None
 
 
-def save_figure(fig: Any, path: Path) -> Path | None:
-    """Save a matplotlib figure (or whatever a viz plot returned) to ``path`` and close it."""
-    if fig is None:
-        return None
-    figure = getattr(fig, "figure", fig)  # an Axes gives its Figure
-    if isinstance(fig, (list, tuple)) and fig:
-        figure = getattr(fig[0], "figure", fig[0])
-    figure.savefig(path, dpi=110)
-    try:
-        import matplotlib.pyplot as plt
-        plt.close(figure)
-    except ImportError:
-        pass
+def save_figure(fig: Any, path: Path) -> Path:
+    """Save a matplotlib figure (what the viz plots return) to ``path``."""
+    fig.savefig(path, dpi=110)
     return path
 
 
