@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as a file: python examples/weight_update.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import Value
-from examples._common import Args, main_guard, picture, setup
+from examples._common import main_guard, picture, setup
 from nn import SGD, mse_loss
 
 X = [1.0, 2.0, 3.0]
@@ -35,12 +35,13 @@ def line(epoch: int, loss: float, w: float) -> str:
     return f"Epoch {epoch} | Loss: {loss:.4f} | Weight: {w:.4f}"
 
 
-def with_deltaw(args: Args | None = None) -> list[tuple[float, float]]:
-    """Train w with deltaw Values and ``nn.SGD``; returns (loss, weight after) per epoch."""
+def with_deltaw() -> tuple[list[tuple[float, float]], Value, SGD]:
+    """Train w with deltaw Values and ``nn.SGD``; returns (loss, weight after) per epoch, and the
+    last epoch's loss graph and optimizer (for the picture)."""
     w = Value(0.0, label="w")
     opt = SGD([w], lr=LR)
     record = []
-    loss = None
+    loss = Value(0.0)
     for epoch in range(EPOCHS):
         opt.zero_grad()
         loss = mse_loss([w * x for x in X], Y)   # the graph of L = mean((w·x − y)²)
@@ -49,11 +50,8 @@ def with_deltaw(args: Args | None = None) -> list[tuple[float, float]]:
         record.append((loss.data, w.data))
         if epoch % 10 == 0:
             print(line(epoch, loss.data, w.data))
-    if args is not None and loss is not None:
-        loss.label = "L"
-        picture(args, "draw_graph", args.out / "weight_update_graph.svg", loss, optimizer=opt,
-                what="the last epoch's graph, with the Δw SGD applied")
-    return record
+    loss.label = "L"
+    return record, loss, opt
 
 
 def by_hand() -> list[tuple[float, float]]:
@@ -75,11 +73,13 @@ def by_hand() -> list[tuple[float, float]]:
 def main(argv: Sequence[str] | None = None) -> float:
     args = setup(__doc__, argv)
     print("With deltaw (Values, backward(), nn.SGD):")
-    auto = with_deltaw(args)
+    auto, loss, opt = with_deltaw()
     print("With the gradient by hand, dL/dw = -2*mean((y - w*x)*x):")
     hand = by_hand()
     gap = max(max(abs(a[0] - h[0]), abs(a[1] - h[1])) for a, h in zip(auto, hand))
     print(f"Largest difference between the two runs over {EPOCHS} epochs (loss or weight): {gap:.3g}")
+    picture(args, "draw_graph", args.out / "weight_update_graph.svg", loss, optimizer=opt,
+            what="the last epoch's graph, with the Δw SGD applied")
     return gap
 
 
