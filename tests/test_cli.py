@@ -258,6 +258,11 @@ def test_explain_prints_the_chain_rule_checked_against_the_engine(capsys):
     assert "−0.1 · (1) = -0.1" in text
 
 
+def test_a_formula_starting_with_minus_works_after_a_space(capsys):
+    assert cli.main(["explain", " -w*x", "--set", "w=2", "x=3", "--wrt", "w"]) == 0
+    assert "-3" in capsys.readouterr().out  # ∂(−w·x)/∂w = −x
+
+
 def test_explain_of_an_input_works_too(capsys):
     assert cli.main(["explain", NEURON, *SET, "--wrt", "x1"]) == 0
     assert "-1.5" in capsys.readouterr().out

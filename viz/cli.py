@@ -37,6 +37,7 @@ formulas: names, numbers, + - * / **, unary minus and the functions
   {', '.join(FUNCTIONS)};
   at most {MAX_DEPTH} levels deep, number exponents up to {MAX_EXPONENT}.
   Everything else (attributes, other calls, strings, subscripts, lambdas) is refused.
+  A formula that starts with "-" needs a space first: deltaw draw " -w*x" --set w=1 x=2
 
 exit codes: 0 done, 2 bad arguments or formula, 3 no Graphviz renderer (the .dot file is written)."""
 
