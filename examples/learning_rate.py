@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 import sys
+from itertools import takewhile
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,11 +28,13 @@ if __package__ in (None, ""):  # run as a file: python examples/learning_rate.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples._common import Args, DeltaMeter, main_guard, picture, print_table, setup, steps_to
-from nn import MLP, SGD, History, TrainingDiverged, fit, make_linear
+from nn import MLP, SGD, TrainingDiverged, fit, make_linear
 
 RATES = (0.01, 0.1, 0.5, 0.9, 1.1, 1.5)
 TARGET = 0.02        # the noise floor is 0.01 (noise 0.1)
 FLIP_WINDOW = 10     # steps in which sign changes of Δb are counted
+CUT = 100.0          # loss curves are drawn until the loss exceeds CUT × its first value
+WATCH = 15           # steps of the bias drawn
 
 HEADERS = ["learning rate", f"steps to loss <= {TARGET}", "final loss", f"sign flips of Δb (first {FLIP_WINDOW})",
            "mean abs(Δw) per step", "behaviour"]
@@ -45,36 +49,53 @@ def behaviour(losses: Sequence[float], reached: int | None, flips: int) -> str:
     return "converges" if reached is not None else "too slow"
 
 
-def experiment(seed: int, steps: int, rates: Sequence[float] = RATES) -> tuple[dict[str, History], list[list[Any]]]:
-    """Plain SGD with each rate, from the same weights, on the same data."""
+def experiment(seed: int, steps: int, rates: Sequence[float] = RATES
+               ) -> tuple[dict[str, list[float]], dict[str, list[float]], list[list[Any]]]:
+    """Plain SGD with each rate, from the same weights, on the same data.
+
+    Returns the loss per step and the bias after each step of every run, and the table."""
     X, y = make_linear(50, n_features=2, w=[2.0, -1.0], b=0.5, noise=0.1, seed=seed)
-    histories: dict[str, History] = {}
+    losses: dict[str, list[float]] = {}
+    biases: dict[str, list[float]] = {}
     rows: list[list[Any]] = []
     for lr in rates:
         model = MLP(2, [1], seed=seed)  # a linear neuron: y = w1·x1 + w2·x2 + b
         bias = model.layers[0].neurons[0].b
         meter = DeltaMeter()
         db: list[float] = []
+        path: list[float] = []
+
+        def watch(info: Any, bias: Any = bias, db: list = db, path: list = path) -> None:
+            db.append(info.optimizer.deltas[bias])
+            path.append(bias.data)
+
         try:
-            hist = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=lr), epochs=steps,
-                       seed=seed, progress=False, callbacks=[meter, lambda info: db.append(info.optimizer.deltas[bias])])
-            losses = hist.loss
+            curve = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=lr), epochs=steps,
+                        seed=seed, progress=False, callbacks=[meter, watch]).loss
         except TrainingDiverged:  # the loss overflowed: the strongest form of divergence
-            hist, losses = History(), [math.inf]
+            curve = [math.inf]
         flips = sum(1 for a, b in zip(db[:FLIP_WINDOW], db[1:FLIP_WINDOW]) if a * b < 0)
-        reached = steps_to(losses, TARGET)
-        histories[f"lr={lr:g}"] = hist
-        rows.append([f"{lr:g}", reached, losses[-1], flips, meter.mean, behaviour(losses, reached, flips)])
-    return histories, rows
+        reached = steps_to(curve, TARGET)
+        losses[f"lr={lr:g}"] = curve
+        biases[f"lr={lr:g}"] = path
+        rows.append([f"{lr:g}", reached, curve[-1], flips, meter.mean, behaviour(curve, reached, flips)])
+    return losses, biases, rows
 
 
 def run(args: Args) -> list[list[Any]]:
     steps = args.pick(60, 8, reduced=40)
     print(f"Linear regression y = 2·x1 − x2 + 0.5 + noise (50 samples); plain SGD, {steps} full-batch steps per rate")
-    histories, rows = experiment(args.seed, steps)
+    losses, biases, rows = experiment(args.seed, steps)
     print_table("Learning rate: slow, fast, oscillating, diverging", HEADERS, rows)
-    picture(args, "plot_losses", args.out / "learning_rate_loss.png", histories, log=True,
-            title="Loss per step for each learning rate", what="loss curves per learning rate")
+    cut = {k: [v for v in takewhile(lambda v: v <= CUT * curve[0], curve)] for k, curve in losses.items()}
+    picture(args, "plot_losses", args.out / "learning_rate_loss.png", cut, log=True,
+            title=f"Loss per step (a diverging run is cut where its loss passes {CUT:g}× its start)",
+            what="loss curves per learning rate")
+    # the recorder's layout (.values: name -> value per step), as viz.WeightRecorder keeps it
+    early = SimpleNamespace(values={k: [v for v in path[:WATCH] if abs(v) <= 10] for k, path in biases.items()})
+    picture(args, "plot_weights", args.out / "learning_rate_bias.png", early,
+            title=f"The bias b after each of the first {WATCH} steps: creeping, settling, zig-zagging, flying off",
+            what="the bias per step for each learning rate")
     return rows
 
 
