@@ -236,3 +236,33 @@ def test_hand_built_fused_neuron_and_n_ary_nodes() -> None:
     src = viz.draw_graph(z, lr=1.0).source
     assert src.count("-> o") == 5  # w0, w1, two constant inputs and b feed the dot node
     assert "<dot>" in src
+
+
+def test_shared_weights_over_time_steps_stay_fast_for_dot() -> None:
+    # an LSTM unrolled 40 steps: every weight feeds every step (hubs, long edges,
+    # boxes that feed each other); this once handed dot a graph it laid out for minutes
+    from nn import rnn
+    import random
+    cell = rnn.LSTMCell(3, 8, seed=0)
+    rng = random.Random(0)
+    h = None
+    for _ in range(40):
+        h = cell([rng.uniform(-1, 1) for _ in range(3)], h)
+    out = sum(h[0])
+    out.backward()
+    t = time.perf_counter()
+    g = viz.draw_graph(out, lr=0.1)
+    assert time.perf_counter() - t < 2.0
+    assert "collapsed" in g.source
+    t = time.perf_counter()
+    assert pipe(g, "svg").startswith(b"<?xml")
+    assert time.perf_counter() - t < 15
+
+
+def test_dot_work_counts_long_edges_and_survives_cycles() -> None:
+    from viz.layout_cost import dot_work
+    chain = [f"n{i}" for i in range(10)]
+    edges = list(zip(chain, chain[1:]))
+    assert dot_work(chain, edges) == 10 + 9                       # no edge spans more than one rank
+    assert dot_work(chain, edges + [("n0", "n9")]) == 10 + 10 + 8  # a hub edge over 9 ranks: 8 virtual nodes
+    assert dot_work(["a", "b"], [("a", "b"), ("b", "a")]) == 2 + 2  # a cycle is broken, not looped on

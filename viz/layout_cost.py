@@ -15,7 +15,7 @@ from typing import Iterable
 
 
 def dot_work(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> int:
-    """Real nodes plus the virtual nodes long edges would add (cycles tolerated)."""
+    """Real nodes + edges + the virtual nodes long edges would add (cycles tolerated)."""
     nodes = list(nodes)
     edges = list(edges)
     succ: dict[str, list[str]] = {n: [] for n in nodes}
@@ -25,19 +25,34 @@ def dot_work(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> int:
         indeg[t] = indeg.get(t, 0) + 1
         indeg.setdefault(s, 0)
     rank = {n: 0 for n in indeg}
-    queue = deque(n for n, k in indeg.items() if k == 0)
-    while queue:
+    left = dict(indeg)
+    done: set[str] = set()
+    order = list(indeg)          # insertion order: deterministic cycle breaking
+    pos = 0
+    queue = deque(n for n, k in left.items() if k == 0)
+    while len(done) < len(left):
+        if not queue:
+            # a cycle (collapsed boxes can form them): dot reverses an edge; start anywhere on it
+            while order[pos] in done:
+                pos += 1
+            queue.append(order[pos])
+            left[order[pos]] = 0
         n = queue.popleft()
+        if n in done:
+            continue
+        done.add(n)
         r = rank[n] + 1
         for t in succ.get(n, ()):
+            if t in done:
+                continue
             if rank[t] < r:
                 rank[t] = r
-            indeg[t] -= 1
-            if indeg[t] == 0:
+            left[t] -= 1
+            if left[t] == 0:
                 queue.append(t)
     virtual = 0
     for s, t in edges:
         span = abs(rank[t] - rank[s])
         if span > 1:
             virtual += span - 1
-    return len(rank) + virtual
+    return len(rank) + len(edges) + virtual
