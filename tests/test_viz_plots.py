@@ -47,6 +47,7 @@ def test_loss_curves_of_several_runs(trained, tmp_path) -> None:
     assert "SGD lr=0.1" in labels and "Adam lr=0.01" in labels
     line = next(ln for ln in ax.get_lines() if ln.get_label() == "SGD lr=0.1")
     assert list(line.get_ydata()) == trained["runs"]["SGD lr=0.1"].loss
+    assert fig._repr_png_().startswith(b"\x89PNG")    # Jupyter shows it without pyplot
     epochs = viz.plot_losses(list(trained["runs"].values()), per="epoch")
     assert epochs.axes[0].get_xlabel() == "epoch"
 

@@ -18,9 +18,18 @@ from typing import Any, Mapping, Sequence, Union
 import numpy as np
 
 try:
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure as _MplFigure
 except ImportError as e:  # pragma: no cover - exercised only without the [plot] extra
     raise ImportError("viz plots need matplotlib: pip install 'deltaw[plot]'") from e
+
+
+class Figure(_MplFigure):
+    """A matplotlib Figure that shows itself in Jupyter even when pyplot was never imported."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100)
+        return buf.getvalue()
 
 from autograd import Value, no_grad
 
