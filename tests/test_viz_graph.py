@@ -266,3 +266,21 @@ def test_dot_work_counts_long_edges_and_survives_cycles() -> None:
     assert dot_work(chain, edges) == 10 + 9                       # no edge spans more than one rank
     assert dot_work(chain, edges + [("n0", "n9")]) == 10 + 10 + 8  # a hub edge over 9 ranks: 8 virtual nodes
     assert dot_work(["a", "b"], [("a", "b"), ("b", "a")]) == 2 + 2  # a cycle is broken, not looped on
+
+
+def test_dot_is_identical_across_processes_and_hash_seeds() -> None:
+    import os
+    import subprocess
+    import sys
+    code = (
+        "import hashlib, nn, viz\n"
+        "m = nn.MLP(2, [16, 16, 1], activation='tanh', seed=0)\n"
+        "X, y = nn.make_moons(100, noise=0.1, seed=0)\n"
+        "loss = nn.mse_loss([m(list(x)) for x in X], [float(v) for v in y]); loss.backward()\n"
+        "src = viz.draw_graph(loss, lr=0.1).source + viz.draw_graph(loss, max_nodes=200).source\n"
+        "print(hashlib.sha256(src.encode()).hexdigest())\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(digests) == 1
