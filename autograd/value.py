@@ -186,6 +186,11 @@ class Value:
         return children_of(self)
 
     @property
+    def local_grads(self) -> tuple[float, ...]:
+        """∂self/∂child for each of ``children``, as the op table evaluated them at forward time."""
+        return locals_of(self)
+
+    @property
     def is_leaf(self) -> bool:
         """True for inputs and parameters: nodes that no op produced."""
         return self._op is None

@@ -84,3 +84,13 @@ def test_numpy_scalar_on_the_left_defers_to_value():
     a = Value(2.0)
     for out in (np.float64(3.0) * a, np.float64(3.0) + a, np.int64(1) - a):
         assert isinstance(out, Value)
+
+
+def test_local_grads_line_up_with_children():
+    from autograd import dot
+    a, b = Value(2.0), Value(-3.0)
+    assert (a * b).local_grads == (-3.0, 2.0)
+    assert a.tanh().local_grads[0] == pytest.approx(1 - math.tanh(2.0) ** 2)
+    d = dot([a, b], [b, 4.0], a)
+    assert d.local_grads == (-3.0, 4.0, 2.0, -3.0, 1.0) and len(d.children) == 5
+    assert a.local_grads == () and a.children == ()
