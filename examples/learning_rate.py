@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import sys
 from itertools import takewhile
-from types import SimpleNamespace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -91,8 +90,8 @@ def run(args: Args) -> list[list[Any]]:
     picture(args, "plot_losses", args.out / "learning_rate_loss.png", cut, log=True,
             title=f"Loss per step (a diverging run is cut where its loss passes {CUT:g}× its start)",
             what="loss curves per learning rate")
-    # the recorder's layout (.values: name -> value per step), as viz.WeightRecorder keeps it
-    early = SimpleNamespace(values={k: [v for v in path[:WATCH] if abs(v) <= 10] for k, path in biases.items()})
+    # plot_weights takes a dict name -> value per step as well as a viz.WeightRecorder
+    early = {k: [v for v in path[:WATCH] if abs(v) <= 10] for k, path in biases.items()}
     picture(args, "plot_weights", args.out / "learning_rate_bias.png", early,
             title=f"The bias b after each of the first {WATCH} steps: creeping, settling, zig-zagging, flying off",
             what="the bias per step for each learning rate")

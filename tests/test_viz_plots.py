@@ -68,6 +68,22 @@ def test_weight_trajectories(trained, tmp_path) -> None:
         viz.WeightRecorder(names=["nope"]).on_step(type("I", (), {"model": model, "step": 0})())
 
 
+def test_weight_trajectories_from_a_plain_dict(tmp_path) -> None:
+    # documented input: name -> weights over steps (a dict's .values is a method, not the record)
+    paths = {"a": [0.0, 0.5, 1.0], "b": [1.0, 1.0, 1.0], "c": [2.0, -2.0, 3.0]}
+    fig = viz.plot_weights(paths, max_lines=2, path=tmp_path / "d.png")
+    png_ok(tmp_path / "d.png")
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == ["c", "a"]          # the two that moved most
+    assert list(lines[0].get_ydata()) == paths["c"]
+    assert list(lines[0].get_xdata()) == [1, 2, 3]
+    assert [ln.get_label() for ln in viz.plot_weights(paths, names=["b"]).axes[0].get_lines()] == ["b"]
+    with pytest.raises(ValueError, match="nothing recorded"):
+        viz.plot_weights({})
+    with pytest.raises(ValueError, match="no weights named"):
+        viz.plot_weights(paths, names=["zz"])
+
+
 def test_mean_abs_delta_per_layer(trained, tmp_path) -> None:
     h = trained["runs"]["SGD lr=0.1"]
     fig = viz.plot_deltas(h, path=tmp_path / "d.png")

@@ -147,10 +147,19 @@ def plot_weights(recorder: Any, *, names: Sequence[str] | None = None, max_lines
                  title: str | None = None, path: Union[str, Path, None] = None) -> Figure:
     """Weight trajectories: w after each step, from a :class:`viz.WeightRecorder`
     (or a dict name → values).  Without ``names`` the ``max_lines`` weights
-    that moved most are shown."""
-    values = getattr(recorder, "values", recorder)
+    that moved most are shown.
+
+    A dict is used as it is (checked first: a dict's own ``.values`` is the
+    method, not a recording); anything else must carry a ``.values`` dict, as
+    ``WeightRecorder`` does.
+    """
+    values = recorder if isinstance(recorder, Mapping) else getattr(recorder, "values", None)
     if not isinstance(values, Mapping) or not values:
-        raise ValueError("plot_weights: nothing recorded; pass viz.WeightRecorder() to nn.fit(callbacks=[...])")
+        raise ValueError("plot_weights: nothing recorded; pass viz.WeightRecorder() to nn.fit(callbacks=[...]), "
+                         f"or a non-empty dict name -> list of weights (got {type(recorder).__name__})")
+    unknown = [n for n in (names or []) if n not in values]
+    if unknown:
+        raise ValueError(f"plot_weights: no weights named {unknown}; recorded are e.g. {list(values)[:4]}")
     if names is None:
         moved = sorted(values, key=lambda n: -(max(values[n]) - min(values[n])) if values[n] else 0.0)
         names = moved[:max_lines]
