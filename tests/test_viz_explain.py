@@ -113,3 +113,93 @@ def test_errors() -> None:
         viz.explain(L, L)
     with pytest.raises(TypeError):
         viz.explain(1.0, L)
+
+
+def chain_line(text: str) -> list[str]:
+    """The names of the first 'w → … → L' line of an explanation."""
+    line = next(ln for ln in text.splitlines() if " → " in ln)
+    return line.split(": ", 1)[-1].split(" → ")
+
+
+def test_names_are_unique_and_respect_user_labels() -> None:
+    p, x = Value(0.5, label="p"), Value(2.0, label="w")   # an input that happens to be called w
+    t = p * x                                             # unlabelled: must not be called "z"
+    u = t.tanh()                                          # unlabelled activation: must not be "a"
+    z = u * 3.0
+    z.label = "z"
+    a = z + Value(1.0, label="L")
+    a.label = "a"
+    root = a.sigmoid()                                    # unlabelled root: must not be "L"
+    root.backward()
+    text = viz.explain(p, root, lr=0.1)
+    names = chain_line(text)
+    assert names == ["w′", "z′", "a′", "z", "a", "L′"], text
+    assert len(set(names)) == len(names)
+    assert text.startswith("∂L′/∂w′ for w′ = p")
+    assert "  z = *(a′, 3) = " in text and "  z′ = *(w′, w) = " in text
+    assert "every factor agrees with the engine" in text and "✗" not in text
+
+
+def test_duplicate_user_labels_get_primes() -> None:
+    w = Value(0.3, label="w")
+    h = (w * 2.0).tanh()
+    h.label = "h"
+    h2 = h * 4.0
+    h2.label = "h"                                        # the user used "h" twice
+    h2.backward()
+    assert chain_line(viz.explain(w, h2)) == ["w", "z", "h′", "h"]     # the root keeps its label
+
+
+@pytest.mark.parametrize("build, w0, expected", [
+    (lambda w, x: -w, 1.5, "∂z/∂w = -1 (z = −w)"),
+    (lambda w, x: w + x, 1.5, "∂z/∂w = 1 (z = w + …: w is added)"),
+    (lambda w, x: x - w, 1.5, "∂z/∂w = -1 (z = x − w: w is subtracted)"),
+    (lambda w, x: w ** 2, 1.5, "∂z/∂w = 3 = 2·w (z = w**2)"),
+    (lambda w, x: w ** 3, 2.0, "∂z/∂w = 12 = 3·w^2 (z = w**3)"),
+    (lambda w, x: x / w, 2.0, "∂z/∂w = -0.5 = −x/w² (z = x / w, x = x)"),
+    (lambda w, x: w ** x, 2.0, "∂z/∂w = 4 = y·w^(y−1) (z = w ** y, y = x)"),
+    (lambda w, x: 2 ** w, 3.0, "∂z/∂w = 5.54518 = z·ln 2 (z = 2**w)"),
+    (lambda w, x: w.exp(), 0.0, "∂z/∂w = 1 = e^w = z (z = exp(w))"),
+    (lambda w, x: w.log(), 4.0, "∂z/∂w = 0.25 = 1/w (z = log(w))"),
+    (lambda w, x: w.tanh(), 0.0, "∂z/∂w = 1 = 1 − z² (z = tanh(w))"),
+    (lambda w, x: w.relu(), -1.0, "∂z/∂w = 0 = 1 if w > 0 else 0 (z = relu(w))"),
+    (lambda w, x: w.leaky_relu(0.1), -1.0, "∂z/∂w = 0.1 = 1 if w > 0 else the slope (z = leaky_relu(0.1)(w))"),
+    (lambda w, x: abs(w), -2.0, "∂z/∂w = -1 = sign(w) (z = abs(w))"),
+    (lambda w, x: w.cos(), 0.0, "∂z/∂w = 0 = −sin w (z = cos(w))"),
+])
+def test_first_op_that_is_not_a_product_states_its_own_derivative(build, w0, expected) -> None:
+    w, x = Value(w0, label="w"), Value(2.0, label="x")
+    z = build(w, x)
+    L = z * 3.0
+    L.label = "L"
+    L.backward()
+    text = viz.explain(w, L, lr=0.1, precision=6)
+    assert expected in text, text
+    assert "the input w multiplies" not in text and "= δ · x" not in text and "−η·δ·x" not in text
+    assert "engine's stored local derivative" in text
+    assert "every factor agrees with the engine" in text and "✗" not in text
+    assert number_after(text, "autograd.grad gives") == pytest.approx(w.grad, rel=1e-5)
+
+
+def test_an_added_weight_reads_as_delta_itself() -> None:
+    w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    L = (w + x).tanh()
+    L.label = "L"
+    L.backward()
+    text = viz.explain(w, L, lr=0.1)
+    assert "= δ · 1  with δ = ∂L/∂z = " in text
+    assert "Δw = −η·δ = −η·∂L/∂w = " in text
+
+
+def test_a_wrong_stored_local_derivative_is_reported(monkeypatch) -> None:
+    # explain reads the public Value.local_grads: a node whose stored ∂z/∂w disagrees
+    # with the op's rule is marked, never hidden
+    w = Value(1.5, label="w")
+    z = w ** 2
+    L = z.tanh()
+    L.backward()
+    real = Value.local_grads.fget
+    monkeypatch.setattr(Value, "local_grads", property(lambda v: tuple(2 * d for d in real(v)) if v is z else real(v)))
+    text = viz.explain(w, L)
+    assert "✗ DIFFERS from the engine's stored 6" in text
+    assert "SOME FACTORS DIFFER FROM THE ENGINE" in text
