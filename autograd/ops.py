@@ -15,7 +15,7 @@ import math
 import sys
 from functools import lru_cache, reduce
 from operator import add, mul, neg, sub
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 from .errors import DomainError, OpOverflowError, ZeroDivision
 
@@ -170,7 +170,7 @@ else:  # Python 3.12's sum() compensates rounding; a chain of + nodes does not
         return reduce(add, items, start)
 
 
-def _dot_plain(xs: tuple) -> float:
+def _dot_plain(xs: Sequence[float]) -> float:
     # b + w0·x0 + w1·x1 + ..., left to right: exactly the rounding of micrograd's
     # ``sum((wi*xi for ...), b)`` chain, so fused and unfused neurons give the same numbers.
     n = len(xs) // 2
@@ -178,16 +178,19 @@ def _dot_plain(xs: tuple) -> float:
     return _sum(map(mul, xs[:n], xs[n:2 * n]), start)
 
 
-def _dot_local(xs: tuple, out) -> tuple:
+def _dot_local(xs: Sequence, out) -> tuple:
+    # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1: the operands themselves, swapped.
     n = len(xs) // 2
-    return tuple(xs[n:2 * n]) + tuple(xs[:n]) + ((1.0,) if len(xs) % 2 else ())
+    if len(xs) % 2:
+        return (*xs[n:2 * n], *xs[:n], 1.0)
+    return (*xs[n:], *xs[:n])
 
 
-def _sum_f(xs: tuple) -> float:
+def _sum_f(xs: Sequence[float]) -> float:
     return _sum(xs, 0.0)  # left to right, like a chain of + nodes
 
 
-def _sum_local(xs: tuple, out) -> tuple:
+def _sum_local(xs: Sequence, out) -> tuple:
     return (1.0,) * len(xs)
 
 

@@ -8,7 +8,7 @@ frees as soon as the last reference to its root goes.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import countOf
 from numbers import Real
 from typing import Any, Iterable, Sequence, Union
 
@@ -20,7 +20,6 @@ Number = Union[int, float]
 Operand = Union["Value", int, float]
 
 _new = object.__new__
-_get_data = attrgetter("data")
 _grad_enabled = GRAD_ENABLED.get
 
 
@@ -81,7 +80,7 @@ def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
 
 
 def _nary(op: _ops.Op, operands: tuple) -> "Value":
-    xs = tuple(map(_get_data, operands))
+    xs = [c.data for c in operands]
     z = op.forward(xs)
     if z - z:
         raise _overflow(op, xs, z)
@@ -333,9 +332,6 @@ class Value:
         return self
 
 
-_ONLY_VALUE = frozenset([Value])
-
-
 def _data_of(x: Any, where: str) -> float:
     if isinstance(x, Value):
         return x.data
@@ -350,7 +346,7 @@ def _as_value(x: Any, where: str) -> Value:
 
 def _operands(items: tuple, where: str) -> tuple:
     """Items as Values: the common all-Value case is checked at C speed, numbers are wrapped."""
-    if set(map(type, items)) <= _ONLY_VALUE:
+    if countOf(map(type, items), Value) == len(items):
         return items
     return tuple([_as_value(x, where) for x in items])
 
