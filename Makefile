@@ -26,6 +26,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.bench_compile
+	$(PY) -m benchmarks.bench_rnn
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

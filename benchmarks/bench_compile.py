@@ -43,21 +43,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from benchmarks.cases import moons  # noqa: E402  (micrograd's demo data, shared with the main suite)
+
 
 # ---- problems, identical for every engine ----------------------------------------------------
-
-def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[list[list[float]], list[float]]:
-    """Two interleaving half circles with labels -1/+1 (micrograd's demo data, without sklearn)."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        upper = i < n // 2
-        t = math.pi * rng.random()
-        x, y = (math.cos(t), math.sin(t)) if upper else (1 - math.cos(t), 0.5 - math.sin(t))
-        xs.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
-        ys.append(1.0 if upper else -1.0)
-    return xs, ys
-
 
 def mnist_like(batch: int = 32, seed: int = 2) -> tuple[list[list[float]], list[list[float]]]:
     """A batch of 784-pixel inputs in [0, 1) and one-hot targets over 10 classes."""
@@ -89,12 +78,11 @@ def problem_data(name: str) -> tuple[list, list]:
 
 # ---- scalar engines: micrograd and deltaw's eager graph ---------------------------------------
 
-def _scalar_loss(Value: Any, layers: list, X: list, Y: list, loss: str, style: str, dot: Any = None):
-    """The loss graph built from Values, micrograd's way (chains of + nodes) or with dot nodes."""
+def _scalar_loss(inputs: list, layers: list, Y: list, loss: str, style: str, dot: Any = None):
+    """The loss graph over input Values, built micrograd's way (chains of + nodes) or with dot nodes."""
     params = [p for W, b in layers for row in W for p in row] + [p for _, b in layers for p in b]
     outs = []
-    for x in X:
-        h = [Value(v) for v in x]
+    for h in inputs:
         for k, (W, b) in enumerate(layers):
             if style == "dot":
                 z = [dot(w, h, bias) for w, bias in zip(W, b)]
@@ -126,7 +114,7 @@ def scalar_steps(engine: str, name: str, steps: int) -> dict[str, float]:
     times, value = [], math.nan
     for _ in range(steps):
         t0 = time.perf_counter()
-        loss, params = _scalar_loss(Value, layers, X, Y, spec["loss"], style, dot)
+        loss, params = _scalar_loss([[Value(v) for v in x] for x in X], layers, Y, spec["loss"], style, dot)
         for p in params:
             p.grad = 0.0
         loss.backward()
@@ -153,29 +141,9 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
               for W, bs in init_weights(spec["sizes"], seed=1337)]
     inputs = [[Value(v) for v in x] for x in X]
 
-    def build(Xv):
-        # The inputs must be the leaves we pass to compile: build with them directly.
-        outs = []
-        for h in Xv:
-            for k, (W, b) in enumerate(layers):
-                if style == "dot":
-                    z = [dot(w, h, bias) for w, bias in zip(W, b)]
-                else:
-                    z = [sum((wi * xi for wi, xi in zip(w, h)), bias) for w, bias in zip(W, b)]
-                h = [v.relu() for v in z] if k < len(layers) - 1 else z
-            outs.append(h)
-        params = [p for W, b in layers for row in W for p in row] + [p for _, b in layers for p in b]
-        if spec["loss"] == "max_margin":
-            losses = [(1 + -yi * o[0]).relu() for yi, o in zip(Y, outs)]
-            total = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
-        else:
-            terms = [(o - t) ** 2 for out, target in zip(outs, Y) for o, t in zip(out, target)]
-            total = sum(terms) * (1.0 / len(terms))
-        return total, params
-
     gc.collect()
     t0 = time.perf_counter()
-    loss, params = build(inputs)
+    loss, params = _scalar_loss(inputs, layers, Y, spec["loss"], style, dot)  # inputs: the leaves compiled
     t1 = time.perf_counter()
     flat_inputs = [v for row in inputs for v in row]
     tracemalloc.start()  # a first trace measures memory (tracemalloc slows it down) ...
