@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -48,14 +49,22 @@ def test_mlp_3_8_8_1_every_weight_and_neuron() -> None:
     # pen width grows with |w|
     widths = sorted((abs(float(w)), float(pw)) for _, _, _, pw, _, w, _, _ in edges)
     assert widths[0][1] < widths[-1][1]
-    # the first layer's 24 weights are labelled with their three numbers
-    assert src.count("∂L/∂w=") >= 24 + len(edges)
+    # the fan of 8 weights into the output carries its three numbers as text, next to layer 1;
+    # between the 3-8 and 8-8 columns text would overlap, so there it is only in the tooltips
+    texts = re.findall(r'^\t(n1_\d+) -> n2_0 .*taillabel=<.*?w=(\S+)  Δw=(\S+)</td>.*?∂L/∂w=(\S+)</td>', src, re.M)
+    assert len(texts) == 8 and src.count("taillabel=") == 8 and "headlabel=" not in src
+    for s, w, dw, gw in texts:
+        p = params[f"layers.2.neurons.0.w.{s.split('_')[1]}"]
+        assert (w, gw, dw) == tuple(viz.style.fmt(v, 3) for v in (p.data, p.grad, opt.deltas[p]))
+    assert "as text only on the edges into layer 2" in src
     # δ = ∂L/∂z = ∂L/∂b and the forward values a of the given sample
     with no_grad():
         h = model.layers[0]([float(v) for v in x])
     for j, n in enumerate(model.layers[0].neurons):
         assert f'layers.0.neurons.{j}: b={n.b.data!r} δ=∂L/∂b={n.b.grad!r}' in src
-        assert f"a = tanh(z) = {viz.style.fmt(h[j].data, 3)}" in src
+        line = next(ln for ln in src.splitlines() if ln.startswith(f"\t\tn0_{j} "))
+        assert f"a={viz.style.fmt(h[j].data, 3)}  δ={viz.style.fmt(n.b.grad, 3)}" in line
+        assert f"a=tanh(z)={h[j].data!r}" in line                              # exact, in the tooltip
     assert src.count("layers.") >= 17 and "thinned" not in src
     t = time.perf_counter()
     png = pipe(g, "png")
@@ -111,3 +120,77 @@ def test_layer_and_sequential_and_errors() -> None:
         viz.draw_network(object())
     with pytest.raises(ValueError, match="max_edges"):
         viz.draw_network(layer, max_edges=0)
+
+
+def svg_geometry(svg: str) -> tuple[dict, list]:
+    """Node centres {name: (x, y)} (y grows downwards) and edge paths [(tail, head, points)] of dot's SVG."""
+    nodes = {}
+    for name, pts in re.findall(r'<title>(x\d+|n\d+_\d+)</title>\s*(?:<g id="a_node\d+"><a [^>]*>\s*)?'
+                                r'<polygon [^>]*points="([^"]+)"', svg):
+        xy = [tuple(map(float, p.split(","))) for p in pts.split()]
+        nodes[name] = (sum(x for x, _ in xy[:4]) / 4, sum(y for _, y in xy[:4]) / 4)
+    edges = []
+    for tail, head, d in re.findall(r'<title>(\w+)(?::e)?&#45;&gt;(n\d+_\d+)(?::w)?</title>\s*(?:<g id="a_edge\d+"><a [^>]*>\s*)?'
+                                    r'<path [^>]*d="([^"]+)"', svg):
+        nums = list(map(float, re.findall(r"-?[\d.]+", d)))
+        edges.append((tail, head, list(zip(nums[::2], nums[1::2]))))
+    return nodes, edges
+
+
+def test_mlp_2_16_16_1_draws_as_the_classic_diagram() -> None:
+    # equal columns, neurons in order, straight edges: what dot made of it, read from the SVG
+    model, opt, x = trained_one_step(2, [16, 16, 1])
+    g = viz.draw_network(model, optimizer=opt, inputs=x)
+    svg = pipe(g, "svg").decode("utf-8")
+    nodes, edges = svg_geometry(svg)
+    assert len(nodes) == 2 + 16 + 16 + 1 and len(edges) == 2 * 16 + 16 * 16 + 16
+    columns = [[nodes[f"x{i}"] for i in range(2)]] + [
+        [nodes[f"n{li}_{j}"] for j in range(n)] for li, n in enumerate([16, 16, 1])]
+    # columns equally spaced left to right, each one a vertical line
+    xs = [col[0][0] for col in columns]
+    assert all(abs(px - col[0][0]) < 0.5 for col in columns for px, _ in col)
+    steps = [b - a for a, b in zip(xs, xs[1:])]
+    assert min(steps) > 0 and max(steps) - min(steps) < 1.0, steps
+    # neurons in order top to bottom, at one pitch in every layer: the 16-layers equally tall
+    pitches = []
+    for col in columns[:3]:
+        ys = [py for _, py in col]
+        gaps = [b - a for a, b in zip(ys, ys[1:])]
+        assert min(gaps) > 0, ys
+        pitches += gaps
+    assert max(pitches) - min(pitches) < 1.0, pitches
+    # straight edges: every control point on the line from tail to head
+    for tail, head, pts in edges:
+        (x0, y0), (x1, y1) = pts[0], pts[-1]
+        length = math.hypot(x1 - x0, y1 - y0)
+        for px, py in pts[1:-1]:
+            assert abs((x1 - x0) * (py - y0) - (y1 - y0) * (px - x0)) / length < 0.5, (tail, head, pts)
+    assert len(svg.encode("utf-8")) < 200_000      # was 255 KB with curved edges and label ranks
+
+
+def test_every_node_has_one_fixed_size_and_edges_leave_and_enter_at_the_sides() -> None:
+    model, opt, x = trained_one_step(3, [4, 4, 1])
+    src = viz.draw_network(model, optimizer=opt, inputs=x).source
+    node_defaults = next(ln for ln in src.splitlines() if ln.startswith("\tnode "))
+    assert 'fixedsize="true"' in node_defaults and "width=" in node_defaults and "height=" in node_defaults
+    own = [ln for ln in src.splitlines() if re.match(r"\t\t(x\d+|n\d+_\d+) \[", ln)]
+    assert len(own) == 3 + 4 + 4 + 1 and not any(" width=" in ln or " height=" in ln for ln in own)
+    assert 'splines="line"' in src and 'tailport="e" headport="w"' in src
+    # no edge label that would make dot add ranks between the columns
+    assert not re.search(r"\blabel=", "\n".join(ln for ln in src.splitlines() if " -> n" in ln))
+    # the neurons of each column chained in order under its header
+    for li, n in enumerate([4, 4, 1]):
+        assert f"{{rank=same; h{li} -> " + " -> ".join(f"n{li}_{j}" for j in range(n)) + " [style=invis]}" in src
+
+
+def test_text_on_a_fan_out_of_one_input_and_none_when_asked() -> None:
+    model = nn.MLP(1, [5, 1], activation="tanh", seed=0)
+    loss = nn.mse_loss([model([0.5]), model([-1.0])], [1.0, 0.0])
+    loss.backward()
+    src = viz.draw_network(model, lr=0.1).source
+    assert src.count("headlabel=") == 5 and src.count("taillabel=") == 5      # 1 → 5 and 5 → 1
+    assert "w, ∂L/∂w and Δw written on every edge" in src
+    none = viz.draw_network(model, lr=0.1, label_edges_up_to=0).source
+    assert "headlabel=" not in none and "taillabel=" not in none and "as text only on no edges here" in none
+    with pytest.raises(ValueError, match="label_edges_up_to"):
+        viz.draw_network(model, label_edges_up_to=-1)
