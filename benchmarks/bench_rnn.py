@@ -50,9 +50,9 @@ def unfused_lstm_step(cell: LSTMCell, x: list[Value], h: list[Value], c: list[Va
     def pre(r: int) -> Value:
         acc = cell.bias_ih[r]
         for k in range(nin):
-            acc = acc + cell.weight_ih[r * nin + k] * x[k]
+            acc = acc + cell.weight_ih[r][k] * x[k]
         for k in range(H):
-            acc = acc + cell.weight_hh[r * H + k] * h[k]
+            acc = acc + cell.weight_hh[r][k] * h[k]
         return acc + cell.bias_hh[r]
 
     h_new, c_new = [], []

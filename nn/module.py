@@ -1,7 +1,7 @@
 """``Module``: the base class that finds a model's parameters by walking its attributes.
 
-A parameter is any ``Value`` held in an attribute (directly, or in a list, tuple
-or dict), a sub-module is any ``Module`` held the same way; attributes whose
+A parameter is any ``Value`` held in an attribute (directly, or in lists, tuples
+and dicts at any depth), a sub-module is any ``Module`` held the same way; attributes whose
 names start with ``_`` are private and skipped.  Names are dotted paths of
 attribute names and list indices (``layers.1.neurons.3.w.0``), like torch's, and
 every parameter carries its name as its ``label`` so graphs show it.
@@ -29,6 +29,19 @@ def _label_after_init(init):
     return wrapped
 
 
+def _walk(name: str, obj: Any) -> Iterator[tuple[str, Any]]:
+    """The Values and Modules in ``obj``, inside lists, tuples and dicts at any depth
+    (a weight matrix as a list of rows gives names such as ``weight_ih.2.0``)."""
+    if isinstance(obj, (Value, Module)):
+        yield name, obj
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from _walk(f"{name}.{i}", item)
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from _walk(f"{name}.{key}", item)
+
+
 class Module:
     """Base of every layer and model: parameters, names, modes and state dicts."""
 
@@ -43,18 +56,8 @@ class Module:
     # ---- walking the attributes ---------------------------------------------------
     def _members(self) -> Iterator[tuple[str, Any]]:
         for name, obj in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(obj, (Value, Module)):
-                yield name, obj
-            elif isinstance(obj, (list, tuple)):
-                for i, item in enumerate(obj):
-                    if isinstance(item, (Value, Module)):
-                        yield f"{name}.{i}", item
-            elif isinstance(obj, dict):
-                for key, item in obj.items():
-                    if isinstance(item, (Value, Module)):
-                        yield f"{name}.{key}", item
+            if not name.startswith("_"):
+                yield from _walk(name, obj)
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """This module (named ``prefix``) and every sub-module under it, depth first."""

@@ -13,9 +13,10 @@ the sigmoid and ⊙ the elementwise product, are::
           h' = (1 − z) ⊙ n + z ⊙ h
 
 ``weight_ih`` stacks the gates' rows in torch's order (LSTM i, f, g, o; GRU
-r, z, n) into a [gates·hidden, nin] matrix, stored here row-major as one flat
-list of Values (``weight_ih.k`` is row k // nin, column k % nin);
-``to_torch_state_dict()`` returns the nested [rows][cols] layout torch uses.
+r, z, n) into a [gates·hidden, nin] matrix, stored here as a list of rows of
+Values (``weight_ih.5.1`` is row 5, column 1, as in torch), so graphs and
+``named_parameters()`` tell which gate unit a weight belongs to;
+``to_torch_state_dict()`` returns the same [rows][cols] layout as floats.
 
 Speed: every gate unit's pre-activation is ONE ``autograd.dot`` node over
 [W_ih row, W_hh row, b_hh] · [x, h, 1] + b_ih instead of micrograd's chain of
@@ -88,9 +89,9 @@ class _Cell(Module):
         def draw(n: int) -> list[Value]:
             return [Value(rng.uniform(-k, k)) for _ in range(n)]
 
-        # torch's parameter order (weight_ih, weight_hh, bias_ih, bias_hh), each row-major
-        self.weight_ih = draw(rows * nin)
-        self.weight_hh = draw(rows * nhidden)
+        # torch's parameter order (weight_ih, weight_hh, bias_ih, bias_hh), each drawn row by row
+        self.weight_ih = [draw(nin) for _ in range(rows)]
+        self.weight_hh = [draw(nhidden) for _ in range(rows)]
         self.bias_ih = draw(rows)
         self.bias_hh = draw(rows)
         # Per gate unit: [W_ih row, W_hh row, b_hh], the weight side of its fused dot node.
@@ -98,11 +99,11 @@ class _Cell(Module):
 
     def row_ih(self, r: int) -> list[Value]:
         """Row ``r`` of ``weight_ih`` (gate r // nhidden, unit r % nhidden) as a list of Values."""
-        return self.weight_ih[r * self.nin:(r + 1) * self.nin]
+        return self.weight_ih[r]
 
     def row_hh(self, r: int) -> list[Value]:
         """Row ``r`` of ``weight_hh`` as a list of Values."""
-        return self.weight_hh[r * self.nhidden:(r + 1) * self.nhidden]
+        return self.weight_hh[r]
 
     def _pre(self, r: int, xh1: list[Value]) -> Value:
         """W_ih[r]·x + W_hh[r]·h + b_hh[r] + b_ih[r] as one dot node (``xh1`` = x + h + [1])."""

@@ -225,3 +225,17 @@ def test_parameters_in_dicts_and_private_attributes():
     names = [n for n, _ in Heads().named_parameters()]
     assert names == ["heads.left.neurons.0.w.0", "heads.left.neurons.0.b",
                      "heads.right.neurons.0.w.0", "heads.right.neurons.0.b"]
+
+
+def test_parameters_in_nested_lists_and_dicts_are_found_and_named():
+    from autograd import Value
+    from nn import Module
+
+    class Grid(Module):
+        def __init__(self):
+            self.matrix = [[Value(1.0), Value(2.0)], [Value(3.0)]]
+            self.table = {"a": [Value(4.0)], "b": {"c": Value(5.0)}}
+
+    names = [n for n, _ in Grid().named_parameters()]
+    assert names == ["matrix.0.0", "matrix.0.1", "matrix.1.0", "table.a.0", "table.b.c"]
+    assert [p.label for p in Grid().parameters()] == names

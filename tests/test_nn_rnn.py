@@ -80,9 +80,12 @@ def test_gru_cell_matches_reference():
 
 
 def load(cell, weight_ih, weight_hh, bias_ih, bias_hh):
-    """Set a cell's flat parameter lists (row-major) through load_state_dict."""
+    """Set a cell's parameters through load_state_dict: matrices given row-major as flat lists."""
     state = {}
-    for name, vals in (("weight_ih", weight_ih), ("weight_hh", weight_hh), ("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+    for name, vals, width in (("weight_ih", weight_ih, cell.nin), ("weight_hh", weight_hh, cell.nhidden)):
+        for k, v in enumerate(vals):
+            state[f"{name}.{k // width}.{k % width}"] = v
+    for name, vals in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         for k, v in enumerate(vals):
             state[f"{name}.{k}"] = v
     cell.load_state_dict(state)
@@ -193,10 +196,11 @@ def test_torch_layout_and_init(cls, gates):
     assert np.shape(sd["weight_hh"]) == (gates * 5, 5)
     assert np.shape(sd["bias_ih"]) == np.shape(sd["bias_hh"]) == (gates * 5,)
     assert cell.num_parameters() == gates * 5 * (3 + 5 + 2)
-    # flat row-major storage: weight_ih.k is row k // nin, column k % nin
+    # a matrix is a list of rows: weight_ih.r.c is row r (gate unit r), column c, as in torch
     named = dict(cell.named_parameters())
-    assert named["weight_ih.7"].data == sd["weight_ih"][7 // 3][7 % 3]
-    assert named["weight_ih.7"].label == "weight_ih.7"
+    assert named["weight_ih.2.1"].data == sd["weight_ih"][2][1]
+    assert named["weight_ih.2.1"].label == "weight_ih.2.1"
+    assert named["weight_hh.4.0"].data == sd["weight_hh"][4][0]
     bound = 1 / math.sqrt(5)
     values = [p.data for p in cell.parameters()]
     assert all(-bound <= v <= bound for v in values)
@@ -214,7 +218,7 @@ def test_wrapper_torch_names_per_layer():
     sd = model.to_torch_state_dict()
     assert list(sd) == [f"{k}_l{layer}" for layer in (0, 1) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     assert np.shape(sd["weight_ih_l1"]) == (12, 3)  # layer 1 reads layer 0's hidden state
-    assert model.named_parameters()[0][0] == "cells.0.weight_ih.0"
+    assert model.named_parameters()[0][0] == "cells.0.weight_ih.0.0"
 
 
 def test_save_and_load_round_trip(tmp_path):
