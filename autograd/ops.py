@@ -6,7 +6,7 @@ outside the op's domain) and ``local(*inputs, out) -> tuple`` giving
 arithmetic, so it runs on floats (the fast path: evaluated at forward time
 and stored on the node) and on ``Value``s (``grad(create_graph=True)``,
 where derivatives are themselves differentiable).  N-ary ops (``dot``,
-``sum``) take their inputs as one tuple: ``forward(xs)``, ``local(xs, out)``.
+``sum``) take their inputs as one sequence: ``forward(xs)``, ``local(xs, out)``.
 """
 
 from __future__ import annotations
@@ -39,10 +39,6 @@ def _is_value(x: Any) -> bool:
 
 # ---- elementary functions that work on floats and on Values -------------------
 # The local-derivative rules call these so one rule serves both float and Value inputs.
-
-def _exp(x):
-    return x.exp() if _is_value(x) else math.exp(x)
-
 
 def _log(x):
     return x.log() if _is_value(x) else math.log(x)
