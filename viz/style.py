@@ -70,6 +70,27 @@ def _visible(ch: str) -> str:
     return "\\x%02x" % ord(ch)
 
 
+def _escape(text: str, table: dict[str, str]) -> str:
+    """``text`` with the characters of ``table`` replaced, control characters shown as
+    ``\\xNN`` and unpaired surrogates as U+FFFD (neither may appear raw in DOT or XML)."""
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch in table:
+            out.append(table[ch])
+        elif o < 32 or 0x7F <= o < 0xA0:
+            out.append("\\" + _visible(ch))
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\\": "\\\\"}
+_QUOTED = {"\\": "\\\\", '"': '\\"'}
+
+
 def html(text: str) -> str:
     """``text`` safe inside a Graphviz HTML-like label.
 
@@ -80,26 +101,7 @@ def html(text: str) -> str:
     surrogates become U+FFFD.  Everything else, ``{ } | :`` and all unicode
     included, is literal in HTML-like labels.
     """
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if ch == "&":
-            out.append("&amp;")
-        elif ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == '"':
-            out.append("&quot;")
-        elif ch == "\\":
-            out.append("\\\\")
-        elif o < 32 or 0x7F <= o < 0xA0:
-            out.append("\\" + _visible(ch))
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _escape(text, _HTML)
 
 
 def quoted(text: str) -> str:
@@ -108,20 +110,7 @@ def quoted(text: str) -> str:
     Backslashes are doubled (DOT would read ``\\n``, ``\\N``, ``\\G`` ... as
     escapes), quotes escaped, control characters shown as ``\\xNN``.
     """
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif o < 32 or 0x7F <= o < 0xA0:
-            out.append("\\" + _visible(ch))
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + _escape(text, _QUOTED) + '"'
 
 
 def attrs(**kw: str) -> str:
