@@ -62,9 +62,16 @@ def make_moons(n_samples: int = 100, noise: float | None = None, seed: Any = Non
     t_in = np.linspace(0, np.pi, n_in)
     X = np.vstack([np.append(np.cos(t_out), 1 - np.cos(t_in)),
                    np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]).T
+    return _two_classes(X, n_out, n_in, rng, shuffle, sd)
+
+
+def _two_classes(X: np.ndarray, n_out: int, n_in: int, rng: Any, shuffle: bool,
+                 sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Labels 0 for the first ``n_out`` rows and 1 for the rest; then shuffle, then add noise
+    (in that order, so a seed always draws the same permutation and the same noise)."""
     y = np.hstack([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
     if shuffle:
-        order = _permutation(rng, n)
+        order = _permutation(rng, n_out + n_in)
         X, y = X[order], y[order]
     if sd:
         X = X + rng.normal(scale=sd, size=X.shape)
@@ -85,13 +92,7 @@ def make_circles(n_samples: int = 100, noise: float | None = None, factor: float
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
     X = np.vstack([np.append(np.cos(t_out), factor * np.cos(t_in)),
                    np.append(np.sin(t_out), factor * np.sin(t_in))]).T
-    y = np.hstack([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
-    if shuffle:
-        order = _permutation(rng, n)
-        X, y = X[order], y[order]
-    if sd:
-        X = X + rng.normal(scale=sd, size=X.shape)
-    return X, y
+    return _two_classes(X, n_out, n_in, rng, shuffle, sd)
 
 
 def make_xor(n_samples: int = 100, noise: float | None = None, seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
