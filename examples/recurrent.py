@@ -18,19 +18,17 @@ training: how strongly the first input still counts, relative to the last.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 
 if __package__ in (None, ""):  # run as a file: python examples/recurrent.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import Value, no_grad
 from examples._common import Args, DeltaMeter, main_guard, picture, print_table, setup, steps_to
-from nn import Adam, History, Layer, Module, fit, mse_loss
+from nn import Adam, History, Layer, Module, fit, make_sine_windows, mse_loss
 from nn.rnn import GRU, LSTM, RNN
 
 TARGET = 0.02
@@ -48,17 +46,6 @@ class NextValue(Module):
     def __call__(self, xs: Sequence[float]) -> Any:
         outputs, _ = self.rnn(xs)
         return self.head(outputs[-1])
-
-
-def noisy_sine(n: int, steps: int, seed: int) -> list[tuple[list[float], float]]:
-    """``n`` pairs (window of ``steps`` noisy samples of a sine with a random phase, the next clean value)."""
-    rng = np.random.default_rng(seed)
-    pairs = []
-    for _ in range(n):
-        t = np.arange(steps + 1) * 0.6 + rng.uniform(0, 2 * math.pi)
-        wave = np.sin(t)
-        pairs.append(((wave[:steps] + rng.normal(0, 0.05, steps)).tolist(), float(wave[steps])))
-    return pairs
 
 
 def memory(model: Any, pairs: list) -> float:
@@ -81,7 +68,7 @@ def test_loss(model: Any, pairs: list) -> float:
 def experiment(seed: int, epochs: int, n: int = 32, steps: int = 5, nhidden: int = 4,
                kinds: Sequence[type] = (RNN, LSTM, GRU)) -> tuple[dict[str, History], list[list[Any]]]:
     """Train one model per cell type on the same windows with Adam(lr=0.05), mini-batches of 8."""
-    train, test = noisy_sine(n, steps, seed), noisy_sine(n, steps, seed + 1)
+    train, test = make_sine_windows(n, steps, seed=seed), make_sine_windows(n, steps, seed=seed + 1)
     histories: dict[str, History] = {}
     rows: list[list[Any]] = []
     for kind in kinds:

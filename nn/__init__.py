@@ -6,7 +6,8 @@ autoencoders.  Names follow DESIGN.md (section nn)."""
 from . import evolve, init, optim, rnn
 from .autoencoder import Autoencoder, make_latent
 from .activations import ACTIVATIONS, log_softmax, softmax
-from .data import batches, make_circles, make_linear, make_moons, make_spiral, make_xor, stream_batches
+from .data import (batches, make_circles, make_linear, make_moons, make_sine_windows, make_spiral, make_xor,
+                   stream_batches)
 from .layers import MLP, Dropout, Layer, Neuron, Sequential
 from .losses import bce_loss, bce_with_logits, cross_entropy, hinge_loss, l1_penalty, l2_penalty, mse_loss
 from .module import Module
@@ -23,7 +24,8 @@ __all__ = [
     "mse_loss", "bce_loss", "bce_with_logits", "cross_entropy", "hinge_loss", "l1_penalty", "l2_penalty",
     "optim", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
     "LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR", "clip_grad_norm",
-    "init", "make_moons", "make_circles", "make_xor", "make_spiral", "make_linear", "batches", "stream_batches",
+    "init", "make_moons", "make_circles", "make_xor", "make_spiral", "make_linear", "make_sine_windows", "batches",
+    "stream_batches",
     "fit", "History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups",
     "rnn", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "evolve", "GeneticAlgorithm", "ParticleSwarm", "Autoencoder", "make_latent",

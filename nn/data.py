@@ -11,7 +11,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_linear", "batches", "stream_batches"]
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_linear", "make_sine_windows", "batches",
+           "stream_batches"]
 
 
 def _rng(seed: Any, where: str) -> Any:
@@ -141,6 +142,24 @@ def make_linear(n_samples: int = 100, n_features: int = 1, w: Any = None, b: flo
     if sd:
         y = y + rng.normal(scale=sd, size=n)
     return X, y
+
+
+def make_sine_windows(n_samples: int = 32, steps: int = 5, noise: float = 0.05, spacing: float = 0.6,
+                      seed: Any = None) -> list[tuple[list[float], float]]:
+    """A sequence task for recurrent cells: ``(window, next)`` pairs, where ``window`` is ``steps``
+    noisy samples of a sine with a random phase (``spacing`` apart) and ``next`` the clean value
+    that follows.  A stream of pairs, as ``fit(model, pairs)`` and the cells' wrappers take it."""
+    n = _check_n(n_samples, "make_sine_windows")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"make_sine_windows: steps must be a positive int, got {steps!r}")
+    sd = _noise(noise, "make_sine_windows")
+    rng = _rng(seed, "make_sine_windows")
+    pairs = []
+    for _ in range(n):
+        t = np.arange(steps + 1) * spacing + rng.uniform(0, 2 * np.pi)
+        wave = np.sin(t)
+        pairs.append(((wave[:steps] + rng.normal(0, sd, steps)).tolist(), float(wave[steps])))
+    return pairs
 
 
 def _check_batch_size(batch_size: Any, where: str) -> None:

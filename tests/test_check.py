@@ -5,7 +5,7 @@ import math
 import pytest
 from hypothesis import given, settings
 
-from autograd import GradcheckError, Value, gradcheck, numerical_grad
+from autograd import GradcheckError, gradcheck, numerical_grad
 from autograd.testing import expressions, expressions_with_points
 
 

@@ -71,3 +71,20 @@ def test_bad_arguments():
         list(nn.batches(np.zeros((3, 1)), [1, 2]))
     with pytest.raises(ValueError, match="sample 1 must be an \\(x, y\\) pair"):
         list(nn.stream_batches([([1.0], 1.0), 5]))
+
+
+def test_sine_windows_are_seeded_pairs_of_window_and_next_value():
+    import math
+
+    from nn import make_sine_windows
+
+    pairs = make_sine_windows(4, steps=3, noise=0.0, seed=5)
+    assert pairs == make_sine_windows(4, steps=3, noise=0.0, seed=5)
+    assert len(pairs) == 4 and all(len(w) == 3 for w, _ in pairs)
+    for window, nxt in pairs:  # noise-free: consecutive samples of one sine, 0.6 apart
+        phase = math.asin(max(-1.0, min(1.0, window[0])))
+        candidates = [phase, math.pi - phase]
+        assert any(abs(math.sin(p + 3 * 0.6) - nxt) < 1e-9 and abs(math.sin(p + 0.6) - window[1]) < 1e-9
+                   for p in candidates)
+    with pytest.raises(ValueError, match="steps"):
+        make_sine_windows(4, steps=0)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autograd import Value, no_grad, numerical_grad, vsum
+from nn.data import make_sine_windows
 from nn.layers import Layer
 from nn.losses import mse_loss
 from nn.module import Module
@@ -326,17 +327,6 @@ class NextValue(Module):
         return self.head(outs[-1])
 
 
-def noisy_sine(n, steps, seed):
-    """(window of a noisy sine wave with random phase, the clean next value)."""
-    rng = np.random.default_rng(seed)
-    pairs = []
-    for _ in range(n):
-        t = np.arange(steps + 1) * 0.6 + rng.uniform(0, 2 * math.pi)
-        wave = np.sin(t)
-        pairs.append(((wave[:steps] + rng.normal(0, 0.05, steps)).tolist(), float(wave[steps])))
-    return pairs
-
-
 def mse_on(model, pairs):
     with no_grad():
         return mse_loss([model(x) for x, _ in pairs], [y for _, y in pairs]).data
@@ -344,7 +334,7 @@ def mse_on(model, pairs):
 
 @pytest.mark.parametrize("kind", [RNN, LSTM, GRU])
 def test_each_recurrent_layer_learns_the_next_value_of_a_noisy_sine(kind):
-    train, test = noisy_sine(32, 5, seed=0), noisy_sine(32, 5, seed=1)
+    train, test = make_sine_windows(32, 5, seed=0), make_sine_windows(32, 5, seed=1)
     model = NextValue(kind, 4, seed=0)
     before_train, before_test = mse_on(model, train), mse_on(model, test)
     hist = fit(model, train, optimizer=Adam(model.parameters(), lr=0.05), batch_size=8, epochs=40,
