@@ -137,12 +137,7 @@ def _check_data(data: Any) -> float:
     cls = data.__class__
     if cls is float:
         x = data
-    elif cls is int:
-        try:
-            x = float(data)
-        except OverflowError:
-            raise OpOverflowError(f"Value: {data!r} is too large for float64") from None
-    elif isinstance(data, Real):
+    elif cls is int or isinstance(data, Real):  # int first: the ABC check is slow
         try:
             x = float(data)
         except OverflowError:
