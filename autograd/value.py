@@ -141,7 +141,8 @@ def _check_data(data: Any) -> float:
         try:
             x = float(data)
         except OverflowError:
-            raise OpOverflowError(f"Value: {data!r} is too large for float64") from None
+            shown = repr(data) if len(repr(data)) <= 40 else f"{repr(data)[:20]}… ({len(str(data))} digits)"
+            raise OpOverflowError(f"Value: {shown} is too large for float64 (max ~1.8e308)") from None
     else:
         hint = " (use .item() or float() for a one-element array)" if hasattr(data, "shape") else ""
         raise TypeError(

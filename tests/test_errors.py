@@ -41,3 +41,9 @@ def test_error_types_are_standard_subclasses():
 def test_operand_nan_is_refused_at_the_op():
     with pytest.raises(ValueError, match="finite"):
         Value(1.0) * float("nan")
+
+
+def test_huge_int_is_refused_briefly():
+    with pytest.raises(OpOverflowError, match=r"too large for float64") as info:
+        Value(10 ** 400)
+    assert len(str(info.value)) < 120 and "401 digits" in str(info.value)
