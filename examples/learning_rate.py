@@ -91,9 +91,10 @@ def run(args: Args) -> list[list[Any]]:
             title=f"Loss per step (a diverging run is cut where its loss passes {CUT:g}× its start)",
             what="loss curves per learning rate")
     # plot_weights takes a dict name -> value per step as well as a viz.WeightRecorder
-    early = {k: [v for v in path[:WATCH] if abs(v) <= 10] for k, path in biases.items()}
+    watch = min(WATCH, steps)  # --quick runs fewer steps than WATCH
+    early = {k: [v for v in path[:watch] if abs(v) <= 10] for k, path in biases.items()}
     picture(args, "plot_weights", args.out / "learning_rate_bias.png", early,
-            title=f"The bias b after each of the first {WATCH} steps: creeping, settling, zig-zagging, flying off",
+            title=f"The bias b after each of the first {watch} steps: creeping, settling, zig-zagging, flying off",
             what="the bias per step for each learning rate")
     return rows
 
