@@ -26,30 +26,12 @@ from tqdm.auto import tqdm
 from autograd import DomainError, Value, no_grad
 
 from .losses import get_loss
+from .optim.optimizer import _param_list
 from .training import History, StepInfo, StopTraining, layer_groups
 
 __all__ = ["GeneticAlgorithm", "ParticleSwarm", "evolve"]
 
 Closure = Callable[[], Any]
-
-
-def _params_of(model: Any, where: str) -> list[Value]:
-    if hasattr(model, "parameters") and callable(model.parameters):
-        model = model.parameters()
-    if isinstance(model, Value):
-        raise TypeError(f"{where}: pass a model or a list of its parameters, got a single Value")
-    try:
-        ps = list(model)
-    except TypeError:
-        raise TypeError(f"{where}: model must be a Module or an iterable of Values, got {type(model).__name__}") from None
-    if not ps:
-        raise ValueError(f"{where}: the model has no parameters to evolve")
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: parameter {i} is a {type(p).__name__}, not a Value")
-    if len({id(p) for p in ps}) != len(ps):
-        raise ValueError(f"{where}: a parameter is listed twice; list each parameter once")
-    return ps
 
 
 def _number(where: str, name: str, x: Any, low: float, high: float = math.inf, *, low_open: bool = False,
@@ -77,7 +59,7 @@ class _GradientFree:
 
     def __init__(self, model: Any, seed: Any, init_std: float) -> None:
         where = type(self).__name__
-        self.params: list[Value] = _params_of(model, where)
+        self.params: list[Value] = _param_list(model, where)
         self.init_std = _number(where, "init_std", init_std, 0.0)
         self.rng = _generator(seed, where)
         #: Δw of the last step: parameter -> new − old, exactly as applied

@@ -23,6 +23,7 @@ class TrainingDiverged(ValueError):
 
 
 def _param_list(params: Any, where: str) -> list[Value]:
+    """A model's (or an iterable's) parameters as a list of distinct Values, with clear errors."""
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()  # a Module: take its parameters
     if isinstance(params, Value):
@@ -32,7 +33,7 @@ def _param_list(params: Any, where: str) -> list[Value]:
     except TypeError:
         raise TypeError(f"{where}: params must be an iterable of Values, got {type(params).__name__}") from None
     if not ps:
-        raise ValueError(f"{where}: got an empty parameter list; pass model.parameters()")
+        raise ValueError(f"{where}: no parameters (an empty list); pass model.parameters()")
     seen: set[int] = set()
     for i, p in enumerate(ps):
         if not isinstance(p, Value):
