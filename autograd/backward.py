@@ -7,7 +7,6 @@ the op table, so the loop only multiplies and adds.
 
 from __future__ import annotations
 
-from itertools import filterfalse
 from operator import attrgetter
 from typing import Sequence
 
@@ -16,42 +15,66 @@ from .value import NARY, Number, Value, children_of, locals_of
 
 
 _get_grad = attrgetter("grad")
+_creation = attrgetter("_seq")
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node under ``root``, each after all of its children (root last)."""
+def _interior_nodes(root: Value) -> list[Value]:
+    """The nodes under ``root`` (root included) that an op made; leaves are left out.
+
+    Depth first, each node's later operand first, so for an expression tree the
+    list already comes out in reverse creation order and sorting it is one pass.
+    """
+    seen = {root}
     order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list = [root]
+    stack = [root]
     push = stack.append
     pop = stack.pop
     mark = seen.add
     emit = order.append
     while stack:
         v = pop()
-        if v is None:  # the node below this marker has had all its children emitted
-            emit(pop())
-            continue
-        if v in seen:
-            continue
-        mark(v)
+        emit(v)
         a = v._a
-        if a is None:
-            emit(v)
-            continue
-        push(v)
-        push(None)
         b = v._b
         if b is None:
-            if a not in seen:
+            if a._a is not None and a not in seen:
+                mark(a)
                 push(a)
         elif b is NARY:
-            stack.extend(filterfalse(seen.__contains__, a))
+            for c in a:
+                if c._a is not None and c not in seen:
+                    mark(c)
+                    push(c)
         else:
-            if a not in seen:
+            if a._a is not None and a not in seen:
+                mark(a)
                 push(a)
-            if b not in seen:
+            if b._a is not None and b not in seen:
+                mark(b)
                 push(b)
+    return order
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node under ``root``, each after all of its children (root last).
+
+    That is creation order: an op's operands always exist before its result.
+    """
+    seen = {root}
+    order: list[Value] = []
+    stack = [root]
+    push = stack.append
+    pop = stack.pop
+    mark = seen.add
+    emit = order.append
+    while stack:
+        v = pop()
+        emit(v)
+        for c in children_of(v):
+            if c not in seen:
+                mark(c)
+                push(c)
+    order.sort(key=_creation)
     return order
 
 
@@ -60,20 +83,25 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     gradient = Value(gradient).data  # validates: a finite real number
-    order = topological_order(root)
+    if root._a is None:  # a leaf: its derivative with respect to itself
+        root.grad += gradient
+        return
+    # Reverse creation order: every node comes after all the nodes that consumed it.
+    order = _interior_nodes(root)
+    order.sort(key=_creation, reverse=True)
+    # Leaves only accumulate; an op-made node that already holds a gradient (an earlier
+    # backward through it) must not pass that on, so it is set aside and added back at the end.
     dirty = any(map(_get_grad, order))
-    if dirty:  # propagate only this call's derivatives, then add the earlier ones back
+    if dirty:
         old = [v.grad for v in order]
         for v in order:
             v.grad = 0.0
     root.grad = gradient
-    for v in reversed(order):
-        a = v._a
-        if a is None:
-            continue
+    for v in order:
         g = v.grad
         if not g:
             continue
+        a = v._a
         b = v._b
         if b is None:
             a.grad += g * v._da

@@ -2,13 +2,16 @@
 
 import gc
 import math
+import pickle
+import random
 import sys
 import threading
 import tracemalloc
 
 import pytest
+from hypothesis import given, strategies as st
 
-from autograd import Value, grad, no_grad, numerical_grad, topological_order, zero_grad
+from autograd import Value, dot, grad, vsum, no_grad, numerical_grad, topological_order, zero_grad
 from autograd.mode import enable_grad, is_grad_enabled
 
 
@@ -61,6 +64,97 @@ def test_topological_order_puts_children_first():
     for v in order:
         for ch in v.children:
             assert pos[ch] < pos[v]
+
+
+def _random_dag(seed: int, n_leaves: int = 4, n_ops: int = 40) -> tuple[list[Value], Value]:
+    """Ops applied to operands picked anywhere in the pool, so later operands are often older
+    nodes and the graph shares subexpressions: creation order is not tree order."""
+    rng = random.Random(seed)
+    leaves = [Value(rng.uniform(-1, 1), label=f"x{i}") for i in range(n_leaves)]
+    pool = list(leaves)
+    for _ in range(n_ops):
+        kind = rng.randrange(5)
+        a, b = rng.choice(pool), rng.choice(pool)
+        if kind == 0:
+            out = b * a
+        elif kind == 1:
+            out = a + b.tanh()
+        elif kind == 2:
+            out = dot([a, b], [rng.choice(pool), a], rng.choice(pool))
+        elif kind == 3:
+            out = (a * 0.5).sigmoid() - b
+        else:
+            out = a.relu() + 1.0
+        pool.append(out)
+    return leaves, vsum(pool[-5:])
+
+
+def _kahn_grads(root: Value) -> dict[Value, float]:
+    """Reference reverse pass, independent of creation numbers: Kahn's algorithm on consumer counts."""
+    consumers: dict[Value, int] = {root: 0}
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        for c in v.children:
+            if c not in consumers:
+                consumers[c] = 0
+                stack.append(c)
+            consumers[c] += 1
+    grads = {v: 0.0 for v in consumers}
+    grads[root] = 1.0
+    ready = [root]
+    while ready:
+        v = ready.pop()
+        for c, d in zip(v.children, v.local_grads):
+            grads[c] += grads[v] * d
+            consumers[c] -= 1
+            if consumers[c] == 0:
+                ready.append(c)
+    return grads
+
+
+@given(st.integers(0, 10**6))
+def test_backward_matches_an_independent_reverse_pass_on_shared_dags(seed):
+    leaves, root = _random_dag(seed)
+    order = topological_order(root)
+    pos = {v: i for i, v in enumerate(order)}
+    reference = _kahn_grads(root)
+    assert len(order) == len(pos) == len(reference) and order[-1] is root
+    assert all(pos[c] < pos[v] for v in order for c in v.children)
+    root.backward()
+    for v, g in reference.items():
+        assert v.grad == pytest.approx(g, rel=1e-12, abs=1e-12)
+
+
+def test_backward_through_nodes_an_earlier_backward_reached():
+    x = Value(0.7)
+    h = x.tanh()
+    y = h * 3.0
+    y.backward()  # h.grad = 3 is left on the shared intermediate
+    z = h * h
+    z.backward()  # h must pass on only dz/dh, not its old 3
+    t = math.tanh(0.7)
+    assert h.grad == pytest.approx(3.0 + 2 * t)
+    assert x.grad == pytest.approx((3.0 + 2 * t) * (1 - t * t))
+
+
+def test_backward_of_a_leaf_adds_the_seed_to_it():
+    x = Value(2.0)
+    x.backward()
+    x.backward(0.5)
+    assert x.grad == 1.5
+
+
+def test_leaves_pickle_and_op_made_values_refuse_clearly():
+    w = Value(1.5, label="w")
+    w.grad = 0.25
+    copy = pickle.loads(pickle.dumps(w))
+    assert (copy.data, copy.grad, copy.label, copy.is_leaf) == (1.5, 0.25, "w", True)
+    y = copy * copy + w  # the copy joins graphs made after it
+    y.backward()
+    assert copy.grad == 0.25 + 3.0 and w.grad == 0.25 + 1.0
+    with pytest.raises(TypeError, match=r"made by the op '\*'.*only leaves can be pickled"):
+        pickle.dumps(w * 2.0)
 
 
 def test_million_op_chain_needs_no_recursion():

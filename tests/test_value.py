@@ -77,7 +77,7 @@ def test_numpy_scalars_combine_with_values():
 
 def test_memory_per_node_is_small():
     import sys
-    assert sys.getsizeof(Value(1.0)) <= 96
+    assert sys.getsizeof(Value(1.0)) <= 104  # 9 slots + the object header
 
 
 def test_numpy_scalar_on_the_left_defers_to_value():

@@ -16,15 +16,15 @@ GOLDEN_TANH = r'''digraph computation_graph {
 	graph [rankdir="LR" label=<computation graph of L: 4 values, 2 ops, grad = ∂L/∂node · no Δw (pass optimizer= or lr=)> labelloc="t" fontname="Helvetica" fontsize="12" nodesep="0.15" ranksep="0.3"]
 	node [fontname="Helvetica" fontsize="11" color="#555555"]
 	edge [color="#777777" arrowsize="0.6"]
-	v0 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#cfe8fc"><tr><td><b>b</b></td><td>data -3</td><td bgcolor="#ca5f6c">grad 4.915e-05</td></tr></table>> shape="none" margin="0" tooltip="b: data=-3.0 grad=4.9153094810572284e-05"]
-	v1 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#cfe8fc"><tr><td><b>a</b></td><td>data 2</td><td bgcolor="#427db8">grad -7.373e-05</td></tr></table>> shape="none" margin="0" tooltip="a: data=2.0 grad=-7.372964221585843e-05"]
+	v0 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#cfe8fc"><tr><td><b>a</b></td><td>data 2</td><td bgcolor="#427db8">grad -7.373e-05</td></tr></table>> shape="none" margin="0" tooltip="a: data=2.0 grad=-7.372964221585843e-05"]
+	v1 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#cfe8fc"><tr><td><b>b</b></td><td>data -3</td><td bgcolor="#ca5f6c">grad 4.915e-05</td></tr></table>> shape="none" margin="0" tooltip="b: data=-3.0 grad=4.9153094810572284e-05"]
 	v2 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#ffffff"><tr><td>data -6</td><td bgcolor="#d98e97">grad 2.458e-05</td></tr></table>> shape="none" margin="0" tooltip="v2: data=-6.0 grad=2.4576547405286142e-05 op=*"]
 	o2 [label=<*> shape="ellipse" style="filled" fillcolor="#fff3c4" fontsize="10" width="0.3" height="0.25" margin="0.03,0.01"]
 	v3 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="#b7e4b0"><tr><td><b>L</b></td><td>data -1</td><td bgcolor="#be3b4b">grad 1</td></tr></table>> shape="none" margin="0" tooltip="L: data=-0.9999877116507956 grad=1.0 op=tanh"]
 	o3 [label=<tanh> shape="ellipse" style="filled" fillcolor="#fff3c4" fontsize="10" width="0.3" height="0.25" margin="0.03,0.01"]
 	o2 -> v2
-	v1 -> o2
 	v0 -> o2
+	v1 -> o2
 	o3 -> v3
 	v2 -> o3
 	legend [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td><td bgcolor="#cfe8fc">parameter</td><td bgcolor="#f2f2f2">input / constant</td><td bgcolor="#ffffff">intermediate</td><td bgcolor="#b7e4b0">output</td><td bgcolor="#fff3c4">op</td><td bgcolor="#427db8">grad, Δw &lt; 0</td><td bgcolor="#be3b4b">grad, Δw &gt; 0</td></tr><tr><td colspan="8">no Δw (pass optimizer= or lr=)</td></tr></table>> shape="none" margin="0" fontsize="10"]
