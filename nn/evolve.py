@@ -21,7 +21,6 @@ import math
 from typing import Any, Callable, Iterable
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from autograd import DomainError, Value, no_grad
 
@@ -303,6 +302,8 @@ def evolve(model: Any, X: Any, y: Any = None, *, optimizer: _GradientFree, loss:
     groups = layer_groups(model)
     hist = History()
     cbs = list(callbacks)
+    from tqdm.auto import tqdm  # on first use, as in nn.fit
+
     bar = tqdm(total=generations, disable=not progress, desc="evolve", unit="gen", dynamic_ncols=True)
     try:
         for gen in range(generations):

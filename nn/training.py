@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from autograd import DomainError, Value
 
@@ -332,6 +331,8 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
     compiled = _Compiled(model, loss_name, loss_fn, params, l1, l2) if compile else None
     hist = History()
     rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+    from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
+
     bar = tqdm(total=None if per_epoch is None else per_epoch * epochs, disable=not progress,
                desc="fit", unit="step", dynamic_ncols=True)
     step = 0
