@@ -166,12 +166,16 @@ else:  # Python 3.12's sum() compensates rounding; a chain of + nodes does not
         return reduce(add, items, start)
 
 
+def dot_value(ws: Sequence[float], xs: Sequence[float], b: float) -> float:
+    """b + w0·x0 + w1·x1 + ..., left to right: exactly the rounding of micrograd's
+    ``sum((wi*xi for ...), b)`` chain, so fused and unfused neurons give the same numbers."""
+    return _sum(map(mul, ws, xs), b)
+
+
 def _dot_plain(xs: Sequence[float]) -> float:
-    # b + w0·x0 + w1·x1 + ..., left to right: exactly the rounding of micrograd's
-    # ``sum((wi*xi for ...), b)`` chain, so fused and unfused neurons give the same numbers.
+    # The n-ary form: operands w0..wn-1, x0..xn-1 and an optional bias last.
     n = len(xs) // 2
-    start = xs[-1] if len(xs) % 2 else 0.0
-    return _sum(map(mul, xs[:n], xs[n:2 * n]), start)
+    return dot_value(xs[:n], xs[n:2 * n], xs[-1] if len(xs) % 2 else 0.0)
 
 
 def _dot_local(xs: Sequence, out) -> tuple:

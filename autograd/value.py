@@ -42,35 +42,9 @@ def _overflow(op: _ops.Op, args: tuple, z: float) -> OpOverflowError:
 NARY = _ops.NARY
 
 
-def _unary(op: _ops.Op, a: "Value") -> "Value":
-    x = a.data
-    z = op.forward(x)
-    if z - z:
-        raise _overflow(op, (x,), z)
-    v = _new(Value)
-    v._seq = _next_seq()
-    v.data = z
-    v.grad = 0.0
-    v.label = ""
-    v._b = None
-    v._db = 0.0
-    if _grad_enabled():
-        v._op = op
-        v._a = a
-        v._da = op.local(x, z)[0]
-    else:
-        v._op = None
-        v._a = None
-        v._da = 0.0
-    return v
-
-
-def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
-    x = a.data
-    y = b.data
-    z = op.forward(x, y)
-    if z - z:
-        raise _overflow(op, (x, y), z)
+def _record(op: _ops.Op, a: Any, b: Any, z: float, da: Any, db: Any) -> "Value":
+    """A new node holding ``z``; while grad is enabled it also keeps the op, the operands
+    ``a`` (and ``b``) and the local derivatives ∂z/∂a (and ∂z/∂b) evaluated now."""
     v = _new(Value)
     v._seq = _next_seq()
     v.data = z
@@ -80,7 +54,8 @@ def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
         v._op = op
         v._a = a
         v._b = b
-        v._da, v._db = op.local(x, y, z)
+        v._da = da
+        v._db = db
     else:
         v._op = None
         v._a = v._b = None
@@ -88,27 +63,32 @@ def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
     return v
 
 
+# Ops from the table: forward rule, overflow check, local derivatives, node.
+
+def _unary(op: _ops.Op, a: "Value") -> "Value":
+    x = a.data
+    z = op.forward(x)
+    if z - z:
+        raise _overflow(op, (x,), z)
+    return _record(op, a, None, z, op.local(x, z)[0], 0.0)
+
+
+def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
+    x = a.data
+    y = b.data
+    z = op.forward(x, y)
+    if z - z:
+        raise _overflow(op, (x, y), z)
+    da, db = op.local(x, y, z)
+    return _record(op, a, b, z, da, db)
+
+
 def _nary(op: _ops.Op, operands: tuple) -> "Value":
     xs = [c.data for c in operands]
     z = op.forward(xs)
     if z - z:
         raise _overflow(op, xs, z)
-    v = _new(Value)
-    v._seq = _next_seq()
-    v.data = z
-    v.grad = 0.0
-    v.label = ""
-    v._db = 0.0
-    if _grad_enabled():
-        v._op = op
-        v._a = operands
-        v._b = NARY
-        v._da = op.local(xs, z)
-    else:
-        v._op = None
-        v._a = v._b = None
-        v._da = 0.0
-    return v
+    return _record(op, operands, NARY, z, op.local(xs, z), 0.0)
 
 
 def children_of(v: "Value") -> tuple:
@@ -202,29 +182,47 @@ class Value:
         return self._op is None
 
     # ---- arithmetic ---------------------------------------------------------------
+    # +, - and * make most of a network's nodes, so their rules are written out here, each
+    # derivative beside its forward rule as in micrograd (the table's ADD, SUB and MUL rows say
+    # the same for grad(create_graph=True); a test checks they agree).  Other ops use the table.
     def __add__(self, other: Operand) -> "Value":
         if other.__class__ is not Value:
             other = _wrap(other, "+")
-        return _binary(_ops.ADD, self, other)
+        x = self.data
+        y = other.data
+        z = x + y
+        if z - z:
+            raise _overflow(_ops.ADD, (x, y), z)
+        return _record(_ops.ADD, self, other, z, 1.0, 1.0)  # ∂z/∂x = 1, ∂z/∂y = 1
 
     def __radd__(self, other: Operand) -> "Value":
-        return _binary(_ops.ADD, _wrap(other, "+"), self)
+        return Value.__add__(_wrap(other, "+"), self)
 
     def __sub__(self, other: Operand) -> "Value":
         if other.__class__ is not Value:
             other = _wrap(other, "-")
-        return _binary(_ops.SUB, self, other)
+        x = self.data
+        y = other.data
+        z = x - y
+        if z - z:
+            raise _overflow(_ops.SUB, (x, y), z)
+        return _record(_ops.SUB, self, other, z, 1.0, -1.0)  # ∂z/∂x = 1, ∂z/∂y = -1
 
     def __rsub__(self, other: Operand) -> "Value":
-        return _binary(_ops.SUB, _wrap(other, "-"), self)
+        return Value.__sub__(_wrap(other, "-"), self)
 
     def __mul__(self, other: Operand) -> "Value":
         if other.__class__ is not Value:
             other = _wrap(other, "*")
-        return _binary(_ops.MUL, self, other)
+        x = self.data
+        y = other.data
+        z = x * y
+        if z - z:
+            raise _overflow(_ops.MUL, (x, y), z)
+        return _record(_ops.MUL, self, other, z, y, x)  # ∂z/∂x = y, ∂z/∂y = x
 
     def __rmul__(self, other: Operand) -> "Value":
-        return _binary(_ops.MUL, _wrap(other, "*"), self)
+        return Value.__mul__(_wrap(other, "*"), self)
 
     def __truediv__(self, other: Operand) -> "Value":
         if other.__class__ is not Value:
@@ -377,12 +375,30 @@ def _operands(items: tuple, where: str) -> tuple:
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """Σ wᵢ·xᵢ (+ bias) as ONE node: the same value and gradients as the chain of
     binary ``*`` and ``+`` nodes it replaces, with a fraction of the nodes."""
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: ws has {len(ws)} entries but xs has {len(xs)}; they must have the same length")
-    operands = (*ws, *xs) if bias is None else (*ws, *xs, bias)
-    if not operands:
-        return Value(0.0)
-    return _nary(_ops.DOT, _operands(operands, "dot"))
+    n = len(ws)
+    if len(xs) != n:
+        raise ValueError(f"dot: ws has {n} entries but xs has {len(xs)}; they must have the same length")
+    # The table's DOT row, unrolled: reading every operand's data doubles as the check that it
+    # is a Value (a neuron calls this per sample, so the common case must cost little).
+    wd = [w.data for w in ws if w.__class__ is Value]
+    xd = [x.data for x in xs if x.__class__ is Value]
+    if len(wd) != n or len(xd) != n or (bias is not None and bias.__class__ is not Value):
+        ws = _operands(tuple(ws), "dot")  # numbers become constants; anything else is a TypeError
+        xs = _operands(tuple(xs), "dot")
+        bias = None if bias is None else _as_value(bias, "dot")
+        wd = [w.data for w in ws]
+        xd = [x.data for x in xs]
+    if bias is None:
+        if not n:
+            return Value(0.0)
+        z = _ops.dot_value(wd, xd, 0.0)
+        if z - z:
+            raise _overflow(_ops.DOT, wd + xd, z)
+        return _record(_ops.DOT, (*ws, *xs), NARY, z, (*xd, *wd), 0.0)  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ
+    z = _ops.dot_value(wd, xd, bias.data)
+    if z - z:
+        raise _overflow(_ops.DOT, wd + xd + [bias.data], z)
+    return _record(_ops.DOT, (*ws, *xs, bias), NARY, z, (*xd, *wd, 1.0), 0.0)  # ∂z/∂b = 1
 
 
 def vsum(values: Iterable[Operand]) -> Value:

@@ -107,6 +107,49 @@ def test_dot_accepts_numbers_and_repeated_operands():
     assert dot([], []).data == 0.0
 
 
+@pytest.mark.parametrize("x, y", [(1.5, 2.0), (0.3, -1.7), (-4.0, 0.5), (1e200, 1e-200), (0.0, -0.0)])
+def test_written_out_ops_agree_with_the_op_table(x, y):
+    """+, -, * and dot build their nodes without calling the table; they must say what it says."""
+    from autograd import OPS, dot, no_grad
+    a, b = Value(x), Value(y)
+    for node, name, args in ((a + b, "+", (x, y)), (a - b, "-", (x, y)), (a * b, "*", (x, y)),
+                             (2.0 + a, "+", (2.0, x)), (2.0 - a, "-", (2.0, x)), (2.0 * a, "*", (2.0, x))):
+        op = OPS[name]
+        z = op.forward(*args)
+        assert node.op == name and node.data == z
+        assert node.local_grads == op.local(*args, z)
+    ws, xs = [x, y, 0.25], [y, -x, 4.0]
+    for bias in (None, 0.5):
+        node = dot([Value(w) for w in ws], [Value(v) for v in xs], None if bias is None else Value(bias))
+        flat = ws + xs + ([] if bias is None else [bias])
+        assert node.data == OPS["dot"].forward(flat)
+        assert node.local_grads == OPS["dot"].local(flat, node.data)
+    with no_grad():
+        for node in (a + b, a - b, a * b, dot([a], [b], a)):
+            assert node.is_leaf and node.children == () and node.local_grads == ()
+
+
+@pytest.mark.parametrize("make", [lambda a: a + a, lambda a: a - (-a), lambda a: a * a,
+                                  lambda a: __import__("autograd").dot([a], [a])])
+def test_written_out_ops_refuse_overflow(make):
+    from autograd import OpOverflowError
+    with pytest.raises(OpOverflowError, match=r"beyond float64; scale the inputs down"):
+        make(Value(1.7e308))
+
+
+def test_dot_with_values_of_a_subclass_and_a_number_bias():
+    from autograd import dot
+
+    class Named(Value):
+        __slots__ = ()
+
+    w, x = Named(2.0), Value(3.0)
+    out = dot([w], [x], 1)
+    assert out.data == 7.0 and out.children[0] is w and out.children[2].data == 1.0
+    with pytest.raises(TypeError, match=r"dot: cannot combine a Value with str"):
+        dot([w], ["3"])
+
+
 def test_vsum_is_one_node():
     from autograd import vsum
     vs = [Value(x) for x in (1.0, 2.0, 3.5)]
