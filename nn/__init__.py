@@ -1,22 +1,65 @@
 """Neural networks built from autograd Values: modules, layers, losses, optimizers that record
 every Δw, schedulers, data and a training loop; recurrent cells, gradient-free optimizers
 (``nn.evolve``: ``GeneticAlgorithm``, ``ParticleSwarm`` and their loop ``nn.evolve.evolve``) and
-autoencoders.  Names follow DESIGN.md (section nn)."""
+autoencoders.  Names follow DESIGN.md (section nn).
 
-from . import evolve, init, optim, rnn
-from .autoencoder import Autoencoder, make_latent
+The parts built on numpy (optimizers, schedulers, data, ``fit``, ``evolve``, ``Autoencoder``)
+load on first use: a script that only builds and trains a model by hand, as micrograd's demo
+does, never imports numpy (that keeps start-up short and leaves Python's cycle collector
+fewer objects to rescan during every step).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import init, rnn
 from .activations import ACTIVATIONS, log_softmax, softmax
-from .data import (batches, make_circles, make_linear, make_moons, make_sine_windows, make_spiral, make_xor,
-                   stream_batches)
 from .layers import MLP, Dropout, Layer, Neuron, Sequential
 from .losses import bce_loss, bce_with_logits, cross_entropy, hinge_loss, l1_penalty, l2_penalty, mse_loss
 from .module import Module
-from .evolve import GeneticAlgorithm, ParticleSwarm
-from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
-from .training import History, StepInfo, StopTraining, TrainingDiverged, fit, layer_groups
 from .utils import clip_grad_norm
+
+#: Public names loaded on first use, and the submodule each comes from.
+_LAZY: dict[str, str] = {
+    "optim": "optim", "Optimizer": "optim", "SGD": "optim", "Adagrad": "optim", "RMSprop": "optim",
+    "Adam": "optim", "AdamW": "optim",
+    "LRScheduler": "schedulers", "StepLR": "schedulers", "ExponentialLR": "schedulers",
+    "LinearLR": "schedulers", "CosineAnnealingLR": "schedulers",
+    "make_moons": "data", "make_circles": "data", "make_xor": "data", "make_spiral": "data",
+    "make_linear": "data", "make_sine_windows": "data", "batches": "data", "stream_batches": "data",
+    "fit": "training", "History": "training", "StepInfo": "training", "StopTraining": "training",
+    "TrainingDiverged": "training", "layer_groups": "training",
+    "evolve": "evolve", "GeneticAlgorithm": "evolve", "ParticleSwarm": "evolve",
+    "Autoencoder": "autoencoder", "make_latent": "autoencoder",
+}
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from . import evolve, optim
+    from .autoencoder import Autoencoder, make_latent
+    from .data import (batches, make_circles, make_linear, make_moons, make_sine_windows, make_spiral,
+                       make_xor, stream_batches)
+    from .evolve import GeneticAlgorithm, ParticleSwarm
+    from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+    from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+    from .training import History, StepInfo, StopTraining, TrainingDiverged, fit, layer_groups
+
+
+def __getattr__(name: str) -> Any:
+    source = _LAZY.get(name)
+    if source is None:
+        raise AttributeError(f"module 'nn' has no attribute {name!r}")
+    module = importlib.import_module(f".{source}", __name__)
+    value = module if name == source else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "Sequential", "Dropout",

@@ -239,3 +239,26 @@ def test_parameters_in_nested_lists_and_dicts_are_found_and_named():
     names = [n for n, _ in Grid().named_parameters()]
     assert names == ["matrix.0.0", "matrix.0.1", "matrix.1.0", "table.a.0", "table.b.c"]
     assert [p.label for p in Grid().parameters()] == names
+
+
+def test_import_nn_loads_numpy_only_when_a_numpy_part_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nn\n"
+        "assert 'numpy' not in sys.modules and 'tqdm' not in sys.modules\n"
+        "model = nn.MLP(2, [3, 1])\n"
+        "loss = nn.hinge_loss([model([0.5, -1.0])], [1.0]) + nn.l2_penalty(model.parameters(), 1e-4)\n"
+        "loss.backward()\n"
+        "assert 'numpy' not in sys.modules\n"
+        "opt = nn.SGD(model.parameters(), lr=0.1)\n"
+        "assert 'numpy' in sys.modules and nn.optim.SGD is nn.SGD is type(opt)\n"
+        "missing = [name for name in nn.__all__ if getattr(nn, name, None) is None]\n"
+        "assert not missing, missing\n"
+        "assert set(nn.__all__) <= set(dir(nn))\n"
+        "assert callable(nn.evolve.evolve) and nn.evolve.__name__ == 'nn.evolve'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(AttributeError, match="module 'nn' has no attribute 'fitt'"):
+        nn.fitt  # noqa: B018
