@@ -63,9 +63,10 @@ class Neuron(Module):
 
     def _forward(self, xs: list[Value]) -> Value:
         if self.fused:
-            z = dot(self.w, xs, self.b)
-        else:
-            z = sum((wi * xi for wi, xi in zip(self.w, xs)), self.b)
+            return self._act(dot(self.w, xs, self.b))
+        z = self.b  # micrograd's sum((wi*xi for ...), b): the bias first, then left to right
+        for wi, xi in zip(self.w, xs):
+            z = z + wi * xi
         return self._act(z)
 
     def __call__(self, x: Input) -> Value:
