@@ -6,7 +6,7 @@ from .check import gradcheck, numerical_grad
 from .errors import DomainError, GradcheckError, OpOverflowError, ZeroDivision
 from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import TABLE as OPS
-from .value import Value, dot, vsum
+from .value import Value, dot, matvec, vsum
 
 
 
@@ -22,7 +22,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Value", "dot", "vsum", "backward", "grad", "zero_grad", "topological_order",
+    "Value", "dot", "matvec", "vsum", "backward", "grad", "zero_grad", "topological_order",
     "no_grad", "enable_grad", "is_grad_enabled", "numerical_grad", "gradcheck",
     "GradcheckError", "DomainError", "ZeroDivision", "OpOverflowError", "OPS",
 ]

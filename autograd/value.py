@@ -372,33 +372,64 @@ def _operands(items: tuple, where: str) -> tuple:
     return tuple([_as_value(x, where) for x in items])
 
 
-def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
-    """Σ wᵢ·xᵢ (+ bias) as ONE node: the same value and gradients as the chain of
-    binary ``*`` and ``+`` nodes it replaces, with a fraction of the nodes."""
-    n = len(ws)
-    if len(xs) != n:
-        raise ValueError(f"dot: ws has {n} entries but xs has {len(xs)}; they must have the same length")
-    # The table's DOT row, unrolled: reading every operand's data doubles as the check that it
-    # is a Value (a neuron calls this per sample, so the common case must cost little).
-    wd = [w.data for w in ws if w.__class__ is Value]
-    xd = [x.data for x in xs if x.__class__ is Value]
-    if len(wd) != n or len(xd) != n or (bias is not None and bias.__class__ is not Value):
-        ws = _operands(tuple(ws), "dot")  # numbers become constants; anything else is a TypeError
-        xs = _operands(tuple(xs), "dot")
-        bias = None if bias is None else _as_value(bias, "dot")
-        wd = [w.data for w in ws]
-        xd = [x.data for x in xs]
+def _checked(items: Sequence[Operand], where: str) -> tuple[Sequence[Value], list[float]]:
+    """``(values, data)``.  Reading each item's data with a class test is the check that it is a
+    Value (cheap, as a neuron does this per sample); numbers become constants, anything else is
+    a TypeError naming ``where``."""
+    data = [v.data for v in items if v.__class__ is Value]
+    if len(data) != len(items):
+        items = _operands(tuple(items), where)
+        data = [v.data for v in items]
+    return items, data
+
+
+def _dot_node(ws: Sequence[Value], wd: list[float], xs: Sequence[Value], xd: list[float],
+              bias: Value | None) -> Value:
+    """One DOT node from checked operands and their data: the table's rule, unrolled."""
     if bias is None:
-        if not n:
+        if not wd:
             return Value(0.0)
         z = _ops.dot_value(wd, xd, 0.0)
         if z - z:
             raise _overflow(_ops.DOT, wd + xd, z)
         return _record(_ops.DOT, (*ws, *xs), NARY, z, (*xd, *wd), 0.0)  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ
-    z = _ops.dot_value(wd, xd, bias.data)
+    b = bias.data
+    z = _ops.dot_value(wd, xd, b)
     if z - z:
-        raise _overflow(_ops.DOT, wd + xd + [bias.data], z)
+        raise _overflow(_ops.DOT, wd + xd + [b], z)
     return _record(_ops.DOT, (*ws, *xs, bias), NARY, z, (*xd, *wd, 1.0), 0.0)  # ∂z/∂b = 1
+
+
+def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
+    """Σ wᵢ·xᵢ (+ bias) as ONE node: the same value and gradients as the chain of
+    binary ``*`` and ``+`` nodes it replaces, with a fraction of the nodes."""
+    if len(xs) != len(ws):
+        raise ValueError(f"dot: ws has {len(ws)} entries but xs has {len(xs)}; they must have the same length")
+    ws, wd = _checked(ws, "dot")
+    xs, xd = _checked(xs, "dot")
+    if bias is not None and bias.__class__ is not Value:
+        bias = _as_value(bias, "dot")
+    return _dot_node(ws, wd, xs, xd, bias)
+
+
+def matvec(rows: Sequence[Sequence[Operand]], xs: Sequence[Operand],
+           biases: Sequence[Operand] | None = None) -> list[Value]:
+    """``[dot(row, xs, b) for row, b in zip(rows, biases)]``: a layer's pre-activations W·x + b,
+    one ``dot`` node per row, with ``xs`` read and checked once instead of once per row."""
+    if biases is not None and len(biases) != len(rows):
+        raise ValueError(f"matvec: {len(rows)} rows but {len(biases)} biases; give one bias per row (or None)")
+    n = len(xs)
+    xs, xd = _checked(xs, "matvec")
+    out = []
+    for i, ws in enumerate(rows):
+        if len(ws) != n:
+            raise ValueError(f"matvec: row {i} has {len(ws)} weights but xs has {n}; every row needs one per input")
+        ws, wd = _checked(ws, "matvec")
+        bias = None if biases is None else biases[i]
+        if bias is not None and bias.__class__ is not Value:
+            bias = _as_value(bias, "matvec")
+        out.append(_dot_node(ws, wd, xs, xd, bias))
+    return out
 
 
 def vsum(values: Iterable[Operand]) -> Value:

@@ -121,25 +121,28 @@ def _demo_step(Value: type, model: Any, params: list, X: list, y: list, k: int) 
     return total
 
 
-def demo_step(engine: str, steps: int = 4) -> dict[str, float]:
-    """Seconds per training step of micrograd's demo: MLP 2-16-16-1, 100 points, max-margin + L2, SGD."""
+def demo_step(engine: str, steps: int = 10) -> dict[str, float]:
+    """Seconds per training step of micrograd's demo: MLP 2-16-16-1, 100 points, max-margin + L2, SGD.
+
+    The mean over ``steps`` steps after one warm-up step: Python's cycle collector runs a full
+    collection every one or two steps, so a mean over several steps counts it at its real rate
+    (the median of a few steps would count it or not depending on where it happens to fall).
+    """
     Value, make_mlp = load(engine)
     model, params = make_mlp(2, [16, 16, 1], seed=1337)
     X, y = moons()
-    times = []
+    total = _demo_step(Value, model, params, X, y, 0)  # warms caches and specialized bytecode up
     nodes = 0
-    for k in range(steps + 1):
-        t0 = time.perf_counter()
-        total = _demo_step(Value, model, params, X, y, k)
-        elapsed = time.perf_counter() - t0
-        if k:  # the first step warms caches up
-            times.append(elapsed)
-        if k == 0 and engine != "micrograd":
-            from autograd import topological_order
-            nodes = len(topological_order(total))
-        del total
-    times.sort()
-    return {"step_s": times[len(times) // 2], "nodes": float(nodes), "loss": _demo_step(Value, model, params, X, y, 0).data}
+    if engine != "micrograd":
+        from autograd import topological_order
+        nodes = len(topological_order(total))
+    del total
+    t0 = time.perf_counter()
+    for k in range(1, steps + 1):
+        _demo_step(Value, model, params, X, y, k)
+    elapsed = time.perf_counter() - t0
+    return {"step_s": elapsed / steps, "nodes": float(nodes),
+            "loss": _demo_step(Value, model, params, X, y, 0).data}
 
 
 def demo_memory(engine: str) -> dict[str, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Sequence, Union
 
-from autograd import Value, dot
+from autograd import Value, dot, matvec
 
 from .activations import get_activation
 from .init import Seed, get_init, rng_from
@@ -104,7 +104,13 @@ class Layer(Module):
 
     def __call__(self, x: Input) -> Union[Value, list[Value]]:
         xs = _as_inputs(x, self.nin, "Layer")  # numbers become Values once, not once per neuron
-        out = [n._forward(xs) for n in self.neurons]
+        neurons = self.neurons
+        if self.fused and all(n.__class__ is Neuron and n.fused for n in neurons):
+            # One dot node per neuron, as Neuron would make, with the inputs read once per layer.
+            zs = matvec([n.w for n in neurons], xs, [n.b for n in neurons])
+            out = [n._act(z) for n, z in zip(neurons, zs)]
+        else:
+            out = [n._forward(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

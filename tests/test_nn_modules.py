@@ -43,6 +43,24 @@ def test_seeded_models_are_reproducible_and_layers_differ():
     assert first != second
 
 
+def test_a_layer_honours_neurons_that_are_unfused_or_replaced():
+    layer = Layer(2, 3, seed=5)
+    x = [0.5, -1.5]
+    expected = [n(x).data for n in layer.neurons]
+    assert [z.data for z in layer(x)] == expected  # the layer's matvec equals each neuron's dot
+    layer.neurons[1].fused = False
+    out = layer(x)
+    assert [z.data for z in out] == pytest.approx(expected, rel=1e-15)
+    assert "dot" not in [v.op for v in topological_order(out[1])]
+
+    class Doubled(Neuron):
+        def _forward(self, xs):
+            return super()._forward(xs) * 2
+
+    layer.neurons[2] = Doubled(2, weights=[w.data for w in layer.neurons[2].w])
+    assert layer(x)[2].data == pytest.approx(2 * expected[2])
+
+
 def test_fused_and_chain_give_same_values_and_gradients():
     fused = MLP(3, [5, 4, 1], seed=1)
     chain = MLP(3, [5, 4, 1], seed=1, fused=False)

@@ -150,6 +150,45 @@ def test_dot_with_values_of_a_subclass_and_a_number_bias():
         dot([w], ["3"])
 
 
+def test_matvec_is_one_dot_node_per_row():
+    from autograd import dot, matvec
+    rows = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+    xs = [3.0, -0.5, 1.25]
+    for biases in (None, [0.1, -0.2]):
+        W = [[Value(w) for w in row] for row in rows]
+        X = [Value(x) for x in xs]
+        B = None if biases is None else [Value(b) for b in biases]
+        zs = matvec(W, X, B)
+        W2 = [[Value(w) for w in row] for row in rows]
+        X2 = [Value(x) for x in xs]
+        B2 = [None, None] if biases is None else [Value(b) for b in biases]
+        ref = [dot(w, X2, b) for w, b in zip(W2, B2)]
+        assert [z.op for z in zs] == ["dot", "dot"]
+        assert [z.data for z in zs] == [r.data for r in ref]
+        assert [z.local_grads for z in zs] == [r.local_grads for r in ref]
+        assert all(z.children[len(row)] is X[0] for z, row in zip(zs, rows))  # xs shared, not copied
+        (zs[0] * zs[1]).backward()
+        (ref[0] * ref[1]).backward()
+        assert [x.grad for x in X] == [x.grad for x in X2]
+        assert [[w.grad for w in row] for row in W] == [[w.grad for w in row] for row in W2]
+
+
+def test_matvec_wraps_numbers_and_names_what_is_wrong():
+    from autograd import matvec
+    a = Value(2.0)
+    assert [z.data for z in matvec([[1.0, a]], [a, 3], [0.5])] == [1.0 * 2.0 + 2.0 * 3 + 0.5]
+    assert matvec([], [a]) == []
+    assert matvec([[]], [])[0].data == 0.0
+    with pytest.raises(ValueError, match=r"matvec: row 1 has 1 weights but xs has 2"):
+        matvec([[a, a], [a]], [a, a])
+    with pytest.raises(ValueError, match=r"matvec: 2 rows but 1 biases"):
+        matvec([[a], [a]], [a], [0.0])
+    with pytest.raises(TypeError, match=r"matvec: cannot combine a Value with str"):
+        matvec([[a]], ["x"])
+    with pytest.raises(TypeError, match=r"matvec: cannot combine a Value with NoneType"):
+        matvec([[None]], [a])
+
+
 def test_vsum_is_one_node():
     from autograd import vsum
     vs = [Value(x) for x in (1.0, 2.0, 3.5)]
