@@ -184,7 +184,8 @@ class Value:
     # ---- arithmetic ---------------------------------------------------------------
     # +, - and * make most of a network's nodes, so their rules are written out here, each
     # derivative beside its forward rule as in micrograd (the table's ADD, SUB and MUL rows say
-    # the same for grad(create_graph=True); a test checks they agree).  Other ops use the table.
+    # the same for grad(create_graph=True); a test checks they agree).  So are relu and dot
+    # below; every other op goes through the table.
     def __add__(self, other: Operand) -> "Value":
         if other.__class__ is not Value:
             other = _wrap(other, "+")
@@ -275,7 +276,10 @@ class Value:
 
     def relu(self) -> "Value":
         """max(x, 0); its derivative at 0 is 0, as in torch."""
-        return _unary(_ops.RELU, self)
+        x = self.data  # written out like + and *: it is most networks' activation
+        if x > 0.0:
+            return _record(_ops.RELU, self, None, x, 1.0, 0.0)  # relu(x) = x, ∂/∂x = 1
+        return _record(_ops.RELU, self, None, 0.0, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
 
     def leaky_relu(self, slope: float = 0.01) -> "Value":
         """x for x > 0, slope·x otherwise (torch's ``negative_slope``)."""
@@ -424,7 +428,9 @@ def matvec(rows: Sequence[Sequence[Operand]], xs: Sequence[Operand],
     for i, ws in enumerate(rows):
         if len(ws) != n:
             raise ValueError(f"matvec: row {i} has {len(ws)} weights but xs has {n}; every row needs one per input")
-        ws, wd = _checked(ws, "matvec")
+        wd = [w.data for w in ws if w.__class__ is Value]  # _checked's fast path, inline
+        if len(wd) != n:
+            ws, wd = _checked(ws, "matvec")
         bias = None if biases is None else biases[i]
         if bias is not None and bias.__class__ is not Value:
             bias = _as_value(bias, "matvec")

@@ -42,7 +42,8 @@ ENGINES = ("micrograd", "deltaw", "deltaw-dot", "nn", "nn-unfused")
 
 
 class _ValueMLP:
-    """micrograd's MLP built from deltaw Values: the identical graph, or with one dot node per neuron."""
+    """micrograd's MLP built from deltaw Values: the identical graph, or with one dot node per
+    neuron (``autograd.matvec``, the engine's layer of dot nodes)."""
 
     def __init__(self, Value: type, nin: int, nouts: list[int], seed: int, fused: bool):
         rng = random.Random(seed)
@@ -55,11 +56,10 @@ class _ValueMLP:
         self.fused = fused
 
     def __call__(self, x: list) -> Any:
-        from autograd import Value, dot
+        from autograd import matvec
         for neurons, nonlin in self.layers:
-            if self.fused:
-                xv = [v if isinstance(v, Value) else Value(v) for v in x]
-                outs = [dot(w, xv, b) for w, b in neurons]
+            if self.fused:  # one dot node per neuron, the layer's inputs read once
+                outs = matvec([w for w, _ in neurons], x, [b for _, b in neurons])
             else:
                 outs = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in neurons]
             x = [o.relu() for o in outs] if nonlin else outs

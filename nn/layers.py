@@ -9,6 +9,7 @@ chain of binary ``*`` and ``+`` nodes instead (same value, same gradients).
 
 from __future__ import annotations
 
+from operator import attrgetter, countOf
 from typing import Any, Callable, Iterator, Sequence, Union
 
 from autograd import Value, dot, matvec
@@ -20,6 +21,10 @@ from .module import Module
 __all__ = ["Neuron", "Layer", "MLP", "Sequential", "Dropout"]
 
 Input = Union[Sequence[Any], Value, float, int]
+
+_fused = attrgetter("fused")
+_weights = attrgetter("w")
+_bias = attrgetter("b")
 
 
 def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
@@ -33,6 +38,8 @@ def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
     if n != nin:
         raise ValueError(f"{where}: expected {nin} input{'s' if nin != 1 else ''} (nin={nin}), got {n}; "
                          f"give each sample {nin} features or build the model with nin={n}")
+    if countOf(map(type, x), Value) == n:  # the usual case (a layer's outputs), checked at C speed
+        return x  # type: ignore[return-value]
     return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
 
 
@@ -105,9 +112,9 @@ class Layer(Module):
     def __call__(self, x: Input) -> Union[Value, list[Value]]:
         xs = _as_inputs(x, self.nin, "Layer")  # numbers become Values once, not once per neuron
         neurons = self.neurons
-        if self.fused and all(n.__class__ is Neuron and n.fused for n in neurons):
+        if self.fused and countOf(map(type, neurons), Neuron) == len(neurons) and all(map(_fused, neurons)):
             # One dot node per neuron, as Neuron would make, with the inputs read once per layer.
-            zs = matvec([n.w for n in neurons], xs, [n.b for n in neurons])
+            zs = matvec(list(map(_weights, neurons)), xs, list(map(_bias, neurons)))
             out = [n._act(z) for n, z in zip(neurons, zs)]
         else:
             out = [n._forward(xs) for n in neurons]

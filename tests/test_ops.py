@@ -124,8 +124,12 @@ def test_written_out_ops_agree_with_the_op_table(x, y):
         flat = ws + xs + ([] if bias is None else [bias])
         assert node.data == OPS["dot"].forward(flat)
         assert node.local_grads == OPS["dot"].local(flat, node.data)
+    for v in (a, b, Value(0.0)):
+        node = v.relu()
+        z = OPS["relu"].forward(v.data)
+        assert node.op == "relu" and node.data == z and node.local_grads == OPS["relu"].local(v.data, z)
     with no_grad():
-        for node in (a + b, a - b, a * b, dot([a], [b], a)):
+        for node in (a + b, a - b, a * b, dot([a], [b], a), a.relu()):
             assert node.is_leaf and node.children == () and node.local_grads == ()
 
 
