@@ -14,26 +14,35 @@ from .mode import enable_grad
 from .value import NARY, Number, Value, children_of, locals_of
 
 
-_get_grad = attrgetter("grad")
 _creation = attrgetter("_seq")
 
 
-def _interior_nodes(root: Value) -> list[Value]:
-    """The nodes under ``root`` (root included) that an op made; leaves are left out.
+def _reverse_creation_order(root: Value) -> tuple[list[Value], list[Value]]:
+    """The nodes under ``root`` (root included) that an op made, newest first, and those of them
+    that already hold a gradient (from an earlier backward through them); leaves are left out.
 
-    Depth first, each node's later operand first, so for an expression tree the
-    list already comes out in reverse creation order and sorting it is one pass.
+    Depth first, each node's later operand first: for an expression tree (a chain, an unrolled
+    loop) that already is reverse creation order, which the walk notices, so only a graph with
+    shared nodes gets sorted.
     """
     seen = {root}
     order: list[Value] = []
+    holding: list[Value] = []
     stack = [root]
     push = stack.append
     pop = stack.pop
     mark = seen.add
     emit = order.append
+    last = root._seq + 1
+    ordered = True
     while stack:
         v = pop()
         emit(v)
+        if v._seq > last:
+            ordered = False
+        last = v._seq
+        if v.grad:
+            holding.append(v)
         a = v._a
         b = v._b
         if b is None:
@@ -52,7 +61,9 @@ def _interior_nodes(root: Value) -> list[Value]:
             if b._a is not None and b not in seen:
                 mark(b)
                 push(b)
-    return order
+    if not ordered:
+        order.sort(key=_creation, reverse=True)
+    return order, holding
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -70,10 +81,26 @@ def topological_order(root: Value) -> list[Value]:
     while stack:
         v = pop()
         emit(v)
-        for c in children_of(v):
-            if c not in seen:
-                mark(c)
-                push(c)
+        a = v._a
+        if a is None:
+            continue
+        b = v._b
+        if b is None:
+            if a not in seen:
+                mark(a)
+                push(a)
+        elif b is NARY:
+            for c in a:
+                if c not in seen:
+                    mark(c)
+                    push(c)
+        else:
+            if a not in seen:
+                mark(a)
+                push(a)
+            if b not in seen:
+                mark(b)
+                push(b)
     order.sort(key=_creation)
     return order
 
@@ -87,15 +114,12 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
         root.grad += gradient
         return
     # Reverse creation order: every node comes after all the nodes that consumed it.
-    order = _interior_nodes(root)
-    order.sort(key=_creation, reverse=True)
+    order, holding = _reverse_creation_order(root)
     # Leaves only accumulate; an op-made node that already holds a gradient (an earlier
     # backward through it) must not pass that on, so it is set aside and added back at the end.
-    dirty = any(map(_get_grad, order))
-    if dirty:
-        old = [v.grad for v in order]
-        for v in order:
-            v.grad = 0.0
+    held = [v.grad for v in holding]
+    for v in holding:
+        v.grad = 0.0
     root.grad = gradient
     for v in order:
         g = v.grad
@@ -111,9 +135,8 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
         else:
             a.grad += g * v._da
             b.grad += g * v._db
-    if dirty:
-        for v, g in zip(order, old):
-            v.grad += g
+    for v, g in zip(holding, held):
+        v.grad += g
 
 
 def zero_grad(root: Value) -> None:
