@@ -71,36 +71,11 @@ def topological_order(root: Value) -> list[Value]:
 
     That is creation order: an op's operands always exist before its result.
     """
-    seen = {root}
-    order: list[Value] = []
-    stack = [root]
-    push = stack.append
-    pop = stack.pop
-    mark = seen.add
-    emit = order.append
-    while stack:
-        v = pop()
-        emit(v)
-        a = v._a
-        if a is None:
-            continue
-        b = v._b
-        if b is None:
-            if a not in seen:
-                mark(a)
-                push(a)
-        elif b is NARY:
-            for c in a:
-                if c not in seen:
-                    mark(c)
-                    push(c)
-        else:
-            if a not in seen:
-                mark(a)
-                push(a)
-            if b not in seen:
-                mark(b)
-                push(b)
+    if root._a is None:
+        return [root]
+    interior, _ = _reverse_creation_order(root)
+    leaves = dict.fromkeys(c for v in interior for c in children_of(v) if c._a is None)
+    order = [*leaves, *interior]
     order.sort(key=_creation)
     return order
 
