@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {case}: round {i + 1}/{n_rounds}", file=sys.stderr)
         results[case] = {e: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                          for e, runs in rounds.items()}
-    print(f"\nMedians of {args.rounds} rounds (memory: 1 round, it is deterministic), "
-          "each engine in a fresh process:\n")
+    print(f"\nMedians of {args.rounds} rounds (memory: 1 round, it is deterministic; demo_step: each "
+          "round the mean of 10 steps after a warm-up step), each engine in a fresh process:\n")
     print("| case | engine | " + " | ".join(["metric", "value"]) + " |")
     print("|---|---|---|---|")
     for case, per_engine in results.items():
