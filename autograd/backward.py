@@ -1,8 +1,9 @@
 """Reverse-mode differentiation: a topological order, then one plain loop over it.
 
 No recursion (depth is limited by memory, not by Python's recursion limit)
-and no closures: each node's local derivatives were stored at forward time by
-the op table, so the loop only multiplies and adds.
+and no closures: each node's local derivatives were stored at forward time
+(by the op table's rules, or the written-out + - * relu dot that follow them),
+so the loop only multiplies and adds.
 """
 
 from __future__ import annotations
