@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo docs test bench clean
+.PHONY: demo docs test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.bench_compile
 	$(PY) -m benchmarks.bench_rnn
+
+# ruff (lint and format check) and mypy (strict on autograd), configured in pyproject.toml
+lint: $(STAMP)
+	$(PY) -m pip install -q 'ruff==0.17.6' 'mypy==2.4.1'
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -9,7 +9,6 @@ from .ops import TABLE as OPS
 from .value import Value, dot, matvec, vsum
 
 
-
 def __getattr__(name: str):
     # autograd.compile lives in autograd.compiler and loads numpy, so it is imported on first use:
     # `import autograd` stays standard-library only.
@@ -22,7 +21,22 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Value", "dot", "matvec", "vsum", "backward", "grad", "zero_grad", "topological_order",
-    "no_grad", "enable_grad", "is_grad_enabled", "numerical_grad", "gradcheck",
-    "GradcheckError", "DomainError", "ZeroDivision", "OpOverflowError", "OPS",
+    "Value",
+    "dot",
+    "matvec",
+    "vsum",
+    "backward",
+    "grad",
+    "zero_grad",
+    "topological_order",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "numerical_grad",
+    "gradcheck",
+    "GradcheckError",
+    "DomainError",
+    "ZeroDivision",
+    "OpOverflowError",
+    "OPS",
 ]

@@ -8,12 +8,11 @@ so the loop only multiplies and adds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import attrgetter
-from typing import Sequence
 
 from .mode import enable_grad
 from .value import NARY, Number, Value, children_of, locals_of
-
 
 _creation = attrgetter("_seq")
 
@@ -179,4 +178,3 @@ def _grads_as_values(order: list[Value], output: Value) -> dict[Value, Value]:
             prev = get(c)
             grads[c] = term if prev is None else prev + term
     return grads
-

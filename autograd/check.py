@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .backward import grad
 from .errors import GradcheckError
@@ -41,8 +41,7 @@ def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[
     return result
 
 
-def gradcheck(f: Function, xs: Sequence[float], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3) -> bool:
+def gradcheck(f: Function, xs: Sequence[float], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
     """True when backprop's ∂f/∂xᵢ agrees with central differences for every i:
     |analytic − numerical| <= atol + rtol·|numerical|.  Otherwise raises
     ``GradcheckError`` whose message is a table of every mismatch."""
@@ -58,9 +57,11 @@ def gradcheck(f: Function, xs: Sequence[float], eps: float = 1e-6, atol: float =
         if not err <= atol + rtol * abs(n):
             rows.append((i, a, n, err, err / abs(n) if n else float("inf")))
     if rows:
-        lines = [f"gradcheck: {len(rows)} of {len(xs)} derivatives disagree "
-                 f"(atol={atol:g}, rtol={rtol:g}, eps={eps:g}) at xs={list(map(float, xs))}",
-                 f"{'input':>5} {'analytic':>16} {'numerical':>16} {'abs err':>12} {'rel err':>12}"]
+        lines = [
+            f"gradcheck: {len(rows)} of {len(xs)} derivatives disagree "
+            f"(atol={atol:g}, rtol={rtol:g}, eps={eps:g}) at xs={list(map(float, xs))}",
+            f"{'input':>5} {'analytic':>16} {'numerical':>16} {'abs err':>12} {'rel err':>12}",
+        ]
         lines += [f"{i:>5} {a:>16.9g} {n:>16.9g} {e:>12.3g} {r:>12.3g}" for i, a, n, e, r in rows]
         raise GradcheckError("\n".join(lines), rows)
     return True

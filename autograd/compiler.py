@@ -68,10 +68,11 @@ standard-library only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +92,7 @@ _LEAF, _ELEM, _SOP = 0, 1, 2
 # ---------------------------------------------------------------------------------
 # numpy kernels: one per eager op, with the eager op's derivative conventions
 # ---------------------------------------------------------------------------------
+
 
 def _sigmoid_np(x: np.ndarray) -> np.ndarray:
     # Same stable formula as the eager op: exp only ever sees -|x|.
@@ -129,13 +131,34 @@ class _Kernel:
     float rule over the elements instead, so values are bit-for-bit eager's.
     """
 
-    __slots__ = ("op", "arity", "forward", "local", "infinite_local", "invalid", "libm_forward", "libm_local",
-                 "scalar", "exact_forward", "exact_local")
+    __slots__ = (
+        "op",
+        "arity",
+        "forward",
+        "local",
+        "infinite_local",
+        "invalid",
+        "libm_forward",
+        "libm_local",
+        "scalar",
+        "exact_forward",
+        "exact_local",
+    )
 
-    def __init__(self, op: _ops.Op, arity: int, forward: Callable, local: Callable,
-                 infinite_local: bool = False, invalid: Callable | None = None,
-                 libm_forward: bool = False, libm_local: bool = False, scalar: Callable | None = None,
-                 exact_forward: Callable | None = None, exact_local: Callable | None = None) -> None:
+    def __init__(
+        self,
+        op: _ops.Op,
+        arity: int,
+        forward: Callable,
+        local: Callable,
+        infinite_local: bool = False,
+        invalid: Callable | None = None,
+        libm_forward: bool = False,
+        libm_local: bool = False,
+        scalar: Callable | None = None,
+        exact_forward: Callable | None = None,
+        exact_local: Callable | None = None,
+    ) -> None:
         self.op = op
         self.arity = arity
         self.forward = forward
@@ -164,26 +187,42 @@ def _pow_const_kernel(op: _ops.Op) -> _Kernel:
     if n == 2.0:
         forward = np.square
     else:
+
         def forward(x):
             return np.power(x, n)
+
     if n == 0.0:
+
         def local(x, out):
             return 0.0
     elif n == 1.0:
+
         def local(x, out):
             return 1.0
     elif n == 2.0:
+
         def local(x, out):
             return 2.0 * x
     elif n < 1.0:
+
         def local(x, out):
             return np.where(x == 0.0, math.inf, n * np.power(x, n - 1.0))
     else:
+
         def local(x, out):
             return n * np.power(x, n - 1.0)
+
     trivial = n in (0.0, 1.0)
-    return _Kernel(op, 1, forward, local, infinite_local=n < 1.0, libm_forward=not trivial,
-                   libm_local=n not in (0.0, 1.0, 2.0), scalar=lambda xl: map(pow, xl, repeat(n)))
+    return _Kernel(
+        op,
+        1,
+        forward,
+        local,
+        infinite_local=n < 1.0,
+        libm_forward=not trivial,
+        libm_local=n not in (0.0, 1.0, 2.0),
+        scalar=lambda xl: map(pow, xl, repeat(n)),
+    )
 
 
 def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
@@ -195,6 +234,7 @@ def _rpow_const_kernel(op: _ops.Op) -> _Kernel:
 
     def local(x, out):
         return 0.0 if c == 0.0 else out * log_c
+
     return _Kernel(op, 1, forward, local, libm_forward=True, scalar=lambda xl: map(pow, repeat(c), xl))
 
 
@@ -206,6 +246,7 @@ def _leaky_kernel(op: _ops.Op) -> _Kernel:
 
     def local(x, out):
         return np.where(x > 0.0, 1.0, s)
+
     return _Kernel(op, 1, forward, local)
 
 
@@ -216,24 +257,49 @@ def _pow_local(x, y, out):
     return dx, dy
 
 
-_FIXED: dict[int, _Kernel] = {id(k.op): k for k in (
-    _Kernel(_ops.ABS, 1, np.abs, lambda x, out: np.sign(x)),
-    _Kernel(_ops.EXP, 1, np.exp, lambda x, out: out, libm_forward=True, scalar=partial(map, math.exp)),
-    _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x, libm_forward=True, scalar=partial(map, math.log)),
-    _Kernel(_ops.SQRT, 1, np.sqrt, lambda x, out: 0.5 / out, infinite_local=True),
-    _Kernel(_ops.TANH, 1, np.tanh, lambda x, out: 1.0 - out * out, libm_forward=True),
-    _Kernel(_ops.SIGMOID, 1, _sigmoid_np, lambda x, out: out * (1.0 - out), libm_forward=True,
-            exact_forward=_sigmoid_exact),
-    _Kernel(_ops.RELU, 1, lambda x: np.where(x > 0.0, x, 0.0), lambda x, out: (x > 0.0).astype(np.float64)),
-    _Kernel(_ops.SOFTPLUS, 1, lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-            lambda x, out: _sigmoid_np(x), libm_forward=True, libm_local=True,
-            exact_forward=_softplus_exact, exact_local=lambda x, out: _sigmoid_exact(x)),
-    _Kernel(_ops.SIN, 1, np.sin, lambda x, out: np.cos(x)),
-    _Kernel(_ops.COS, 1, np.cos, lambda x, out: -np.sin(x)),
-    _Kernel(_ops.DIV, 2, np.divide, lambda x, y, out: (1.0 / y, -out / y)),
-    _Kernel(_ops.POW, 2, np.power, _pow_local, infinite_local=True, invalid=lambda x, y: x < 0.0,
-            libm_forward=True, libm_local=True, scalar=partial(map, pow)),
-)}
+_FIXED: dict[int, _Kernel] = {
+    id(k.op): k
+    for k in (
+        _Kernel(_ops.ABS, 1, np.abs, lambda x, out: np.sign(x)),
+        _Kernel(_ops.EXP, 1, np.exp, lambda x, out: out, libm_forward=True, scalar=partial(map, math.exp)),
+        _Kernel(_ops.LOG, 1, np.log, lambda x, out: 1.0 / x, libm_forward=True, scalar=partial(map, math.log)),
+        _Kernel(_ops.SQRT, 1, np.sqrt, lambda x, out: 0.5 / out, infinite_local=True),
+        _Kernel(_ops.TANH, 1, np.tanh, lambda x, out: 1.0 - out * out, libm_forward=True),
+        _Kernel(
+            _ops.SIGMOID,
+            1,
+            _sigmoid_np,
+            lambda x, out: out * (1.0 - out),
+            libm_forward=True,
+            exact_forward=_sigmoid_exact,
+        ),
+        _Kernel(_ops.RELU, 1, lambda x: np.where(x > 0.0, x, 0.0), lambda x, out: (x > 0.0).astype(np.float64)),
+        _Kernel(
+            _ops.SOFTPLUS,
+            1,
+            lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+            lambda x, out: _sigmoid_np(x),
+            libm_forward=True,
+            libm_local=True,
+            exact_forward=_softplus_exact,
+            exact_local=lambda x, out: _sigmoid_exact(x),
+        ),
+        _Kernel(_ops.SIN, 1, np.sin, lambda x, out: np.cos(x)),
+        _Kernel(_ops.COS, 1, np.cos, lambda x, out: -np.sin(x)),
+        _Kernel(_ops.DIV, 2, np.divide, lambda x, y, out: (1.0 / y, -out / y)),
+        _Kernel(
+            _ops.POW,
+            2,
+            np.power,
+            _pow_local,
+            infinite_local=True,
+            invalid=lambda x, y: x < 0.0,
+            libm_forward=True,
+            libm_local=True,
+            scalar=partial(map, pow),
+        ),
+    )
+}
 
 
 def _kernel_for(op: _ops.Op, cache: dict) -> _Kernel:
@@ -251,8 +317,10 @@ def _kernel_for(op: _ops.Op, cache: dict) -> _Kernel:
         elif name.startswith("leaky_relu("):
             k = _leaky_kernel(op)
         else:
-            raise TypeError(f"compile: op {name!r} has no numpy kernel; compile supports the op table "
-                            f"({', '.join(sorted(_ops.TABLE))}, **n, c**, leaky_relu(s))")
+            raise TypeError(
+                f"compile: op {name!r} has no numpy kernel; compile supports the op table "
+                f"({', '.join(sorted(_ops.TABLE))}, **n, c**, leaky_relu(s))"
+            )
     cache[id(op)] = k
     return k
 
@@ -260,6 +328,7 @@ def _kernel_for(op: _ops.Op, cache: dict) -> _Kernel:
 # ---------------------------------------------------------------------------------
 # index arrays that become views when the layout is contiguous
 # ---------------------------------------------------------------------------------
+
 
 def _range_start(flat: np.ndarray) -> int | None:
     """``s`` when ``flat`` is exactly ``s, s+1, ..., s+len-1``, else None."""
@@ -310,12 +379,12 @@ class _Index:
         n = self.idx.size
         s = self.start
         if self.mode == "slice":
-            self.val_view = val[s:s + n].reshape(self.shape)
-            self.grad_view = grad[s:s + n].reshape(self.shape)
+            self.val_view = val[s : s + n].reshape(self.shape)
+            self.grad_view = grad[s : s + n].reshape(self.shape)
         else:
             rows, cols = self.shape
-            self.val_view = val[s:s + n].reshape(cols, rows).T
-            self.grad_view = grad[s:s + n].reshape(cols, rows).T
+            self.val_view = val[s : s + n].reshape(cols, rows).T
+            self.grad_view = grad[s : s + n].reshape(cols, rows).T
 
     def mark_needed(self, need: np.ndarray) -> np.ndarray:
         """Record whether any of these slots needs a gradient; return the per-row flags."""
@@ -346,6 +415,7 @@ class _Index:
 # ---------------------------------------------------------------------------------
 # groups: one numpy evaluation each
 # ---------------------------------------------------------------------------------
+
 
 class _ElemGroup:
     """Nodes of one elementwise op at one level: ``out = f(x[, y])``."""
@@ -428,7 +498,8 @@ class _ElemGroup:
         z = op.forward(*args)  # raises the eager engine's error for a domain error
         raise OpOverflowError(
             f"{op.name}: the result of {op.name}({', '.join(map(repr, args))}) is {z}, beyond float64; "
-            "scale the inputs down")
+            "scale the inputs down"
+        )
 
     @property
     def nbytes(self) -> int:
@@ -452,13 +523,22 @@ class _SopGroup:
     inputs): one ``numpy.matmul`` instead of n·L multiplies.
     """
 
-    def __init__(self, out: slice, pa: _Index | None, pb: _Index | None, ps: np.ndarray | None,
-                 la: _Index | None, ls: np.ndarray | None, terms: list[tuple[str, int]], mode: str,
-                 dense: tuple | None = None) -> None:
+    def __init__(
+        self,
+        out: slice,
+        pa: _Index | None,
+        pb: _Index | None,
+        ps: np.ndarray | None,
+        la: _Index | None,
+        ls: np.ndarray | None,
+        terms: list[tuple[str, int]],
+        mode: str,
+        dense: tuple | None = None,
+    ) -> None:
         self.out = out
         self.n = out.stop - out.start
         self.pa, self.pb, self.ps = pa, pb, ps  # (n, Lp) indices and signs (None: all +1)
-        self.la, self.ls = la, ls              # (n, Ll) indices and signs (None: all +1)
+        self.la, self.ls = la, ls  # (n, Ll) indices and signs (None: all +1)
         self.terms = terms
         self.mode = mode
         self.dense = dense  # (A rows index, B rows index, row of node, col of node, full?)
@@ -585,7 +665,8 @@ class _SopGroup:
             i = int(np.flatnonzero(bad)[0])
             raise OpOverflowError(
                 f"+/*/dot: a sum of products (compiled from +, -, *, dot and sum nodes) is "
-                f"{float(val[self.out][i])}, beyond float64; scale the inputs or parameters down")
+                f"{float(val[self.out][i])}, beyond float64; scale the inputs or parameters down"
+            )
 
     @property
     def nbytes(self) -> int:
@@ -723,7 +804,7 @@ class _Trace:
                 if len(xs) % 2:  # the eager dot adds left to right starting from the bias
                     term(i, ids[-1], 1.0, True)
                 ta[i] += ids[:m]
-                tb[i] += ids[m:2 * m]
+                tb[i] += ids[m : 2 * m]
                 ts[i] += [1.0] * m
             else:  # SUM
                 ta[i], tb[i], ts[i] = [], [], []
@@ -739,6 +820,7 @@ class _Trace:
 # ---------------------------------------------------------------------------------
 # the compiled function
 # ---------------------------------------------------------------------------------
+
 
 class CompiledGraph:
     """A traced graph replayed with numpy: ``fn(input_values)`` runs forward and backward.
@@ -764,8 +846,14 @@ class CompiledGraph:
     arrays between calls).
     """
 
-    def __init__(self, root: Value, inputs: Sequence[Value], parameters: Sequence[Value] | None,
-                 exact: bool = True, input_grads: bool = False) -> None:
+    def __init__(
+        self,
+        root: Value,
+        inputs: Sequence[Value],
+        parameters: Sequence[Value] | None,
+        exact: bool = True,
+        input_grads: bool = False,
+    ) -> None:
         if not isinstance(root, Value):
             raise TypeError(f"compile: root must be a Value, got {type(root).__name__}")
         inputs = list(inputs)
@@ -773,8 +861,10 @@ class CompiledGraph:
             if not isinstance(x, Value):
                 raise TypeError(f"compile: inputs[{k}] must be a Value, got {type(x).__name__}")
             if x._op is not None:
-                raise ValueError(f"compile: inputs[{k}] ({x!r}) is computed by op {x.op!r}; inputs must be "
-                                 "leaves (Values created from numbers)")
+                raise ValueError(
+                    f"compile: inputs[{k}] ({x!r}) is computed by op {x.op!r}; inputs must be "
+                    "leaves (Values created from numbers)"
+                )
         if len(set(inputs)) != len(inputs):
             raise ValueError("compile: inputs lists the same Value twice; list each input once")
         tr = _Trace(root)
@@ -795,8 +885,10 @@ class CompiledGraph:
                 raise ValueError("compile: parameters lists the same Value twice")
             both = [k for k, p in enumerate(params) if p in input_set]
             if both:
-                raise ValueError(f"compile: parameters {both[:10]} are also listed in inputs; a leaf is "
-                                 "either an input (new value each call) or a parameter (read from .data)")
+                raise ValueError(
+                    f"compile: parameters {both[:10]} are also listed in inputs; a leaf is "
+                    "either an input (new value each call) or a parameter (read from .data)"
+                )
             absent = [k for k, p in enumerate(params) if p not in index or p._op is not None]
             if absent:
                 names = [params[k].label or f"#{k}" for k in absent[:10]]
@@ -804,7 +896,8 @@ class CompiledGraph:
                     f"compile: {len(absent)} parameters are not leaves of the traced graph "
                     f"(e.g. {names}); the traced code did not use them (a branch or dropout at trace "
                     "time?), so the compiled function would silently give them no gradient. "
-                    "Trace with the code path that uses them, or leave them out of parameters=")
+                    "Trace with the code path that uses them, or leave them out of parameters="
+                )
             pset = set(params)
             consts = [v for v in leaves if v not in pset]
         self.root = root
@@ -918,8 +1011,10 @@ class CompiledGraph:
                 for i in members:
                     slot[i] = nxt
                     nxt += 1
-                idx = [_Index(np.array([slot[elem_args[i][a]] for i in members], dtype=np.intp))
-                       for a in range(len(elem_args[members[0]]))]
+                idx = [
+                    _Index(np.array([slot[elem_args[i][a]] for i in members], dtype=np.intp))
+                    for a in range(len(elem_args[members[0]]))
+                ]
                 steps.append(_ElemGroup(kernels[key[2]], slice(start, nxt), idx, exact))
                 continue
             L, lin_pos = key[2], key[3]
@@ -988,9 +1083,9 @@ class CompiledGraph:
         # Which slots need a gradient: parameters (and inputs when asked), and every node
         # computed from one.  Backward skips the rest (e.g. the input side of a first layer).
         need = np.zeros(nxt, dtype=bool)
-        need[self._param_start:self._param_start + len(params)] = True
+        need[self._param_start : self._param_start + len(params)] = True
         if self.input_grads:
-            need[:len(inputs)] = True
+            need[: len(inputs)] = True
         for s_ in steps:
             s_.mark_needed(need)
         self.input_grad = np.zeros(len(inputs)) if self.input_grads else None
@@ -1017,7 +1112,8 @@ class CompiledGraph:
                 raise ValueError(
                     f"compile: expected {n_in} input values (one per traced input, in the order of "
                     f"inputs=), got {x.size} (shape {x.shape}); the graph was traced for {n_in} inputs — "
-                    "trace again for a different input size")
+                    "trace again for a different input size"
+                )
             if not np.isfinite(x).all():
                 raise ValueError("compile: input values must be finite; nan and inf would poison every gradient")
             val[:n_in] = x.ravel()
@@ -1042,10 +1138,12 @@ class CompiledGraph:
 
     def _diagnose(self) -> None:
         val = self._val
-        if not np.isfinite(val[:self._n_leaves]).all():
-            bad = int(np.flatnonzero(~np.isfinite(val[:self._n_leaves]))[0])
-            raise ValueError(f"compile: a parameter's .data is {val[bad]} (parameter or constant "
-                             f"#{bad - self._param_start}); parameters must be finite")
+        if not np.isfinite(val[: self._n_leaves]).all():
+            bad = int(np.flatnonzero(~np.isfinite(val[: self._n_leaves]))[0])
+            raise ValueError(
+                f"compile: a parameter's .data is {val[bad]} (parameter or constant "
+                f"#{bad - self._param_start}); parameters must be finite"
+            )
         for s in self._steps:
             s.diagnose(val)
         raise OpOverflowError("compile: the forward pass produced a non-finite value")  # pragma: no cover
@@ -1088,12 +1186,19 @@ class CompiledGraph:
 
     def __repr__(self) -> str:
         dense = sum(1 for s in self._steps if isinstance(s, _SopGroup) and s.dense is not None)
-        return (f"CompiledGraph({self.n_traced} traced nodes -> {self.n_slots} slots in {self.n_groups} "
-                f"groups ({dense} matmul), {len(self.inputs)} inputs, {len(self.parameters)} parameters)")
+        return (
+            f"CompiledGraph({self.n_traced} traced nodes -> {self.n_slots} slots in {self.n_groups} "
+            f"groups ({dense} matmul), {len(self.inputs)} inputs, {len(self.parameters)} parameters)"
+        )
 
 
-def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Value] | None = None,
-            exact: bool = True, input_grads: bool = False) -> CompiledGraph:
+def compile(
+    root: Value,
+    inputs: Iterable[Value] = (),
+    parameters: Iterable[Value] | None = None,
+    exact: bool = True,
+    input_grads: bool = False,
+) -> CompiledGraph:
     """Trace the graph under ``root`` once and return a ``CompiledGraph`` that replays it with numpy.
 
     ``inputs``: the leaves that take new values on each call, in the order the
@@ -1114,5 +1219,4 @@ def compile(root: Value, inputs: Iterable[Value] = (), parameters: Iterable[Valu
     Control flow in the code that built the graph is fixed at trace time; see
     the module docstring.
     """
-    return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact,
-                         input_grads)
+    return CompiledGraph(root, list(inputs), None if parameters is None else list(parameters), exact, input_grads)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 GRAD_ENABLED: ContextVar[bool] = ContextVar("deltaw_grad_enabled", default=True)
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable, Sequence
 from functools import lru_cache, reduce
 from operator import add, mul, neg, sub
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from .errors import DomainError, OpOverflowError, ZeroDivision
 
@@ -40,6 +41,7 @@ def _is_value(x: Any) -> bool:
 # ---- elementary functions that work on floats and on Values -------------------
 # The local-derivative rules call these so one rule serves both float and Value inputs.
 
+
 def _log(x):
     return x.log() if _is_value(x) else math.log(x)
 
@@ -62,6 +64,7 @@ def _data(x) -> float:
 
 # ---- forward rules on floats, with clear errors ---------------------------------
 
+
 def _fmt(x: float) -> str:
     return repr(float(x))
 
@@ -75,14 +78,18 @@ def _div_f(x: float, y: float) -> float:
 def _pow_f(x: float, n: float) -> float:
     if x == 0.0 and n < 0:
         raise ZeroDivision(
-            f"pow: 0.0 ** {_fmt(n)} — zero to a negative power is infinite; use a non-zero base or an exponent >= 0")
+            f"pow: 0.0 ** {_fmt(n)} — zero to a negative power is infinite; use a non-zero base or an exponent >= 0"
+        )
     if x < 0.0 and n != int(n):
         raise DomainError(
-            f"pow: {_fmt(x)} ** {_fmt(n)} — a negative base needs an integer exponent (the result would be complex)")
+            f"pow: {_fmt(x)} ** {_fmt(n)} — a negative base needs an integer exponent (the result would be complex)"
+        )
     try:
-        z = x ** n
+        z = x**n
     except OverflowError:
-        raise OpOverflowError(f"pow: {_fmt(x)} ** {_fmt(n)} overflows float64; use a smaller base or exponent") from None
+        raise OpOverflowError(
+            f"pow: {_fmt(x)} ** {_fmt(n)} overflows float64; use a smaller base or exponent"
+        ) from None
     return z
 
 
@@ -90,7 +97,8 @@ def _pow_value_f(x: float, y: float) -> float:
     if x < 0.0:
         raise DomainError(
             f"pow: base {_fmt(x)} ** a Value exponent ({_fmt(y)}) — a differentiable exponent needs a base >= 0 "
-            "(d/dy x**y = x**y·log x); use a number exponent for a negative base")
+            "(d/dy x**y = x**y·log x); use a number exponent for a negative base"
+        )
     return _pow_f(x, y)
 
 
@@ -127,6 +135,7 @@ def _softplus_f(x: float) -> float:
 
 # ---- local derivative rules (generic over float and Value) ----------------------
 
+
 def _pow_local(n: float):
     def local(x, out):
         if n == 0:
@@ -136,6 +145,7 @@ def _pow_local(n: float):
         if _data(x) == 0.0 and n < 1:
             return (math.inf,)  # d/dx x**n at 0 for 0 < n < 1 is infinite, as in torch
         return (n * x ** (n - 1),)
+
     return local
 
 
@@ -152,6 +162,7 @@ def _pow_value_local(x, y, out):
 def _rpow_local(c: float):
     def local(x, out):
         return (0.0,) if c == 0.0 else (out * math.log(c),)
+
     return local
 
 
@@ -162,6 +173,7 @@ def _sqrt_local(x, out):
 if sys.version_info < (3, 12):
     _sum = sum  # plain left-to-right float addition, at C speed
 else:  # Python 3.12's sum() compensates rounding; a chain of + nodes does not
+
     def _sum(items, start: float) -> float:
         return reduce(add, items, start)
 
@@ -175,14 +187,14 @@ def dot_value(ws: Sequence[float], xs: Sequence[float], b: float) -> float:
 def _dot_plain(xs: Sequence[float]) -> float:
     # The n-ary form: operands w0..wn-1, x0..xn-1 and an optional bias last.
     n = len(xs) // 2
-    return dot_value(xs[:n], xs[n:2 * n], xs[-1] if len(xs) % 2 else 0.0)
+    return dot_value(xs[:n], xs[n : 2 * n], xs[-1] if len(xs) % 2 else 0.0)
 
 
 def _dot_local(xs: Sequence, out) -> tuple:
     # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1: the operands themselves, swapped.
     n = len(xs) // 2
     if len(xs) % 2:
-        return (*xs[n:2 * n], *xs[:n], 1.0)
+        return (*xs[n : 2 * n], *xs[:n], 1.0)
     return (*xs[n:], *xs[:n])
 
 
@@ -228,22 +240,31 @@ def pow_const(n: float) -> Op:
 @lru_cache(maxsize=4096)
 def rpow_const(c: float) -> Op:
     """``c ** x`` for a number base c >= 0."""
+
     def forward(x: float) -> float:
         if c < 0.0:
             raise DomainError(
-                f"pow: {_fmt(c)} ** Value — a negative base needs a number exponent, not a Value; "
-                "use a base >= 0")
+                f"pow: {_fmt(c)} ** Value — a negative base needs a number exponent, not a Value; use a base >= 0"
+            )
         return _pow_f(c, x)
+
     return Op(f"{c:g}**", 1, forward, _rpow_local(c), c)
 
 
 @lru_cache(maxsize=4096)
 def leaky_relu_op(slope: float) -> Op:
     """``leaky_relu`` with a given negative slope."""
-    return Op(f"leaky_relu({slope:g})", 1, lambda x: x if x > 0.0 else slope * x,
-              lambda x, out: (1.0 if x > 0.0 else slope,), slope)
+    return Op(
+        f"leaky_relu({slope:g})",
+        1,
+        lambda x: x if x > 0.0 else slope * x,
+        lambda x, out: (1.0 if x > 0.0 else slope,),
+        slope,
+    )
 
 
 #: Every op by name, for tests, strategies and documentation.
-TABLE: dict[str, Op] = {op.name: op for op in (
-    ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS, SIN, COS, DOT, SUM)}
+TABLE: dict[str, Op] = {
+    op.name: op
+    for op in (ADD, SUB, MUL, DIV, POW, NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS, SIN, COS, DOT, SUM)
+}

@@ -19,8 +19,8 @@ so log, sqrt, fractional powers and ``x ** y`` are exercised, not filtered out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from hypothesis import assume
 from hypothesis import strategies as st
@@ -31,8 +31,22 @@ from .value import Value, dot, vsum
 __all__ = ["Expression", "expressions", "expression_points", "expressions_with_points", "smooth_floats"]
 
 #: Unary ops whose operand may be any real number.
-UNARY_ANY = ("neg", "abs", "exp", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
-             "**2", "**3", "2**", "0.5**")
+UNARY_ANY = (
+    "neg",
+    "abs",
+    "exp",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "softplus",
+    "sin",
+    "cos",
+    "**2",
+    "**3",
+    "2**",
+    "0.5**",
+)
 #: Unary ops that need a positive operand (given one by construction).
 UNARY_POSITIVE = ("log", "sqrt", "**0.5", "**-1", "**1.5", "**-0.5")
 BINARY = ("+", "-", "*", "/", "**")
@@ -132,16 +146,28 @@ _APPLY = {
     "*": lambda a: a[0] * a[1],
     "/": lambda a: a[0] / a[1],
     "**": lambda a: _positive(a[0]) ** a[1].tanh(),
-    "dot": lambda a: dot(a[: len(a) // 2], a[len(a) // 2: 2 * (len(a) // 2)], a[-1] if len(a) % 2 else None),
+    "dot": lambda a: dot(a[: len(a) // 2], a[len(a) // 2 : 2 * (len(a) // 2)], a[-1] if len(a) % 2 else None),
     "sum": lambda a: vsum(a),
 }
 
 _SOURCE = {
-    "log": "log({0}**2 + 0.25)", "sqrt": "sqrt({0}**2 + 0.25)", "**0.5": "({0}**2 + 0.25)**0.5",
-    "**-1": "({0}**2 + 0.25)**-1", "**1.5": "({0}**2 + 0.25)**1.5", "**-0.5": "({0}**2 + 0.25)**-0.5",
-    "**2": "({0})**2", "**3": "({0})**3", "2**": "2**({0})", "0.5**": "0.5**({0})", "neg": "-({0})",
-    "abs": "abs({0})", "leaky_relu": "leaky_relu({0}, 0.1)",
-    "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
+    "log": "log({0}**2 + 0.25)",
+    "sqrt": "sqrt({0}**2 + 0.25)",
+    "**0.5": "({0}**2 + 0.25)**0.5",
+    "**-1": "({0}**2 + 0.25)**-1",
+    "**1.5": "({0}**2 + 0.25)**1.5",
+    "**-0.5": "({0}**2 + 0.25)**-0.5",
+    "**2": "({0})**2",
+    "**3": "({0})**3",
+    "2**": "2**({0})",
+    "0.5**": "0.5**({0})",
+    "neg": "-({0})",
+    "abs": "abs({0})",
+    "leaky_relu": "leaky_relu({0}, 0.1)",
+    "+": "({0} + {1})",
+    "-": "({0} - {1})",
+    "*": "({0} * {1})",
+    "/": "({0} / {1})",
     "**": "({0}**2 + 0.25)**tanh({1})",
 }
 
@@ -174,15 +200,19 @@ def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrat
         if binary:
             options.append(st.tuples(st.sampled_from(binary), children, children))
         if nary:
-            options.append(st.builds(lambda op, args: (op, *args), st.sampled_from(nary),
-                                     st.lists(children, min_size=1, max_size=5)))
+            options.append(
+                st.builds(
+                    lambda op, args: (op, *args), st.sampled_from(nary), st.lists(children, min_size=1, max_size=5)
+                )
+            )
         return st.one_of(options)
 
     return st.recursive(leaf, extend, max_leaves=max_leaves)
 
 
-def expressions(n_inputs: int | st.SearchStrategy[int] = st.integers(1, 3), max_leaves: int = 8,
-                ops: Sequence[str] | None = None) -> st.SearchStrategy[Expression]:
+def expressions(
+    n_inputs: int | st.SearchStrategy[int] = st.integers(1, 3), max_leaves: int = 8, ops: Sequence[str] | None = None
+) -> st.SearchStrategy[Expression]:
     """A strategy for random ``Expression``s over ``ops`` (default: the whole op table) using every input.
 
     ``ops`` names entries of ``UNARY_ANY``, ``UNARY_POSITIVE``, ``BINARY`` and ``NARY``.
@@ -220,8 +250,9 @@ def smooth_floats(low: float = -3.0, high: float = 3.0) -> st.SearchStrategy[flo
 
 
 @st.composite
-def expression_points(draw, expr: Expression, low: float = -3.0, high: float = 3.0,
-                      margin: float = 1e-2, tries: int = 20) -> list[float]:
+def expression_points(
+    draw, expr: Expression, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, tries: int = 20
+) -> list[float]:
     """A point where ``expr`` is smooth (see ``Expression.smooth_at``); rejects the example otherwise."""
     for _ in range(tries):
         xs = draw(st.lists(smooth_floats(low, high), min_size=expr.n_inputs, max_size=expr.n_inputs))

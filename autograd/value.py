@@ -8,10 +8,11 @@ frees as soon as the last reference to its root goes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from itertools import count
-from operator import countOf
 from numbers import Real
-from typing import Any, Iterable, Sequence, Union
+from operator import countOf
+from typing import Any, Union
 
 from . import ops as _ops
 from .errors import OpOverflowError
@@ -32,8 +33,7 @@ _next_seq = count().__next__
 
 def _overflow(op: _ops.Op, args: tuple, z: float) -> OpOverflowError:
     shown = ", ".join(repr(float(a)) for a in args)
-    return OpOverflowError(
-        f"{op.name}: the result of {op.name}({shown}) is {z}, beyond float64; scale the inputs down")
+    return OpOverflowError(f"{op.name}: the result of {op.name}({shown}) is {z}, beyond float64; scale the inputs down")
 
 
 # A node keeps up to two operands and their local derivatives in its own slots
@@ -42,7 +42,7 @@ def _overflow(op: _ops.Op, args: tuple, z: float) -> OpOverflowError:
 NARY = _ops.NARY
 
 
-def _record(op: _ops.Op, a: Any, b: Any, z: float, da: Any, db: Any) -> "Value":
+def _record(op: _ops.Op, a: Any, b: Any, z: float, da: Any, db: Any) -> Value:
     """A new node holding ``z``; while grad is enabled it also keeps the op, the operands
     ``a`` (and ``b``) and the local derivatives ∂z/∂a (and ∂z/∂b) evaluated now."""
     v = _new(Value)
@@ -65,7 +65,8 @@ def _record(op: _ops.Op, a: Any, b: Any, z: float, da: Any, db: Any) -> "Value":
 
 # Ops from the table: forward rule, overflow check, local derivatives, node.
 
-def _unary(op: _ops.Op, a: "Value") -> "Value":
+
+def _unary(op: _ops.Op, a: Value) -> Value:
     x = a.data
     z = op.forward(x)
     if z - z:
@@ -73,7 +74,7 @@ def _unary(op: _ops.Op, a: "Value") -> "Value":
     return _record(op, a, None, z, op.local(x, z)[0], 0.0)
 
 
-def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
+def _binary(op: _ops.Op, a: Value, b: Value) -> Value:
     x = a.data
     y = b.data
     z = op.forward(x, y)
@@ -83,7 +84,7 @@ def _binary(op: _ops.Op, a: "Value", b: "Value") -> "Value":
     return _record(op, a, b, z, da, db)
 
 
-def _nary(op: _ops.Op, operands: tuple) -> "Value":
+def _nary(op: _ops.Op, operands: tuple) -> Value:
     xs = [c.data for c in operands]
     z = op.forward(xs)
     if z - z:
@@ -91,7 +92,7 @@ def _nary(op: _ops.Op, operands: tuple) -> "Value":
     return _record(op, operands, NARY, z, op.local(xs, z), 0.0)
 
 
-def children_of(v: "Value") -> tuple:
+def children_of(v: Value) -> tuple:
     """The operands of node ``v`` as a tuple (``()`` for a leaf)."""
     b = v._b
     if b is None:
@@ -102,7 +103,7 @@ def children_of(v: "Value") -> tuple:
     return (v._a, b)
 
 
-def locals_of(v: "Value") -> tuple:
+def locals_of(v: Value) -> tuple:
     """∂v/∂operand for each operand, as stored at forward time."""
     b = v._b
     if b is None:
@@ -112,15 +113,14 @@ def locals_of(v: "Value") -> tuple:
     return (v._da, v._db)
 
 
-def _wrap(x: Any, where: str) -> "Value":
+def _wrap(x: Any, where: str) -> Value:
     """A number operand as a constant leaf; anything else is a TypeError naming the op."""
     cls = x.__class__
     if cls is float or cls is int or isinstance(x, Real):
         return Value(x)
     if isinstance(x, Value):
         return x
-    raise TypeError(
-        f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
+    raise TypeError(f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
 
 
 def _check_data(data: Any) -> float:
@@ -137,7 +137,8 @@ def _check_data(data: Any) -> float:
         hint = " (use .item() or float() for a one-element array)" if hasattr(data, "shape") else ""
         raise TypeError(
             f"Value: data must be a real number (int, float or numpy real scalar), "
-            f"got {type(data).__name__} {data!r}{hint}")
+            f"got {type(data).__name__} {data!r}{hint}"
+        )
     if x - x != 0.0:
         raise ValueError(f"Value: data must be finite, got {x!r}; nan and inf would poison every gradient")
     return x
@@ -167,7 +168,7 @@ class Value:
         return op.name if op is not None else ""
 
     @property
-    def children(self) -> tuple["Value", ...]:
+    def children(self) -> tuple[Value, ...]:
         """The operands this node was computed from; ``()`` for a leaf."""
         return children_of(self)
 
@@ -186,7 +187,7 @@ class Value:
     # derivative beside its forward rule as in micrograd (the table's ADD, SUB and MUL rows say
     # the same for grad(create_graph=True); a test checks they agree).  So are relu and dot
     # below; every other op goes through the table.
-    def __add__(self, other: Operand) -> "Value":
+    def __add__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _wrap(other, "+")
         x = self.data
@@ -196,10 +197,10 @@ class Value:
             raise _overflow(_ops.ADD, (x, y), z)
         return _record(_ops.ADD, self, other, z, 1.0, 1.0)  # ∂z/∂x = 1, ∂z/∂y = 1
 
-    def __radd__(self, other: Operand) -> "Value":
+    def __radd__(self, other: Operand) -> Value:
         return Value.__add__(_wrap(other, "+"), self)
 
-    def __sub__(self, other: Operand) -> "Value":
+    def __sub__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _wrap(other, "-")
         x = self.data
@@ -209,10 +210,10 @@ class Value:
             raise _overflow(_ops.SUB, (x, y), z)
         return _record(_ops.SUB, self, other, z, 1.0, -1.0)  # ∂z/∂x = 1, ∂z/∂y = -1
 
-    def __rsub__(self, other: Operand) -> "Value":
+    def __rsub__(self, other: Operand) -> Value:
         return Value.__sub__(_wrap(other, "-"), self)
 
-    def __mul__(self, other: Operand) -> "Value":
+    def __mul__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _wrap(other, "*")
         x = self.data
@@ -222,77 +223,77 @@ class Value:
             raise _overflow(_ops.MUL, (x, y), z)
         return _record(_ops.MUL, self, other, z, y, x)  # ∂z/∂x = y, ∂z/∂y = x
 
-    def __rmul__(self, other: Operand) -> "Value":
+    def __rmul__(self, other: Operand) -> Value:
         return Value.__mul__(_wrap(other, "*"), self)
 
-    def __truediv__(self, other: Operand) -> "Value":
+    def __truediv__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _wrap(other, "/")
         return _binary(_ops.DIV, self, other)
 
-    def __rtruediv__(self, other: Operand) -> "Value":
+    def __rtruediv__(self, other: Operand) -> Value:
         return _binary(_ops.DIV, _wrap(other, "/"), self)
 
-    def __pow__(self, other: Operand) -> "Value":
+    def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
             return _binary(_ops.POW, self, other)
         if isinstance(other, Real):
             return _unary(_ops.pow_const(_check_data(other)), self)
         raise TypeError(f"**: exponent must be a Value, int or float, got {type(other).__name__} {other!r}")
 
-    def __rpow__(self, other: Operand) -> "Value":
+    def __rpow__(self, other: Operand) -> Value:
         if isinstance(other, Real):
             return _unary(_ops.rpow_const(_check_data(other)), self)
         raise TypeError(f"**: base must be a Value, int or float, got {type(other).__name__} {other!r}")
 
-    def __neg__(self) -> "Value":
+    def __neg__(self) -> Value:
         return _unary(_ops.NEG, self)
 
-    def __pos__(self) -> "Value":
+    def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> "Value":
+    def __abs__(self) -> Value:
         return _unary(_ops.ABS, self)
 
     # ---- functions ----------------------------------------------------------------
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         """e ** self; raises OverflowError above ~709.78 instead of returning inf."""
         return _unary(_ops.EXP, self)
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         """Natural logarithm; defined for data > 0."""
         return _unary(_ops.LOG, self)
 
-    def sqrt(self) -> "Value":
+    def sqrt(self) -> Value:
         """Square root; defined for data >= 0 (its derivative at 0 is inf, as in torch)."""
         return _unary(_ops.SQRT, self)
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         return _unary(_ops.TANH, self)
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         """1 / (1 + e^-x), computed without overflow for every finite x."""
         return _unary(_ops.SIGMOID, self)
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         """max(x, 0); its derivative at 0 is 0, as in torch."""
         x = self.data  # written out like + and *: it is most networks' activation
         if x > 0.0:
             return _record(_ops.RELU, self, None, x, 1.0, 0.0)  # relu(x) = x, ∂/∂x = 1
         return _record(_ops.RELU, self, None, 0.0, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
 
-    def leaky_relu(self, slope: float = 0.01) -> "Value":
+    def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, slope·x otherwise (torch's ``negative_slope``)."""
         return _unary(_ops.leaky_relu_op(_check_data(slope)), self)
 
-    def softplus(self) -> "Value":
+    def softplus(self) -> Value:
         """log(1 + e^x), computed without overflow for every finite x."""
         return _unary(_ops.SOFTPLUS, self)
 
-    def sin(self) -> "Value":
+    def sin(self) -> Value:
         return _unary(_ops.SIN, self)
 
-    def cos(self) -> "Value":
+    def cos(self) -> Value:
         return _unary(_ops.COS, self)
 
     # ---- backprop -----------------------------------------------------------------
@@ -304,6 +305,7 @@ class Value:
         ``autograd.zero_grad(root)`` or a module's ``zero_grad()``.
         """
         from .backward import backward
+
         backward(self, gradient)
 
     # ---- comparisons and conversions ----------------------------------------------
@@ -339,7 +341,8 @@ class Value:
         if self._op is not None:
             raise TypeError(
                 f"pickle: this Value was made by the op {self._op.name!r}; only leaves can be pickled "
-                f"(pickle the inputs and rebuild the expression, or save a model with Module.save)")
+                f"(pickle the inputs and rebuild the expression, or save a model with Module.save)"
+            )
         return (self.data, self.grad, self.label)
 
     def __setstate__(self, state: tuple) -> None:
@@ -350,10 +353,10 @@ class Value:
         self._da = self._db = 0.0
 
     # Values are nodes of a graph; copying one would silently detach it.
-    def __copy__(self) -> "Value":
+    def __copy__(self) -> Value:
         return self
 
-    def __deepcopy__(self, memo: dict) -> "Value":
+    def __deepcopy__(self, memo: dict) -> Value:
         return self
 
 
@@ -387,8 +390,7 @@ def _checked(items: Sequence[Operand], where: str) -> tuple[Sequence[Value], lis
     return items, data
 
 
-def _dot_node(ws: Sequence[Value], wd: list[float], xs: Sequence[Value], xd: list[float],
-              bias: Value | None) -> Value:
+def _dot_node(ws: Sequence[Value], wd: list[float], xs: Sequence[Value], xd: list[float], bias: Value | None) -> Value:
     """One DOT node from checked operands and their data: the table's rule, unrolled."""
     if bias is None:
         if not wd:
@@ -416,8 +418,9 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
     return _dot_node(ws, wd, xs, xd, bias)
 
 
-def matvec(rows: Sequence[Sequence[Operand]], xs: Sequence[Operand],
-           biases: Sequence[Operand] | None = None) -> list[Value]:
+def matvec(
+    rows: Sequence[Sequence[Operand]], xs: Sequence[Operand], biases: Sequence[Operand] | None = None
+) -> list[Value]:
     """``[dot(row, xs, b) for row, b in zip(rows, biases)]``: a layer's pre-activations W·x + b,
     one ``dot`` node per row, with ``xs`` read and checked once instead of once per row."""
     if biases is not None and len(biases) != len(rows):

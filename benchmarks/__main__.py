@@ -16,14 +16,44 @@ import sys
 
 TARGETS = [
     # (description, function of results -> measured, target, higher_is_better)
-    ("chain fwd+bwd speed-up vs micrograd", lambda r: r["chain"]["micrograd"]["total_ns"] / r["chain"]["deltaw"]["total_ns"], 4.0, True),
+    (
+        "chain fwd+bwd speed-up vs micrograd",
+        lambda r: r["chain"]["micrograd"]["total_ns"] / r["chain"]["deltaw"]["total_ns"],
+        4.0,
+        True,
+    ),
     ("chain backward ns/op", lambda r: r["chain"]["deltaw"]["backward_ns"], 300.0, False),
-    ("demo step speed-up, micrograd-identical graph", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw"]["step_s"], 12.0, True),
-    ("demo step speed-up, dot nodes", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw-dot"]["step_s"], 50.0, True),
+    (
+        "demo step speed-up, micrograd-identical graph",
+        lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw"]["step_s"],
+        12.0,
+        True,
+    ),
+    (
+        "demo step speed-up, dot nodes",
+        lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["deltaw-dot"]["step_s"],
+        50.0,
+        True,
+    ),
     ("bytes per node", lambda r: r["memory"]["deltaw"]["bytes_per_node"], 250.0, False),
-    ("nn.MLP demo step speed-up, fused=False", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["nn-unfused"]["step_s"], 12.0, True),
-    ("nn.MLP demo step speed-up, fused", lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["nn"]["step_s"], 50.0, True),
-    ("nn.MLP demo step memory, share of micrograd's", lambda r: r["demo_memory"]["nn"]["step_peak_mb"] / r["demo_memory"]["micrograd"]["step_peak_mb"], 0.25, False),
+    (
+        "nn.MLP demo step speed-up, fused=False",
+        lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["nn-unfused"]["step_s"],
+        12.0,
+        True,
+    ),
+    (
+        "nn.MLP demo step speed-up, fused",
+        lambda r: r["demo_step"]["micrograd"]["step_s"] / r["demo_step"]["nn"]["step_s"],
+        50.0,
+        True,
+    ),
+    (
+        "nn.MLP demo step memory, share of micrograd's",
+        lambda r: r["demo_memory"]["nn"]["step_peak_mb"] / r["demo_memory"]["micrograd"]["step_peak_mb"],
+        0.25,
+        False,
+    ),
 ]
 
 #: Cases whose numbers do not vary from run to run (allocation counts): one round is enough.
@@ -39,8 +69,9 @@ CASE_ENGINES = {
 
 
 def run_once(case: str, engine: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.worker", case, engine],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", case, engine], capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         raise SystemExit(f"benchmark {case}/{engine} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -63,10 +94,11 @@ def main(argv: list[str] | None = None) -> None:
             for engine in case_engines:  # alternate engines within each round
                 rounds[engine].append(run_once(case, engine))
             print(f"  {case}: round {i + 1}/{n_rounds}", file=sys.stderr)
-        results[case] = {e: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-                         for e, runs in rounds.items()}
-    print(f"\nMedians of {args.rounds} rounds (memory: 1 round, it is deterministic; demo_step: each "
-          "round the mean of 10 steps after a warm-up step), each engine in a fresh process:\n")
+        results[case] = {e: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for e, runs in rounds.items()}
+    print(
+        f"\nMedians of {args.rounds} rounds (memory: 1 round, it is deterministic; demo_step: each "
+        "round the mean of 10 steps after a warm-up step), each engine in a fresh process:\n"
+    )
     print("| case | engine | " + " | ".join(["metric", "value"]) + " |")
     print("|---|---|---|---|")
     for case, per_engine in results.items():

@@ -45,8 +45,8 @@ if ROOT not in sys.path:
 
 from benchmarks.cases import moons  # noqa: E402  (micrograd's demo data, shared with the main suite)
 
-
 # ---- problems, identical for every engine ----------------------------------------------------
+
 
 def mnist_like(batch: int = 32, seed: int = 2) -> tuple[list[list[float]], list[list[float]]]:
     """A batch of 784-pixel inputs in [0, 1) and one-hot targets over 10 classes."""
@@ -78,6 +78,7 @@ def problem_data(name: str) -> tuple[list, list]:
 
 # ---- scalar engines: micrograd and deltaw's eager graph ---------------------------------------
 
+
 def _scalar_loss(inputs: list, layers: list, Y: list, loss: str, style: str, dot: Any = None):
     """The loss graph over input Values, built micrograd's way (chains of + nodes) or with dot nodes."""
     params = [p for W, b in layers for row in W for p in row] + [p for _, b in layers for p in b]
@@ -102,15 +103,19 @@ def scalar_steps(engine: str, name: str, steps: int) -> dict[str, float]:
     """Seconds per step (median) of micrograd or the eager deltaw engine."""
     if engine == "micrograd":
         from micrograd.engine import Value
+
         dot, style = None, "chain"
     else:
         from autograd import Value, dot
+
         style = "dot" if engine == "deltaw-dot" else "chain"
     sys.setrecursionlimit(10_000_000)  # micrograd's topological sort recurses once per node
     spec = PROBLEMS[name]
     X, Y = problem_data(name)
-    layers = [([[Value(w) for w in row] for row in W], [Value(b) for b in bs])
-              for W, bs in init_weights(spec["sizes"], seed=1337)]
+    layers = [
+        ([[Value(w) for w in row] for row in W], [Value(b) for b in bs])
+        for W, bs in init_weights(spec["sizes"], seed=1337)
+    ]
     times, value = [], math.nan
     for _ in range(steps):
         t0 = time.perf_counter()
@@ -128,6 +133,7 @@ def scalar_steps(engine: str, name: str, steps: int) -> dict[str, float]:
 
 # ---- the compiled graph ------------------------------------------------------------------------
 
+
 def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
     """Trace once, then steps of ``fn(x)`` + the Python SGD loop, and of ``fn.run`` + numpy SGD."""
     import numpy as np
@@ -137,8 +143,10 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
 
     spec = PROBLEMS[name]
     X, Y = problem_data(name)
-    layers = [([[Value(w) for w in row] for row in W], [Value(b) for b in bs])
-              for W, bs in init_weights(spec["sizes"], seed=1337)]
+    layers = [
+        ([[Value(w) for w in row] for row in W], [Value(b) for b in bs])
+        for W, bs in init_weights(spec["sizes"], seed=1337)
+    ]
     inputs = [[Value(v) for v in x] for x in X]
 
     gc.collect()
@@ -155,6 +163,7 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
     fn = trace(loss, inputs=flat_inputs, parameters=params)
     t3 = time.perf_counter()
     from autograd import topological_order
+
     nodes = len(topological_order(loss))
     fn.root = None  # keep only the compiled form: the traced Value graph can be freed
     del loss
@@ -189,18 +198,28 @@ def compiled_steps(name: str, steps: int, style: str) -> dict[str, float]:
         t = time.perf_counter()
         fn.run(xs, params=w)
         fwd_bwd.append(time.perf_counter() - t)
-    return {"step_s": statistics.median(times), "array_step_s": statistics.median(array_times),
-            "call_s": statistics.median(call_times),
-            "fwd_bwd_s": statistics.median(fwd_bwd), "build_s": t1 - t0, "compile_s": t3 - t2,
-            "compile_peak_mb": peak / 1e6, "resident_mb": fn.nbytes / 1e6, "nodes": nodes,
-            "groups": fn.n_groups, "slots": fn.n_slots}
+    return {
+        "step_s": statistics.median(times),
+        "array_step_s": statistics.median(array_times),
+        "call_s": statistics.median(call_times),
+        "fwd_bwd_s": statistics.median(fwd_bwd),
+        "build_s": t1 - t0,
+        "compile_s": t3 - t2,
+        "compile_peak_mb": peak / 1e6,
+        "resident_mb": fn.nbytes / 1e6,
+        "nodes": nodes,
+        "groups": fn.n_groups,
+        "slots": fn.n_slots,
+    }
 
 
 # ---- PyTorch (benchmark-only, optional) -------------------------------------------------------
 
+
 def torch_steps(name: str, steps: int) -> dict[str, float]:
     """The same step with float64 tensors on one thread: forward, backward, SGD."""
     import torch
+
     torch.set_num_threads(1)
     spec = PROBLEMS[name]
     X, Y = problem_data(name)
@@ -208,8 +227,10 @@ def torch_steps(name: str, steps: int) -> dict[str, float]:
     y = torch.tensor(Y, dtype=torch.float64)
     params = []
     for W, b in init_weights(spec["sizes"], seed=1337):
-        params += [torch.tensor(W, dtype=torch.float64, requires_grad=True),
-                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
+        params += [
+            torch.tensor(W, dtype=torch.float64, requires_grad=True),
+            torch.tensor(b, dtype=torch.float64, requires_grad=True),
+        ]
     lr = spec["lr"]
     times = []
     for _ in range(steps + 3):
@@ -235,12 +256,15 @@ def torch_steps(name: str, steps: int) -> dict[str, float]:
 
 # ---- orchestration -------------------------------------------------------------------------------
 
+
 def _worker(python: str, kind: str, name: str, steps: int) -> dict[str, float] | None:
     """Run one measurement in a fresh process of ``python`` (micrograd's or torch's interpreter)."""
     call = "torch_steps(name, steps)" if kind == "torch_steps" else "scalar_steps('micrograd', name, steps)"
-    code = (f"import sys, json; sys.path.insert(0, {ROOT!r}); "
-            f"from benchmarks.bench_compile import {kind}; "
-            f"name, steps = sys.argv[1], int(sys.argv[2]); print(json.dumps({call}))")
+    code = (
+        f"import sys, json; sys.path.insert(0, {ROOT!r}); "
+        f"from benchmarks.bench_compile import {kind}; "
+        f"name, steps = sys.argv[1], int(sys.argv[2]); print(json.dumps({call}))"
+    )
     out = subprocess.run([python, "-c", code, name, str(steps)], capture_output=True, text=True, check=False)
     if out.returncode != 0:
         print(f"  ({kind} {name} failed: {out.stderr.strip().splitlines()[-1:]})", file=sys.stderr)
@@ -261,8 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--problems", nargs="*", default=["demo", "mlp784"], choices=sorted(PROBLEMS))
     parser.add_argument("--steps", type=int, default=20, help="timed steps of the fast engines")
     parser.add_argument("--slow-steps", type=int, default=3, help="timed steps of micrograd and the eager engine")
-    parser.add_argument("--micrograd-784-steps", type=int, default=1,
-                        help="micrograd steps on mlp784 (~40 s each); 0 skips the row")
+    parser.add_argument(
+        "--micrograd-784-steps", type=int, default=1, help="micrograd steps on mlp784 (~40 s each); 0 skips the row"
+    )
     parser.add_argument("--micrograd-python", default=None, help="interpreter with micrograd 0.1.0")
     parser.add_argument("--torch-python", default=None, help="interpreter with torch (benchmark only)")
     args = parser.parse_args(argv)
@@ -286,16 +311,21 @@ def main(argv: list[str] | None = None) -> None:
         results["torch"] = _worker(torch_python, "torch_steps", name, args.steps * 5) if torch_python else None
         mg = results["micrograd"]
         tr = results["torch"]
-        print(f"\n## {name}: MLP {'-'.join(map(str, PROBLEMS[name]['sizes']))}, "
-              f"{'100 points, max-margin + L2' if name == 'demo' else 'batch 32, MSE'} "
-              f"(median step, forward + backward + SGD)\n")
+        print(
+            f"\n## {name}: MLP {'-'.join(map(str, PROBLEMS[name]['sizes']))}, "
+            f"{'100 points, max-margin + L2' if name == 'demo' else 'batch 32, MSE'} "
+            f"(median step, forward + backward + SGD)\n"
+        )
         print("| engine | step | vs micrograd | vs torch f64 1 thread |")
         print("|---|---|---|---|")
 
         def line(label: str, seconds: float) -> None:
             vs_mg = f"{mg['step_s'] / seconds:,.0f}x" if mg else "-"
-            vs_t = f"{seconds / tr['step_s']:.2f}x slower" if tr and seconds >= tr['step_s'] else (
-                f"{tr['step_s'] / seconds:.2f}x faster" if tr else "-")
+            vs_t = (
+                f"{seconds / tr['step_s']:.2f}x slower"
+                if tr and seconds >= tr["step_s"]
+                else (f"{tr['step_s'] / seconds:.2f}x faster" if tr else "-")
+            )
             print(f"| {label} | {_fmt_time(seconds)} | {vs_mg} | {vs_t} |")
             rows.append((name, label, seconds, vs_mg))
 
@@ -307,11 +337,13 @@ def main(argv: list[str] | None = None) -> None:
                 line(label.replace("compiled", "compiled, arrays only (fn.run + numpy SGD)"), r["array_step_s"])
         for label in ("compiled (traced from binary nodes)", "compiled (traced from dot nodes)"):
             r = results[label]
-            print(f"\n{label}: graph of {int(r['nodes']):,} nodes built in {r['build_s']:.2f} s, traced + "
-                  f"compiled in {r['compile_s']:.2f} s (peak {r['compile_peak_mb']:.0f} MB while compiling) "
-                  f"into {int(r['groups'])} groups over {int(r['slots']):,} slots; resident "
-                  f"{r['resident_mb']:.2f} MB; one fn(x) call (Values read and written, no SGD) "
-                  f"{_fmt_time(r['call_s'])}; forward+backward on arrays alone {_fmt_time(r['fwd_bwd_s'])}")
+            print(
+                f"\n{label}: graph of {int(r['nodes']):,} nodes built in {r['build_s']:.2f} s, traced + "
+                f"compiled in {r['compile_s']:.2f} s (peak {r['compile_peak_mb']:.0f} MB while compiling) "
+                f"into {int(r['groups'])} groups over {int(r['slots']):,} slots; resident "
+                f"{r['resident_mb']:.2f} MB; one fn(x) call (Values read and written, no SGD) "
+                f"{_fmt_time(r['call_s'])}; forward+backward on arrays alone {_fmt_time(r['fwd_bwd_s'])}"
+            )
         if tr:
             print(f"\ntorch {tr['torch']}, float64, 1 thread: {_fmt_time(tr['step_s'])} per step")
     print()

@@ -30,7 +30,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -71,8 +71,13 @@ def make_problem(seq: int, hidden: int, seed: int) -> dict:
     model = LSTM(1, hidden, seed=seed)
     head = Layer(hidden, 1, activation="linear", init="uniform", seed=seed + 1)
     xs = [[math.sin(0.5 * t)] for t in range(seq)]
-    return {"model": model, "head": head, "xs": xs, "target": math.sin(0.5 * seq),
-            "params": model.parameters() + head.parameters()}
+    return {
+        "model": model,
+        "head": head,
+        "xs": xs,
+        "target": math.sin(0.5 * seq),
+        "params": model.parameters() + head.parameters(),
+    }
 
 
 def loss_fused(p: dict, rnn=None) -> Value:
@@ -103,8 +108,7 @@ def train_step(build: Callable[[], Value], params: list[Value], lr: float = 0.01
     return loss.data
 
 
-def steps_per_second(build: Callable[[], Value], params: list[Value], steps: int, rounds: int,
-                     pause_gc: bool) -> float:
+def steps_per_second(build: Callable[[], Value], params: list[Value], steps: int, rounds: int, pause_gc: bool) -> float:
     rates = []
     for _ in range(rounds):
         gc.collect()
@@ -128,29 +132,44 @@ def run(seq: int = 20, hidden: int = 8, steps: int = 20, rounds: int = 7, seed: 
         raise AssertionError(f"fused and unfused LSTMs disagree: {a!r} vs {b!r}")
     start = [q.data for q in p["params"]]
     rows = {}
-    for name, build in (("LSTM fused (dot)", lambda: loss_fused(p)), ("LSTM unfused (binary)", lambda: loss_unfused(p))):
+    for name, build in (
+        ("LSTM fused (dot)", lambda: loss_fused(p)),
+        ("LSTM unfused (binary)", lambda: loss_unfused(p)),
+    ):
         for q, v in zip(p["params"], start):  # every row trains from the same weights
             q.data = v
         nodes = len(topological_order(build()))
-        rows[name] = {"nodes": nodes,
-                      "steps_per_s_gc": steps_per_second(build, p["params"], steps, rounds, pause_gc=False),
-                      "steps_per_s_gc_paused": steps_per_second(build, p["params"], steps, rounds, pause_gc=True)}
+        rows[name] = {
+            "nodes": nodes,
+            "steps_per_s_gc": steps_per_second(build, p["params"], steps, rounds, pause_gc=False),
+            "steps_per_s_gc_paused": steps_per_second(build, p["params"], steps, rounds, pause_gc=True),
+        }
     for kind in (RNN, GRU):
         rnn = kind(1, hidden, seed=seed)
         params = rnn.parameters() + p["head"].parameters()
 
         def build(rnn=rnn) -> Value:
             return loss_fused(p, rnn)
+
         rows[f"{kind.__name__} fused (dot)"] = {
             "nodes": len(topological_order(build())),
             "steps_per_s_gc": steps_per_second(build, params, steps, rounds, pause_gc=False),
-            "steps_per_s_gc_paused": steps_per_second(build, params, steps, rounds, pause_gc=True)}
-    return {"seq": seq, "hidden": hidden, "steps": steps, "rounds": rounds,
-            "python": platform.python_version(), "rows": rows}
+            "steps_per_s_gc_paused": steps_per_second(build, params, steps, rounds, pause_gc=True),
+        }
+    return {
+        "seq": seq,
+        "hidden": hidden,
+        "steps": steps,
+        "rounds": rounds,
+        "python": platform.python_version(),
+        "rows": rows,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--seq", type=int, default=20, help="sequence length (default 20)")
     ap.add_argument("--hidden", type=int, default=8, help="hidden size (default 8)")
     ap.add_argument("--steps", type=int, default=20, help="training steps per round (default 20)")
@@ -161,15 +180,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(res, indent=2))
         return
-    print(f"LSTM/GRU/RNN training step: 1 input, hidden {res['hidden']}, {res['seq']} steps unrolled, batch 1, "
-          f"SGD; median of {res['rounds']} rounds x {res['steps']} steps (Python {res['python']})")
+    print(
+        f"LSTM/GRU/RNN training step: 1 input, hidden {res['hidden']}, {res['seq']} steps unrolled, batch 1, "
+        f"SGD; median of {res['rounds']} rounds x {res['steps']} steps (Python {res['python']})"
+    )
     print(f"{'construction':<24}{'nodes':>8}{'steps/s':>10}{'steps/s (gc paused)':>22}")
     for name, r in res["rows"].items():
         print(f"{name:<24}{r['nodes']:>8}{r['steps_per_s_gc']:>10.1f}{r['steps_per_s_gc_paused']:>22.1f}")
     fused, unfused = res["rows"]["LSTM fused (dot)"], res["rows"]["LSTM unfused (binary)"]
-    print(f"fused / unfused LSTM: {fused['steps_per_s_gc'] / unfused['steps_per_s_gc']:.2f}x steps/s "
-          f"({fused['steps_per_s_gc_paused'] / unfused['steps_per_s_gc_paused']:.2f}x with gc paused), "
-          f"{unfused['nodes'] / fused['nodes']:.2f}x fewer nodes")
+    print(
+        f"fused / unfused LSTM: {fused['steps_per_s_gc'] / unfused['steps_per_s_gc']:.2f}x steps/s "
+        f"({fused['steps_per_s_gc_paused'] / unfused['steps_per_s_gc_paused']:.2f}x with gc paused), "
+        f"{unfused['nodes'] / fused['nodes']:.2f}x fewer nodes"
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import random
 import threading
 import time
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .engines import allow_deep_recursion, load
 
@@ -61,8 +62,12 @@ def chain(engine: str) -> dict[str, float]:
         x.backward()
         t2 = time.perf_counter()
         ops = 2 * CHAIN_LENGTH
-        return {"forward_ns": (t1 - t0) / ops * 1e9, "backward_ns": (t2 - t1) / ops * 1e9,
-                "total_ns": (t2 - t0) / ops * 1e9}
+        return {
+            "forward_ns": (t1 - t0) / ops * 1e9,
+            "backward_ns": (t2 - t1) / ops * 1e9,
+            "total_ns": (t2 - t0) / ops * 1e9,
+        }
+
     return _in_big_stack(run)
 
 
@@ -85,6 +90,7 @@ def memory(engine: str) -> dict[str, float]:
         tracemalloc.stop()
         nodes = 2 * CHAIN_LENGTH
         return {"bytes_per_node": built / nodes, "bytes_per_node_after_backward": after / nodes}
+
     return _in_big_stack(run)
 
 
@@ -110,7 +116,7 @@ def _demo_step(Value: type, model: Any, params: list, X: list, y: list, k: int) 
     scores = list(map(model, inputs))
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum((p * p for p in params))
+    reg_loss = 1e-4 * sum(p * p for p in params)
     total = data_loss + reg_loss
     for p in params:
         p.grad = 0
@@ -135,14 +141,14 @@ def demo_step(engine: str, steps: int = 10) -> dict[str, float]:
     nodes = 0
     if engine != "micrograd":
         from autograd import topological_order
+
         nodes = len(topological_order(total))
     del total
     t0 = time.perf_counter()
     for k in range(1, steps + 1):
         _demo_step(Value, model, params, X, y, k)
     elapsed = time.perf_counter() - t0
-    return {"step_s": elapsed / steps, "nodes": float(nodes),
-            "loss": _demo_step(Value, model, params, X, y, 0).data}
+    return {"step_s": elapsed / steps, "nodes": float(nodes), "loss": _demo_step(Value, model, params, X, y, 0).data}
 
 
 def demo_memory(engine: str) -> dict[str, float]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def load(name: str) -> tuple[type, Callable[..., Any]]:
@@ -17,14 +18,17 @@ def load(name: str) -> tuple[type, Callable[..., Any]]:
             random.seed(seed)
             model = MLP(nin, nouts)
             return model, model.parameters()
+
         return Value, make_mlp
     if name in ("deltaw", "deltaw-dot"):
         from autograd import Value
+
         fused = name == "deltaw-dot"
 
         def make_mlp(nin: int, nouts: list[int], seed: int):
             model = _ValueMLP(Value, nin, nouts, seed, fused)
             return model, model.parameters()
+
         return Value, make_mlp
     if name in ("nn", "nn-unfused"):
         from autograd import Value
@@ -34,6 +38,7 @@ def load(name: str) -> tuple[type, Callable[..., Any]]:
             random.seed(seed)  # nn's default init draws from Python's random, like micrograd
             model = MLP(nin, nouts, fused=name == "nn")
             return model, model.parameters()
+
         return Value, make_mlp
     raise SystemExit(f"unknown engine {name!r}; choose one of {ENGINES}")
 
@@ -50,13 +55,13 @@ class _ValueMLP:
         sizes = [nin] + nouts
         self.layers = []
         for i in range(len(nouts)):
-            neurons = [([Value(rng.uniform(-1, 1)) for _ in range(sizes[i])], Value(0.0))
-                       for _ in range(sizes[i + 1])]
+            neurons = [([Value(rng.uniform(-1, 1)) for _ in range(sizes[i])], Value(0.0)) for _ in range(sizes[i + 1])]
             self.layers.append((neurons, i != len(nouts) - 1))
         self.fused = fused
 
     def __call__(self, x: list) -> Any:
         from autograd import matvec
+
         for neurons, nonlin in self.layers:
             if self.fused:  # one dot node per neuron, the layer's inputs read once
                 outs = matvec([w for w, _ in neurons], x, [b for _, b in neurons])

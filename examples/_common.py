@@ -13,9 +13,10 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -36,7 +37,7 @@ class Args:
     out: Path
     size: str = "full"
     extra: argparse.Namespace | None = None
-    pictures: bool = True   # False: numbers only (weight_update_tables)
+    pictures: bool = True  # False: numbers only (weight_update_tables)
 
     @property
     def quick(self) -> bool:
@@ -51,17 +52,18 @@ class Args:
         return full
 
 
-def setup(doc: str | None, argv: Sequence[str] | None = None,
-          extend: Callable[[argparse.ArgumentParser], None] | None = None) -> Args:
+def setup(
+    doc: str | None, argv: Sequence[str] | None = None, extend: Callable[[argparse.ArgumentParser], None] | None = None
+) -> Args:
     """Parse an example's arguments (its docstring is the ``--help`` text) and create ``--out``."""
     text = (doc or "").strip()
     first, _, rest = text.partition("\n")
-    p = argparse.ArgumentParser(description=first, epilog=rest.strip() or None,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=first, epilog=rest.strip() or None, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers (default 0)")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for pictures and tables (default out/)")
-    p.add_argument("--quick", action="store_true",
-                   help=f"tiny settings, for smoke tests (also: {QUICK_ENV}=1)")
+    p.add_argument("--quick", action="store_true", help=f"tiny settings, for smoke tests (also: {QUICK_ENV}=1)")
     if extend is not None:
         extend(p)
     ns = p.parse_args(argv)
@@ -221,12 +223,14 @@ def main_guard(main: Callable[[Sequence[str] | None], Any]) -> None:
 def moons(n: int, seed: int, noise: float = 0.1) -> tuple[Any, Any]:
     """``n`` points of the two moons (labels 0/1), the task most examples compare on."""
     from nn import make_moons
+
     return make_moons(n, noise=noise, seed=seed)
 
 
 def layer_grad_sizes(model: Any, loss: Any) -> dict[str, float]:
     """Backprop ``loss`` once and return the mean |∂L/∂w| of each layer's parameters."""
     from nn import layer_groups
+
     model.zero_grad()
     loss.backward()
     return {name: math.fsum(abs(p.grad) for p in ps) / len(ps) for name, ps in layer_groups(model).items()}

@@ -19,8 +19,9 @@ decoder, and what the code learned.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,17 @@ from examples._common import Args, DeltaMeter, main_guard, picture, print_table,
 from nn import Adam, Autoencoder, History, fit, make_latent
 
 TARGET = 0.01
-HEADERS = ["task", "targets", "weights", "updates", f"updates to loss <= {TARGET}", "final loss",
-           "mean abs(Δw) encoder", "mean abs(Δw) decoder", "R² of Z from the code"]
+HEADERS = [
+    "task",
+    "targets",
+    "weights",
+    "updates",
+    f"updates to loss <= {TARGET}",
+    "final loss",
+    "mean abs(Δw) encoder",
+    "mean abs(Δw) decoder",
+    "R² of Z from the code",
+]
 
 
 def code_r2(model: Autoencoder, X: np.ndarray, Z: np.ndarray) -> float:
@@ -43,7 +53,7 @@ def code_r2(model: Autoencoder, X: np.ndarray, Z: np.ndarray) -> float:
     A = np.column_stack([codes, np.ones(len(codes))])
     coef, *_ = np.linalg.lstsq(A, Z, rcond=None)
     residual = Z - A @ coef
-    return float(1.0 - (residual ** 2).sum() / ((Z - Z.mean(axis=0)) ** 2).sum())
+    return float(1.0 - (residual**2).sum() / ((Z - Z.mean(axis=0)) ** 2).sum())
 
 
 def experiment(seed: int, epochs: int, n: int = 60) -> tuple[dict[str, History], list[list[Any]]]:
@@ -53,8 +63,10 @@ def experiment(seed: int, epochs: int, n: int = 60) -> tuple[dict[str, History],
     Y = np.tanh(Z @ B)  # labels: a known function of the causes, the same size as X
     histories: dict[str, History] = {}
     rows: list[list[Any]] = []
-    for task, targets, what in (("unsupervised (autoencoder)", X, "the inputs"),
-                                ("supervised (same network)", Y, "labels Y = tanh(Z·B)")):
+    for task, targets, what in (
+        ("unsupervised (autoencoder)", X, "the inputs"),
+        ("supervised (same network)", Y, "labels Y = tanh(Z·B)"),
+    ):
         model = Autoencoder(6, code=2, hidden=[8], seed=seed)
         meter = DeltaMeter()
         halves: dict[str, list[float]] = {"encoder": [], "decoder": []}
@@ -64,24 +76,53 @@ def experiment(seed: int, epochs: int, n: int = 60) -> tuple[dict[str, History],
                 ps = getattr(model, half).parameters()
                 halves[half].append(sum(abs(info.optimizer.deltas[p]) for p in ps) / len(ps))
 
-        hist = fit(model, X, targets, loss="mse", optimizer=Adam(model.parameters(), lr=0.02), epochs=epochs,
-                   seed=seed, progress=False, callbacks=[meter, by_half])
+        hist = fit(
+            model,
+            X,
+            targets,
+            loss="mse",
+            optimizer=Adam(model.parameters(), lr=0.02),
+            epochs=epochs,
+            seed=seed,
+            progress=False,
+            callbacks=[meter, by_half],
+        )
         histories[task] = hist
         mean = lambda xs: sum(xs) / len(xs)
-        rows.append([task, what, len(model.parameters()), hist.steps, steps_to(hist.loss, TARGET), hist.loss[-1],
-                     mean(halves["encoder"]), mean(halves["decoder"]), code_r2(model, X, Z)])
+        rows.append(
+            [
+                task,
+                what,
+                len(model.parameters()),
+                hist.steps,
+                steps_to(hist.loss, TARGET),
+                hist.loss[-1],
+                mean(halves["encoder"]),
+                mean(halves["decoder"]),
+                code_r2(model, X, Z),
+            ]
+        )
     return histories, rows
 
 
 def run(args: Args) -> list[list[Any]]:
     epochs = args.pick(300, 3, reduced=150)
     n = args.pick(60, 12)
-    print(f"{n} samples of 6 features made from 2 hidden causes; Autoencoder(6, code=2, hidden=[8]); "
-          f"Adam lr=0.02, {epochs} full-batch steps")
+    print(
+        f"{n} samples of 6 features made from 2 hidden causes; Autoencoder(6, code=2, hidden=[8]); "
+        f"Adam lr=0.02, {epochs} full-batch steps"
+    )
     histories, rows = experiment(args.seed, epochs, n)
     print_table("Unsupervised vs supervised, same network", HEADERS, rows)
-    picture(args, "plot_losses", args.out / "autoencoder_loss.png", histories, log=True,
-            title="Loss per update", what="reconstruction vs supervised loss")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "autoencoder_loss.png",
+        histories,
+        log=True,
+        title="Loss per update",
+        what="reconstruction vs supervised loss",
+    )
     return rows
 
 

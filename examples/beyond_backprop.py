@@ -17,8 +17,9 @@ mean |Δw| per iteration.  Same model, same data, same seed.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/beyond_backprop.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,17 +29,23 @@ from nn import MLP, Adam, History, fit
 from nn.evolve import GeneticAlgorithm, ParticleSwarm, evolve
 
 TARGET = 0.3
-HEADERS = ["method", "iterations", "final loss", f"iterations to loss <= {TARGET}",
-           f"loss evaluations to loss <= {TARGET}", "loss evaluations", "gradient evaluations",
-           "mean abs(Δw) per iteration"]
+HEADERS = [
+    "method",
+    "iterations",
+    "final loss",
+    f"iterations to loss <= {TARGET}",
+    f"loss evaluations to loss <= {TARGET}",
+    "loss evaluations",
+    "gradient evaluations",
+    "mean abs(Δw) per iteration",
+]
 
 
 def model_for(seed: int) -> MLP:
     return MLP(2, [6, 1], activation="tanh", init="xavier_uniform", seed=seed)
 
 
-def experiment(seed: int, iterations: int, population: int
-               ) -> tuple[dict[str, History], list[list[Any]]]:
+def experiment(seed: int, iterations: int, population: int) -> tuple[dict[str, History], list[list[Any]]]:
     """Each method trains a fresh copy of the same MLP(2, [6, 1]) for ``iterations`` iterations."""
     X, y = moons(60, seed)
     histories: dict[str, History] = {}
@@ -46,16 +53,36 @@ def experiment(seed: int, iterations: int, population: int
 
     model = model_for(seed)
     meter = DeltaMeter()
-    hist = fit(model, X, y, loss="bce_with_logits", optimizer=Adam(model.parameters(), lr=0.05),
-               epochs=iterations, seed=seed, progress=False, callbacks=[meter])
+    hist = fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=Adam(model.parameters(), lr=0.05),
+        epochs=iterations,
+        seed=seed,
+        progress=False,
+        callbacks=[meter],
+    )
     histories["backprop (Adam)"] = hist
     reached = steps_to(hist.loss, TARGET)  # loss[k] is the forward pass of step k: k + 1 evaluations
-    rows.append(["backprop (Adam lr=0.05)", hist.steps, hist.loss[-1], reached,
-                 None if reached is None else reached + 1, hist.steps, hist.steps, meter.mean])
+    rows.append(
+        [
+            "backprop (Adam lr=0.05)",
+            hist.steps,
+            hist.loss[-1],
+            reached,
+            None if reached is None else reached + 1,
+            hist.steps,
+            hist.steps,
+            meter.mean,
+        ]
+    )
 
     searches = {
-        f"genetic algorithm ({population} individuals)":
-            lambda m: GeneticAlgorithm(m, population=population, mutation_std=0.1, elite=2, seed=seed),
+        f"genetic algorithm ({population} individuals)": lambda m: GeneticAlgorithm(
+            m, population=population, mutation_std=0.1, elite=2, seed=seed
+        ),
         f"particle swarm ({population} particles)": lambda m: ParticleSwarm(m, particles=population, seed=seed),
     }
     for name, make in searches.items():
@@ -63,26 +90,59 @@ def experiment(seed: int, iterations: int, population: int
         opt = make(model)
         meter = DeltaMeter()
         evaluations: list[int] = []  # the evaluation count after each generation
-        hist = evolve(model, X, y, optimizer=opt, loss="bce_with_logits", generations=iterations, progress=False,
-                      callbacks=[meter, lambda info, o=opt, e=evaluations: e.append(o.evaluations)])
+        hist = evolve(
+            model,
+            X,
+            y,
+            optimizer=opt,
+            loss="bce_with_logits",
+            generations=iterations,
+            progress=False,
+            callbacks=[meter, lambda info, o=opt, e=evaluations: e.append(o.evaluations)],
+        )
         histories[name] = hist
         reached = steps_to(hist.loss, TARGET)  # loss[k] is the best after generation k
-        rows.append([name, hist.steps, hist.loss[-1], reached, None if reached is None else evaluations[reached],
-                     opt.evaluations, 0, meter.mean])
+        rows.append(
+            [
+                name,
+                hist.steps,
+                hist.loss[-1],
+                reached,
+                None if reached is None else evaluations[reached],
+                opt.evaluations,
+                0,
+                meter.mean,
+            ]
+        )
     return histories, rows
 
 
 def run(args: Args) -> list[list[Any]]:
     iterations = args.pick(100, 3, reduced=60)
     population = args.pick(30, 6, reduced=20)
-    print(f"MLP(2, [6, 1]), tanh, Xavier init (seed {args.seed}); 60 moons; binary cross-entropy; "
-          f"{iterations} iterations of each method")
+    print(
+        f"MLP(2, [6, 1]), tanh, Xavier init (seed {args.seed}); 60 moons; binary cross-entropy; "
+        f"{iterations} iterations of each method"
+    )
     histories, rows = experiment(args.seed, iterations, population)
     print_table("Backprop vs gradient-free search", HEADERS, rows)
-    picture(args, "plot_losses", args.out / "beyond_backprop_loss.png", histories, log=True,
-            title="Loss per iteration", xlabel="iteration (step or generation)", what="loss per method")
-    picture(args, "plot_deltas", args.out / "beyond_backprop_deltas.png", histories,
-            what="mean |Δw| per iteration per method")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "beyond_backprop_loss.png",
+        histories,
+        log=True,
+        title="Loss per iteration",
+        xlabel="iteration (step or generation)",
+        what="loss per method",
+    )
+    picture(
+        args,
+        "plot_deltas",
+        args.out / "beyond_backprop_deltas.png",
+        histories,
+        what="mean |Δw| per iteration per method",
+    )
     return rows
 
 

@@ -13,8 +13,9 @@ with a progress bar and draws what it learned.  The code lives in
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/demo.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -18,26 +18,43 @@ target loss, and print the mean |∂L/∂w| of every layer at step 0.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/initialization.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examples._common import (Args, DeltaMeter, layer_grad_sizes, main_guard, moons, picture, print_table, setup,
-                              steps_to)
+from examples._common import (
+    Args,
+    DeltaMeter,
+    layer_grad_sizes,
+    main_guard,
+    moons,
+    picture,
+    print_table,
+    setup,
+    steps_to,
+)
 from nn import MLP, SGD, History, bce_with_logits, fit
 
 INITS = ("zeros", "uniform", "xavier_uniform", "he_uniform")
 ACTIVATIONS = ("tanh", "relu")
 TARGET = 0.2
 
-HEADERS = ["activation", "init", f"steps to loss <= {TARGET}", "final loss", "mean abs(Δw) per step",
-           "grad layer 1 / grad last layer"]
+HEADERS = [
+    "activation",
+    "init",
+    f"steps to loss <= {TARGET}",
+    "final loss",
+    "mean abs(Δw) per step",
+    "grad layer 1 / grad last layer",
+]
 
 
-def experiment(seed: int, steps: int, hidden: Sequence[int], n: int = 60
-               ) -> tuple[dict[str, History], list[list[Any]], list[list[Any]]]:
+def experiment(
+    seed: int, steps: int, hidden: Sequence[int], n: int = 60
+) -> tuple[dict[str, History], list[list[Any]], list[list[Any]]]:
     """Train MLP(2, [*hidden, 1]) from each init and activation; return histories, the results table
     and the per-layer gradient table at step 0."""
     X, y = moons(n, seed)
@@ -50,8 +67,17 @@ def experiment(seed: int, steps: int, hidden: Sequence[int], n: int = 60
             loss0 = bce_with_logits([model(x) for x in X.tolist()], y.tolist())
             g = list(layer_grad_sizes(model, loss0).values())
             meter = DeltaMeter()
-            hist = fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
-                       epochs=steps, seed=seed, progress=False, callbacks=[meter])
+            hist = fit(
+                model,
+                X,
+                y,
+                loss="bce_with_logits",
+                optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
+                epochs=steps,
+                seed=seed,
+                progress=False,
+                callbacks=[meter],
+            )
             histories[f"{act}, {init}"] = hist
             ratio = g[0] / g[-1] if g[-1] else float("nan")
             rows.append([act, init, steps_to(hist.loss, TARGET), hist.loss[-1], meter.mean, ratio])
@@ -65,10 +91,20 @@ def run(args: Args) -> list[list[Any]]:
     print(f"MLP(2, {[*hidden, 1]}) on 60 moons; SGD lr=0.1, momentum 0.9; {steps} full-batch steps per run")
     histories, rows, grads = experiment(args.seed, steps, hidden)
     print_table("Initialization: steps to converge", HEADERS, rows)
-    print_table("Mean |∂L/∂w| per layer at step 0 (layer 1 is next to the inputs)",
-                ["activation", "init", *[f"layer {i + 1}" for i in range(len(hidden) + 1)]], grads)
-    picture(args, "plot_losses", args.out / "initialization_loss.png", histories, log=True,
-            title="Loss per step for each initialization", what="loss curves per initialization")
+    print_table(
+        "Mean |∂L/∂w| per layer at step 0 (layer 1 is next to the inputs)",
+        ["activation", "init", *[f"layer {i + 1}" for i in range(len(hidden) + 1)]],
+        grads,
+    )
+    picture(
+        args,
+        "plot_losses",
+        args.out / "initialization_loss.png",
+        histories,
+        log=True,
+        title="Loss per step for each initialization",
+        what="loss curves per initialization",
+    )
     return rows
 
 

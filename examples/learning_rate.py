@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/learning_rate.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,13 +31,19 @@ from examples._common import Args, DeltaMeter, main_guard, picture, print_table,
 from nn import MLP, SGD, TrainingDiverged, fit, make_linear
 
 RATES = (0.01, 0.1, 0.5, 0.9, 1.1, 1.5)
-TARGET = 0.02        # the noise floor is 0.01 (noise 0.1)
-FLIP_WINDOW = 10     # steps in which sign changes of Δb are counted
-CUT = 100.0          # loss curves are drawn until the loss exceeds CUT × its first value
-WATCH = 15           # steps of the bias drawn
+TARGET = 0.02  # the noise floor is 0.01 (noise 0.1)
+FLIP_WINDOW = 10  # steps in which sign changes of Δb are counted
+CUT = 100.0  # loss curves are drawn until the loss exceeds CUT × its first value
+WATCH = 15  # steps of the bias drawn
 
-HEADERS = ["learning rate", f"steps to loss <= {TARGET}", "final loss", f"sign flips of Δb (first {FLIP_WINDOW})",
-           "mean abs(Δw) per step", "behaviour"]
+HEADERS = [
+    "learning rate",
+    f"steps to loss <= {TARGET}",
+    "final loss",
+    f"sign flips of Δb (first {FLIP_WINDOW})",
+    "mean abs(Δw) per step",
+    "behaviour",
+]
 
 
 def behaviour(losses: Sequence[float], reached: int | None, flips: int) -> str:
@@ -48,8 +55,9 @@ def behaviour(losses: Sequence[float], reached: int | None, flips: int) -> str:
     return "converges" if reached is not None else "too slow"
 
 
-def experiment(seed: int, steps: int, rates: Sequence[float] = RATES
-               ) -> tuple[dict[str, list[float]], dict[str, list[float]], list[list[Any]]]:
+def experiment(
+    seed: int, steps: int, rates: Sequence[float] = RATES
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[list[Any]]]:
     """Plain SGD with each rate, from the same weights, on the same data.
 
     Returns the loss per step and the bias after each step of every run, and the table."""
@@ -69,8 +77,17 @@ def experiment(seed: int, steps: int, rates: Sequence[float] = RATES
             path.append(bias.data)
 
         try:
-            curve = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=lr), epochs=steps,
-                        seed=seed, progress=False, callbacks=[meter, watch]).loss
+            curve = fit(
+                model,
+                X,
+                y,
+                loss="mse",
+                optimizer=SGD(model.parameters(), lr=lr),
+                epochs=steps,
+                seed=seed,
+                progress=False,
+                callbacks=[meter, watch],
+            ).loss
         except TrainingDiverged:  # the loss overflowed: the strongest form of divergence
             curve = [math.inf]
         flips = sum(1 for a, b in zip(db[:FLIP_WINDOW], db[1:FLIP_WINDOW]) if a * b < 0)
@@ -87,15 +104,26 @@ def run(args: Args) -> list[list[Any]]:
     losses, biases, rows = experiment(args.seed, steps)
     print_table("Learning rate: slow, fast, oscillating, diverging", HEADERS, rows)
     cut = {k: [v for v in takewhile(lambda v: v <= CUT * curve[0], curve)] for k, curve in losses.items()}
-    picture(args, "plot_losses", args.out / "learning_rate_loss.png", cut, log=True,
-            title=f"Loss per step (a diverging run is cut where its loss passes {CUT:g}× its start)",
-            what="loss curves per learning rate")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "learning_rate_loss.png",
+        cut,
+        log=True,
+        title=f"Loss per step (a diverging run is cut where its loss passes {CUT:g}× its start)",
+        what="loss curves per learning rate",
+    )
     # plot_weights takes a dict name -> value per step as well as a viz.WeightRecorder
     watch = min(WATCH, steps)  # --quick runs fewer steps than WATCH
     early = {k: [v for v in path[:watch] if abs(v) <= 10] for k, path in biases.items()}
-    picture(args, "plot_weights", args.out / "learning_rate_bias.png", early,
-            title=f"The bias b after each of the first {watch} steps: creeping, settling, zig-zagging, flying off",
-            what="the bias per step for each learning rate")
+    picture(
+        args,
+        "plot_weights",
+        args.out / "learning_rate_bias.png",
+        early,
+        title=f"The bias b after each of the first {watch} steps: creeping, settling, zig-zagging, flying off",
+        what="the bias per step for each learning rate",
+    )
     return rows
 
 

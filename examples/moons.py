@@ -16,8 +16,9 @@ edge, and an animation of the boundary taking shape.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/moons.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,23 +42,58 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if Frames is not None:
         frames = Frames("boundary", every=max(1, steps // 10), X=X, y=labels)
         callbacks.append(frames)
-    print(f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} moons; {steps} steps of SGD, "
-          f"lr 1.0 -> 0.1, max-margin loss + 1e-4·Σw²")
-    hist = fit(model, X, labels, loss="hinge", optimizer=opt, scheduler=schedule, epochs=steps, l2=1e-4,
-               seed=args.seed, progress=not args.quick, callbacks=callbacks)
+    print(
+        f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} moons; {steps} steps of SGD, "
+        f"lr 1.0 -> 0.1, max-margin loss + 1e-4·Σw²"
+    )
+    hist = fit(
+        model,
+        X,
+        labels,
+        loss="hinge",
+        optimizer=opt,
+        scheduler=schedule,
+        epochs=steps,
+        l2=1e-4,
+        seed=args.seed,
+        progress=not args.quick,
+        callbacks=callbacks,
+    )
     for k in sorted({0, *range(9, steps, 10), steps - 1}):
-        print(f"step {k:3d}  loss {hist.loss[k]:.4f}  accuracy {hist.accuracy[k]:4.0%}  lr {hist.lr[k]:.3f}  "
-              f"mean |Δw| {meter.per_step[k]:.2e}")
+        print(
+            f"step {k:3d}  loss {hist.loss[k]:.4f}  accuracy {hist.accuracy[k]:4.0%}  lr {hist.lr[k]:.3f}  "
+            f"mean |Δw| {meter.per_step[k]:.2e}"
+        )
     perfect = next((k for k, a in enumerate(hist.accuracy) if a == 1.0), None)
     print(f"first step at 100% training accuracy: {perfect if perfect is not None else 'not reached'}")
 
-    picture(args, "plot_losses", args.out / "moons_loss.png", hist, title="micrograd's moons: loss per step",
-            what="loss curve")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "moons_loss.png",
+        hist,
+        title="micrograd's moons: loss per step",
+        what="loss curve",
+    )
     picture(args, "plot_deltas", args.out / "moons_deltas.png", hist, what="mean |Δw| per layer per step")
-    picture(args, "plot_decision_boundary", args.out / "moons_boundary.png", model, X, labels,
-            title=f"decision boundary after {steps} steps", what="decision boundary")
-    picture(args, "draw_network", args.out / "moons_network.svg", model, optimizer=opt,
-            what="the network with w, ∂L/∂w and the last Δw on every edge")
+    picture(
+        args,
+        "plot_decision_boundary",
+        args.out / "moons_boundary.png",
+        model,
+        X,
+        labels,
+        title=f"decision boundary after {steps} steps",
+        what="decision boundary",
+    )
+    picture(
+        args,
+        "draw_network",
+        args.out / "moons_network.svg",
+        model,
+        optimizer=opt,
+        what="the network with w, ∂L/∂w and the last Δw on every edge",
+    )
     animate = viz_function("animate") if frames is not None else None
     if animate is not None and frames.frames:
         wrote(animate(frames, args.out / "moons_training.gif"), "the decision boundary over training")

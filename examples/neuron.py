@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 if __package__ in (None, ""):  # run as a file: python examples/neuron.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     o.label = "o"
     o.backward()
     print(f"forward:  z = w1*x1 + w2*x2 + b = {z.data:.4f}    o = tanh(z) = {o.data:.4f}")
-    print(f"backward: δ = do/dz = 1 - o² = {1 - o.data ** 2:.4f}  (the engine says {z.grad:.4f})")
+    print(f"backward: δ = do/dz = 1 - o² = {1 - o.data**2:.4f}  (the engine says {z.grad:.4f})")
     for w, x in ((w1, x1), (w2, x2), (b, None)):
         factor = f"δ · {x.label} = {z.grad:.4f} · {x.data:g}" if x is not None else f"δ · 1 = {z.grad:.4f}"
         print(f"  do/d{w.label:<2} = {factor:<22} = {w.grad:+.4f}")
@@ -59,8 +59,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"\none step of gradient descent, η = {lr:g}:")
     for w in (w1, w2, b):
         print(f"  Δ{w.label:<2} = {opt.deltas[w]:+.4f}   {w.label}: {before[w.label]:+.4f} -> {w.data:+.4f}")
-    picture(args, "draw_graph", args.out / "neuron_graph.svg", o, optimizer=opt,
-            what="the neuron's graph with data, grad and the Δw SGD applied")
+    picture(
+        args,
+        "draw_graph",
+        args.out / "neuron_graph.svg",
+        o,
+        optimizer=opt,
+        what="the neuron's graph with data, grad and the Δw SGD applied",
+    )
     return {"o": o.data, "dw1": opt.deltas[w1], "dw2": opt.deltas[w2], "db": opt.deltas[b]}
 
 

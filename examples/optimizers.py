@@ -16,9 +16,10 @@ first reaches the target, and the mean |Δw| each step applied (read from
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/optimizers.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -61,8 +62,17 @@ def experiment(seed: int, steps: int, names: Sequence[str] | None = None) -> Res
     for name in names or OPTIMIZERS:
         model = MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=seed)
         meter = DeltaMeter()
-        hist = fit(model, X, y, loss="bce_with_logits", optimizer=OPTIMIZERS[name](model.parameters()),
-                   epochs=steps, seed=seed, progress=False, callbacks=[meter])
+        hist = fit(
+            model,
+            X,
+            y,
+            loss="bce_with_logits",
+            optimizer=OPTIMIZERS[name](model.parameters()),
+            epochs=steps,
+            seed=seed,
+            progress=False,
+            callbacks=[meter],
+        )
         res.histories[name] = hist
         res.rows.append([name, steps_to(hist.loss, TARGET), hist.loss[-1], f"{hist.accuracy[-1]:.0%}", meter.mean])
     return res
@@ -73,10 +83,22 @@ def run(args: Args) -> Result:
     print(f"MLP(2, [8, 8, 1]), tanh, Xavier init (seed {args.seed}); 100 moons; {steps} full-batch steps each")
     res = experiment(args.seed, steps)
     print_table("Optimizers on the same task", HEADERS, res.rows)
-    picture(args, "plot_losses", args.out / "optimizers_loss.png", res.histories, log=True,
-            title="Loss per step, same model and seed", what="loss curves of every optimizer")
-    picture(args, "plot_deltas", args.out / "optimizers_deltas.png", res.histories,
-            what="mean |Δw| per step of every optimizer")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "optimizers_loss.png",
+        res.histories,
+        log=True,
+        title="Loss per step, same model and seed",
+        what="loss curves of every optimizer",
+    )
+    picture(
+        args,
+        "plot_deltas",
+        args.out / "optimizers_deltas.png",
+        res.histories,
+        what="mean |Δw| per step of every optimizer",
+    )
     return res
 
 

@@ -19,9 +19,9 @@ training: how strongly the first input still counts, relative to the last.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
-
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/recurrent.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,8 +32,17 @@ from nn import Adam, History, Layer, Module, fit, make_sine_windows, mse_loss
 from nn.rnn import GRU, LSTM, RNN
 
 TARGET = 0.02
-HEADERS = ["cell", "weights", "updates", f"updates to loss <= {TARGET}", "first loss", "final loss",
-           "test loss", "mean abs(Δw) per update", "abs(∂out/∂x_1) / abs(∂out/∂x_T) at init"]
+HEADERS = [
+    "cell",
+    "weights",
+    "updates",
+    f"updates to loss <= {TARGET}",
+    "first loss",
+    "final loss",
+    "test loss",
+    "mean abs(Δw) per update",
+    "abs(∂out/∂x_1) / abs(∂out/∂x_T) at init",
+]
 
 
 class NextValue(Module):
@@ -65,8 +74,9 @@ def test_loss(model: Any, pairs: list) -> float:
         return mse_loss([model(x) for x, _ in pairs], [t for _, t in pairs]).data
 
 
-def experiment(seed: int, epochs: int, n: int = 32, steps: int = 5, nhidden: int = 4,
-               kinds: Sequence[type] = (RNN, LSTM, GRU)) -> tuple[dict[str, History], list[list[Any]]]:
+def experiment(
+    seed: int, epochs: int, n: int = 32, steps: int = 5, nhidden: int = 4, kinds: Sequence[type] = (RNN, LSTM, GRU)
+) -> tuple[dict[str, History], list[list[Any]]]:
     """Train one model per cell type on the same windows with Adam(lr=0.05), mini-batches of 8."""
     train, test = make_sine_windows(n, steps, seed=seed), make_sine_windows(n, steps, seed=seed + 1)
     histories: dict[str, History] = {}
@@ -75,24 +85,51 @@ def experiment(seed: int, epochs: int, n: int = 32, steps: int = 5, nhidden: int
         model = NextValue(kind, nhidden, seed)
         reach = memory(model, train)
         meter = DeltaMeter()
-        hist = fit(model, train, optimizer=Adam(model.parameters(), lr=0.05), batch_size=8, epochs=epochs,
-                   progress=False, callbacks=[meter])
+        hist = fit(
+            model,
+            train,
+            optimizer=Adam(model.parameters(), lr=0.05),
+            batch_size=8,
+            epochs=epochs,
+            progress=False,
+            callbacks=[meter],
+        )
         name = kind.__name__
         histories[name] = hist
-        rows.append([name, len(model.parameters()), hist.steps, steps_to(hist.loss, TARGET), hist.loss[0],
-                     hist.loss[-1], test_loss(model, test), meter.mean, reach])
+        rows.append(
+            [
+                name,
+                len(model.parameters()),
+                hist.steps,
+                steps_to(hist.loss, TARGET),
+                hist.loss[0],
+                hist.loss[-1],
+                test_loss(model, test),
+                meter.mean,
+                reach,
+            ]
+        )
     return histories, rows
 
 
 def run(args: Args) -> list[list[Any]]:
     epochs = args.pick(40, 1, reduced=25)
     n = args.pick(32, 8)
-    print(f"Next value of a noisy sine from windows of 5 steps ({n} training windows); hidden size 4; "
-          f"Adam lr=0.05, mini-batches of 8, {epochs} epochs")
+    print(
+        f"Next value of a noisy sine from windows of 5 steps ({n} training windows); hidden size 4; "
+        f"Adam lr=0.05, mini-batches of 8, {epochs} epochs"
+    )
     histories, rows = experiment(args.seed, epochs, n=n)
     print_table("Recurrent cells on the same sequence task", HEADERS, rows)
-    picture(args, "plot_losses", args.out / "recurrent_loss.png", histories, log=True,
-            title="Loss per update (mini-batches of 8)", what="loss per cell type")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "recurrent_loss.png",
+        histories,
+        log=True,
+        title="Loss per update (mini-batches of 8)",
+        what="loss per cell type",
+    )
     picture(args, "plot_deltas", args.out / "recurrent_deltas.png", histories, what="mean |Δw| per update per cell")
     return rows
 

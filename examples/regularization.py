@@ -16,8 +16,9 @@ share of near-zero weights and the mean |Δw| per step.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/regularization.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,17 +28,28 @@ from examples._common import Args, DeltaMeter, main_guard, moons, picture, print
 from nn import MLP, SGD, Dropout, History, Layer, Sequential, bce_with_logits, fit
 
 SMALL = 0.01  # |w| below this counts as (nearly) zero
-HEADERS = ["regularization", "train loss", "validation loss", "gap (val − train)", f"weights with abs(w) < {SMALL}",
-           "mean abs(w)", "mean abs(Δw) per step"]
+HEADERS = [
+    "regularization",
+    "train loss",
+    "validation loss",
+    "gap (val − train)",
+    f"weights with abs(w) < {SMALL}",
+    "mean abs(w)",
+    "mean abs(Δw) per step",
+]
 
 
 def make_model(kind: str, seed: int, width: int) -> Any:
     """MLP(2, [width, width, 1]) with tanh; for "dropout" the same layers with Dropout(0.2) between them."""
     if kind != "dropout":
         return MLP(2, [width, width, 1], activation="tanh", init="xavier_uniform", seed=seed)
-    return Sequential(Layer(2, width, "tanh", init="xavier_uniform", seed=seed), Dropout(0.2, seed=seed),
-                      Layer(width, width, "tanh", init="xavier_uniform", seed=seed + 1), Dropout(0.2, seed=seed + 1),
-                      Layer(width, 1, "linear", init="xavier_uniform", seed=seed + 2))
+    return Sequential(
+        Layer(2, width, "tanh", init="xavier_uniform", seed=seed),
+        Dropout(0.2, seed=seed),
+        Layer(width, width, "tanh", init="xavier_uniform", seed=seed + 1),
+        Dropout(0.2, seed=seed + 1),
+        Layer(width, 1, "linear", init="xavier_uniform", seed=seed + 2),
+    )
 
 
 def loss_on(model: Any, X: Any, y: Any) -> float:
@@ -49,8 +61,9 @@ def loss_on(model: Any, X: Any, y: Any) -> float:
     return value
 
 
-def experiment(seed: int, steps: int, width: int = 16
-               ) -> tuple[dict[str, History], dict[str, list[float]], list[list[Any]]]:
+def experiment(
+    seed: int, steps: int, width: int = 16
+) -> tuple[dict[str, History], dict[str, list[float]], list[list[Any]]]:
     """Train each variant on 30 noisy moons and measure on 200 fresh ones."""
     X, y = moons(30, seed, noise=0.3)
     Xv, yv = moons(200, seed + 1000, noise=0.3)
@@ -62,8 +75,18 @@ def experiment(seed: int, steps: int, width: int = 16
         model = make_model("dropout" if name.startswith("dropout") else "mlp", seed, width)
         meter = DeltaMeter()
         opt = SGD(model.parameters(), lr=0.2, momentum=0.9)
-        hist = fit(model, X, y, loss="bce_with_logits", optimizer=opt, epochs=steps, seed=seed, progress=False,
-                   callbacks=[meter], **penalty)
+        hist = fit(
+            model,
+            X,
+            y,
+            loss="bce_with_logits",
+            optimizer=opt,
+            epochs=steps,
+            seed=seed,
+            progress=False,
+            callbacks=[meter],
+            **penalty,
+        )
         ws = [p.data for p in model.parameters()]
         histories[name] = hist
         weights[name] = ws
@@ -76,14 +99,28 @@ def experiment(seed: int, steps: int, width: int = 16
 def run(args: Args) -> list[list[Any]]:
     steps = args.pick(250, 4, reduced=150)
     width = args.pick(16, 4)
-    print(f"MLP(2, [{width}, {width}, 1]), tanh; 30 noisy training moons, 200 validation moons; "
-          f"SGD lr=0.2, momentum 0.9; {steps} full-batch steps")
+    print(
+        f"MLP(2, [{width}, {width}, 1]), tanh; 30 noisy training moons, 200 validation moons; "
+        f"SGD lr=0.2, momentum 0.9; {steps} full-batch steps"
+    )
     histories, weights, rows = experiment(args.seed, steps, width)
     print_table("Regularization: train vs validation", HEADERS, rows)
-    picture(args, "plot_losses", args.out / "regularization_loss.png", histories, log=True,
-            title="Training loss per step", what="training loss per variant")
-    picture(args, "plot_weight_histograms", args.out / "regularization_weights.png", weights,
-            what="weight histograms (L1 sparsity)")
+    picture(
+        args,
+        "plot_losses",
+        args.out / "regularization_loss.png",
+        histories,
+        log=True,
+        title="Training loss per step",
+        what="training loss per variant",
+    )
+    picture(
+        args,
+        "plot_weight_histograms",
+        args.out / "regularization_weights.png",
+        weights,
+        what="weight histograms (L1 sparsity)",
+    )
     return rows
 
 

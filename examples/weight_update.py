@@ -14,8 +14,8 @@ numbers agree; the last line says by how much at most.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 if __package__ in (None, ""):  # run as a file: python examples/weight_update.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,9 +44,9 @@ def with_deltaw() -> tuple[list[tuple[float, float]], Value, SGD]:
     loss = Value(0.0)
     for epoch in range(EPOCHS):
         opt.zero_grad()
-        loss = mse_loss([w * x for x in X], Y)   # the graph of L = mean((w·x − y)²)
-        loss.backward()                         # fills w.grad = ∂L/∂w
-        opt.step()                              # w ← w − η·∂L/∂w; opt.deltas[w] is that Δw
+        loss = mse_loss([w * x for x in X], Y)  # the graph of L = mean((w·x − y)²)
+        loss.backward()  # fills w.grad = ∂L/∂w
+        opt.step()  # w ← w − η·∂L/∂w; opt.deltas[w] is that Δw
         record.append((loss.data, w.data))
         if epoch % 10 == 0:
             print(line(epoch, loss.data, w.data))
@@ -62,7 +62,7 @@ def by_hand() -> list[tuple[float, float]]:
     for epoch in range(EPOCHS):
         residuals = [y - w * x for x, y in zip(X, Y)]
         loss = sum(r * r for r in residuals) / n
-        grad = -2.0 * sum(r * x for r, x in zip(residuals, X)) / n   # −2·mean((y − w·x)·x)
+        grad = -2.0 * sum(r * x for r, x in zip(residuals, X)) / n  # −2·mean((y − w·x)·x)
         w -= LR * grad
         record.append((loss, w))
         if epoch % 10 == 0:
@@ -78,8 +78,14 @@ def main(argv: Sequence[str] | None = None) -> float:
     hand = by_hand()
     gap = max(max(abs(a[0] - h[0]), abs(a[1] - h[1])) for a, h in zip(auto, hand))
     print(f"Largest difference between the two runs over {EPOCHS} epochs (loss or weight): {gap:.3g}")
-    picture(args, "draw_graph", args.out / "weight_update_graph.svg", loss, optimizer=opt,
-            what="the last epoch's graph, with the Δw SGD applied")
+    picture(
+        args,
+        "draw_graph",
+        args.out / "weight_update_graph.svg",
+        loss,
+        optimizer=opt,
+        what="the last epoch's graph, with the Δw SGD applied",
+    )
     return gap
 
 

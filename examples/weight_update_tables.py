@@ -16,14 +16,24 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a file: python examples/weight_update_tables.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examples import (activations, autoencoder, batching, beyond_backprop, initialization, learning_rate,
-                      optimizers, recurrent, regularization)
+from examples import (
+    activations,
+    autoencoder,
+    batching,
+    beyond_backprop,
+    initialization,
+    learning_rate,
+    optimizers,
+    recurrent,
+    regularization,
+)
 from examples._common import Args, main_guard, markdown_table, setup, wrote
 
 
@@ -37,26 +47,66 @@ def sections(args: Args) -> list[tuple[str, str, list[str], Callable[[], list[li
         return cache["opt"]
 
     return [
-        ("Algorithm", "backprop vs a genetic algorithm vs a particle swarm (examples/beyond_backprop.py)",
-         beyond_backprop.HEADERS, lambda: beyond_backprop.run(args)),
-        ("Optimizer", "seven update rules on the same model and seed (examples/optimizers.py)",
-         optimizers.HEADERS, lambda: optimizer_rows().table()),
-        ("Momentum", "plain SGD vs momentum vs Nesterov, from the optimizer runs (examples/optimizers.py)",
-         optimizers.HEADERS, lambda: optimizer_rows().table(optimizers.MOMENTUM)),
-        ("Initialization", "zeros, uniform, Xavier, He with tanh and relu (examples/initialization.py)",
-         initialization.HEADERS, lambda: initialization.run(args)),
-        ("Learning rate", "plain SGD from too small to divergent (examples/learning_rate.py)",
-         learning_rate.HEADERS, lambda: learning_rate.run(args)),
-        ("Architecture", "RNN vs LSTM vs GRU on the same sequence task (examples/recurrent.py)",
-         recurrent.HEADERS, lambda: recurrent.run(args)),
-        ("Batch size", "batch, mini-batch and stochastic gradient descent (examples/batching.py)",
-         batching.HEADERS, lambda: batching.run(args)),
-        ("Activation", "relu, sigmoid, tanh, leaky relu in a deep MLP (examples/activations.py)",
-         activations.HEADERS, lambda: activations.run(args)),
-        ("Regularization", "none, L1, L2, dropout on 30 noisy points (examples/regularization.py)",
-         regularization.HEADERS, lambda: regularization.run(args)),
-        ("Supervised vs unsupervised", "an autoencoder and its labelled twin (examples/autoencoder.py)",
-         autoencoder.HEADERS, lambda: autoencoder.run(args)),
+        (
+            "Algorithm",
+            "backprop vs a genetic algorithm vs a particle swarm (examples/beyond_backprop.py)",
+            beyond_backprop.HEADERS,
+            lambda: beyond_backprop.run(args),
+        ),
+        (
+            "Optimizer",
+            "seven update rules on the same model and seed (examples/optimizers.py)",
+            optimizers.HEADERS,
+            lambda: optimizer_rows().table(),
+        ),
+        (
+            "Momentum",
+            "plain SGD vs momentum vs Nesterov, from the optimizer runs (examples/optimizers.py)",
+            optimizers.HEADERS,
+            lambda: optimizer_rows().table(optimizers.MOMENTUM),
+        ),
+        (
+            "Initialization",
+            "zeros, uniform, Xavier, He with tanh and relu (examples/initialization.py)",
+            initialization.HEADERS,
+            lambda: initialization.run(args),
+        ),
+        (
+            "Learning rate",
+            "plain SGD from too small to divergent (examples/learning_rate.py)",
+            learning_rate.HEADERS,
+            lambda: learning_rate.run(args),
+        ),
+        (
+            "Architecture",
+            "RNN vs LSTM vs GRU on the same sequence task (examples/recurrent.py)",
+            recurrent.HEADERS,
+            lambda: recurrent.run(args),
+        ),
+        (
+            "Batch size",
+            "batch, mini-batch and stochastic gradient descent (examples/batching.py)",
+            batching.HEADERS,
+            lambda: batching.run(args),
+        ),
+        (
+            "Activation",
+            "relu, sigmoid, tanh, leaky relu in a deep MLP (examples/activations.py)",
+            activations.HEADERS,
+            lambda: activations.run(args),
+        ),
+        (
+            "Regularization",
+            "none, L1, L2, dropout on 30 noisy points (examples/regularization.py)",
+            regularization.HEADERS,
+            lambda: regularization.run(args),
+        ),
+        (
+            "Supervised vs unsupervised",
+            "an autoencoder and its labelled twin (examples/autoencoder.py)",
+            autoencoder.HEADERS,
+            lambda: autoencoder.run(args),
+        ),
     ]
 
 
@@ -64,8 +114,10 @@ def main(argv: Sequence[str] | None = None) -> Path:
     args = setup(__doc__, argv)
     size = "quick" if args.quick else "reduced"
     run = Args(seed=args.seed, out=args.out, size=size, pictures=False)
-    parts = [f"# Weight updates, measured\n\nWritten by `python -m examples.weight_update_tables --seed {args.seed}`"
-             f" ({size} settings). Every number below was measured in that run.\n"]
+    parts = [
+        f"# Weight updates, measured\n\nWritten by `python -m examples.weight_update_tables --seed {args.seed}`"
+        f" ({size} settings). Every number below was measured in that run.\n"
+    ]
     start = time.perf_counter()
     for title, what, headers, rows in sections(run):
         print(f"\n### {title}: {what}")

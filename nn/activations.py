@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+from collections.abc import Callable, Sequence
 
 from autograd import Value, vsum
 
@@ -25,7 +25,7 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-def get_activation(activation: Union[str, Activation, None], where: str = "activation") -> tuple[str, Activation]:
+def get_activation(activation: str | Activation | None, where: str = "activation") -> tuple[str, Activation]:
     """``(name, function)`` for a name from ``ACTIVATIONS``, ``None`` (linear) or a callable."""
     if activation is None:
         return "linear", _linear
@@ -34,13 +34,15 @@ def get_activation(activation: Union[str, Activation, None], where: str = "activ
         if fn is None:
             raise ValueError(
                 f"{where}: unknown activation {activation!r}; valid names are "
-                f"{', '.join(sorted(ACTIVATIONS))} (or pass a callable Value -> Value)")
+                f"{', '.join(sorted(ACTIVATIONS))} (or pass a callable Value -> Value)"
+            )
         return activation, fn
     if callable(activation):
         return getattr(activation, "__name__", type(activation).__name__), activation
     raise TypeError(
         f"{where}: activation must be a name ({', '.join(sorted(ACTIVATIONS))}), None or a callable, "
-        f"got {type(activation).__name__} {activation!r}")
+        f"got {type(activation).__name__} {activation!r}"
+    )
 
 
 def _as_values(xs: Sequence, where: str) -> list[Value]:

@@ -10,7 +10,8 @@ learn it from.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,15 @@ class Autoencoder(Module):
     (no squashing, so any real-valued data can be rebuilt).  ``init`` and ``seed``
     are passed to both MLPs (one random stream: the two get different weights)."""
 
-    def __init__(self, nin: int, code: int, hidden: Sequence[int] = (8,), activation: Any = "tanh",
-                 init: Any = "xavier_uniform", seed: Seed = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        code: int,
+        hidden: Sequence[int] = (8,),
+        activation: Any = "tanh",
+        init: Any = "xavier_uniform",
+        seed: Seed = None,
+    ) -> None:
         for name, n in (("nin", nin), ("code", code)):
             if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"Autoencoder: {name} must be a positive int, got {n!r}")
@@ -68,8 +76,9 @@ class Autoencoder(Module):
         """Mean squared reconstruction error over every feature of every sample in ``X``."""
         rows = np.asarray(X, dtype=np.float64)
         if rows.ndim != 2 or rows.shape[1] != self.nin:
-            raise ValueError(f"Autoencoder.reconstruction_loss: X must have shape (samples, {self.nin}), "
-                             f"got {rows.shape}")
+            raise ValueError(
+                f"Autoencoder.reconstruction_loss: X must have shape (samples, {self.nin}), got {rows.shape}"
+            )
         data = rows.tolist()
         return mse_loss([self(x) for x in data], data)
 
@@ -85,8 +94,9 @@ class Autoencoder(Module):
         return f"Autoencoder(nin={self.nin}, code={self.code}, hidden={self.hidden})"
 
 
-def make_latent(n_samples: int = 200, nin: int = 6, code: int = 2, noise: float = 0.02,
-                seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def make_latent(
+    n_samples: int = 200, nin: int = 6, code: int = 2, noise: float = 0.02, seed: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``nin``-dimensional data driven by ``code`` hidden causes: returns ``(X, Z)``.
 
     Z ~ U(−1, 1)^code; X = tanh(Z·A) + N(0, noise²) with a random mixing matrix

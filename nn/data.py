@@ -7,12 +7,21 @@ labels ``y`` in 0..k−1 (use ``y * 2 - 1`` for hinge's ±1).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spiral", "make_linear", "make_sine_windows", "batches",
-           "stream_batches"]
+__all__ = [
+    "make_moons",
+    "make_circles",
+    "make_xor",
+    "make_spiral",
+    "make_linear",
+    "make_sine_windows",
+    "batches",
+    "stream_batches",
+]
 
 
 def _rng(seed: Any, where: str) -> Any:
@@ -20,8 +29,9 @@ def _rng(seed: Any, where: str) -> Any:
         return seed
     if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
-    raise TypeError(f"{where}: seed must be an int, a numpy Generator (or RandomState) or None, "
-                    f"got {type(seed).__name__}")
+    raise TypeError(
+        f"{where}: seed must be an int, a numpy Generator (or RandomState) or None, got {type(seed).__name__}"
+    )
 
 
 def _permutation(rng: Any, n: int) -> np.ndarray:
@@ -46,8 +56,9 @@ def _noise(noise: float | None, where: str) -> float:
     return float(noise)
 
 
-def make_moons(n_samples: int = 100, noise: float | None = None, seed: Any = None,
-               shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(
+    n_samples: int = 100, noise: float | None = None, seed: Any = None, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles, Gaussian ``noise`` added.
 
     The construction is scikit-learn's; with ``seed=np.random.RandomState(k)`` (or
@@ -61,13 +72,13 @@ def make_moons(n_samples: int = 100, noise: float | None = None, seed: Any = Non
     n_in = n - n_out
     t_out = np.linspace(0, np.pi, n_out)
     t_in = np.linspace(0, np.pi, n_in)
-    X = np.vstack([np.append(np.cos(t_out), 1 - np.cos(t_in)),
-                   np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]).T
+    X = np.vstack([np.append(np.cos(t_out), 1 - np.cos(t_in)), np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]).T
     return _two_classes(X, n_out, n_in, rng, shuffle, sd)
 
 
-def _two_classes(X: np.ndarray, n_out: int, n_in: int, rng: Any, shuffle: bool,
-                 sd: float) -> tuple[np.ndarray, np.ndarray]:
+def _two_classes(
+    X: np.ndarray, n_out: int, n_in: int, rng: Any, shuffle: bool, sd: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels 0 for the first ``n_out`` rows and 1 for the rest; then shuffle, then add noise
     (in that order, so a seed always draws the same permutation and the same noise)."""
     y = np.hstack([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
@@ -79,8 +90,9 @@ def _two_classes(X: np.ndarray, n_out: int, n_in: int, rng: Any, shuffle: bool,
     return X, y
 
 
-def make_circles(n_samples: int = 100, noise: float | None = None, factor: float = 0.8, seed: Any = None,
-                 shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(
+    n_samples: int = 100, noise: float | None = None, factor: float = 0.8, seed: Any = None, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (label 1, radius ``factor``) inside a unit circle (label 0)."""
     n = _check_n(n_samples, "make_circles", 2)
     sd = _noise(noise, "make_circles")
@@ -91,8 +103,7 @@ def make_circles(n_samples: int = 100, noise: float | None = None, factor: float
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    X = np.vstack([np.append(np.cos(t_out), factor * np.cos(t_in)),
-                   np.append(np.sin(t_out), factor * np.sin(t_in))]).T
+    X = np.vstack([np.append(np.cos(t_out), factor * np.cos(t_in)), np.append(np.sin(t_out), factor * np.sin(t_in))]).T
     return _two_classes(X, n_out, n_in, rng, shuffle, sd)
 
 
@@ -108,8 +119,9 @@ def make_xor(n_samples: int = 100, noise: float | None = None, seed: Any = None)
     return X, y
 
 
-def make_spiral(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
-                seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def make_spiral(
+    n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms (CS231n's data set); noise perturbs the angle."""
     n = _check_n(n_samples, "make_spiral", 1)
     if not isinstance(n_classes, int) or n_classes < 2:
@@ -126,8 +138,9 @@ def make_spiral(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
     return np.vstack(Xs), np.concatenate(ys)
 
 
-def make_linear(n_samples: int = 100, n_features: int = 1, w: Any = None, b: float = 0.0, noise: float = 0.1,
-                seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def make_linear(
+    n_samples: int = 100, n_features: int = 1, w: Any = None, b: float = 0.0, noise: float = 0.1, seed: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Regression data y = X·w + b + N(0, noise²), X ~ U(−1, 1); ``w`` defaults to all ones."""
     n = _check_n(n_samples, "make_linear")
     if not isinstance(n_features, int) or n_features < 1:
@@ -144,8 +157,9 @@ def make_linear(n_samples: int = 100, n_features: int = 1, w: Any = None, b: flo
     return X, y
 
 
-def make_sine_windows(n_samples: int = 32, steps: int = 5, noise: float = 0.05, spacing: float = 0.6,
-                      seed: Any = None) -> list[tuple[list[float], float]]:
+def make_sine_windows(
+    n_samples: int = 32, steps: int = 5, noise: float = 0.05, spacing: float = 0.6, seed: Any = None
+) -> list[tuple[list[float], float]]:
     """A sequence task for recurrent cells: ``(window, next)`` pairs, where ``window`` is ``steps``
     noisy samples of a sine with a random phase (``spacing`` apart) and ``next`` the clean value
     that follows.  A stream of pairs, as ``fit(model, pairs)`` and the cells' wrappers take it."""
@@ -163,14 +177,18 @@ def make_sine_windows(n_samples: int = 32, steps: int = 5, noise: float = 0.05, 
 
 
 def _check_batch_size(batch_size: Any, where: str) -> None:
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool)
-                                   or batch_size < 1):
-        raise ValueError(f"{where}: batch_size must be None (all samples), 1 (stochastic) or an int k > 1 "
-                         f"(mini-batch), got {batch_size!r}")
+    if batch_size is not None and (
+        not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1
+    ):
+        raise ValueError(
+            f"{where}: batch_size must be None (all samples), 1 (stochastic) or an int k > 1 "
+            f"(mini-batch), got {batch_size!r}"
+        )
 
 
-def batches(X: Any, y: Any, batch_size: int | None = None, shuffle: bool = True,
-            seed: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def batches(
+    X: Any, y: Any, batch_size: int | None = None, shuffle: bool = True, seed: Any = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of ``(X_batch, y_batch)``: ``batch_size=None`` gives one batch of every sample
     (batch gradient descent), 1 gives single samples (stochastic), k gives mini-batches of k
     (the last may be smaller).  ``shuffle`` permutes the order with ``seed``."""
@@ -185,7 +203,7 @@ def batches(X: Any, y: Any, batch_size: int | None = None, shuffle: bool = True,
     order = _rng(seed, "batches").permutation(n) if shuffle else np.arange(n)
     k = n if batch_size is None else int(batch_size)
     for start in range(0, n, k):
-        idx = order[start:start + k]
+        idx = order[start : start + k]
         yield X[idx], y[idx]
 
 

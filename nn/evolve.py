@@ -18,7 +18,8 @@ same seed, model and closure give the same population, particles and weights.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,9 @@ __all__ = ["GeneticAlgorithm", "ParticleSwarm", "evolve"]
 Closure = Callable[[], Any]
 
 
-def _number(where: str, name: str, x: Any, low: float, high: float = math.inf, *, low_open: bool = False,
-            integer: bool = False) -> Any:
+def _number(
+    where: str, name: str, x: Any, low: float, high: float = math.inf, *, low_open: bool = False, integer: bool = False
+) -> Any:
     kinds = (int,) if integer else (int, float)
     ok = isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x) and x <= high
     ok = ok and (x > low if low_open else x >= low)
@@ -95,8 +97,10 @@ class _GradientFree:
             return math.inf
         value = out.data if isinstance(out, Value) else out
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-            raise TypeError(f"{type(self).__name__}.step: the closure must return the loss as a Value or a "
-                            f"number, got {type(out).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}.step: the closure must return the loss as a Value or a "
+                f"number, got {type(out).__name__}"
+            )
         value = float(value)
         return value if math.isfinite(value) else math.inf
 
@@ -117,8 +121,10 @@ class _GradientFree:
         candidate.  Afterwards the model holds the best vector found and
         ``deltas`` records each parameter's change."""
         if not callable(closure):
-            raise TypeError(f"{type(self).__name__}.step: pass the loss as a closure, e.g. "
-                            f"opt.step(lambda: mse_loss([model(x) for x in X], y)); got {type(closure).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}.step: pass the loss as a closure, e.g. "
+                f"opt.step(lambda: mse_loss([model(x) for x in X], y)); got {type(closure).__name__}"
+            )
         old = self.get_vector()
         best, loss = self._advance(closure)
         self.set_vector(best)
@@ -150,9 +156,19 @@ class GeneticAlgorithm(_GradientFree):
     loss never rises; with ``elite=0`` the model holds the best individual of
     the latest generation, which may be worse than an earlier one."""
 
-    def __init__(self, model: Any, population: int = 50, mutation_std: float = 0.1, crossover: float = 0.7,
-                 elite: int = 2, seed: Any = None, *, mutation_rate: float = 1.0, tournament: int = 3,
-                 init_std: float = 1.0) -> None:
+    def __init__(
+        self,
+        model: Any,
+        population: int = 50,
+        mutation_std: float = 0.1,
+        crossover: float = 0.7,
+        elite: int = 2,
+        seed: Any = None,
+        *,
+        mutation_rate: float = 1.0,
+        tournament: int = 3,
+        init_std: float = 1.0,
+    ) -> None:
         super().__init__(model, seed, init_std)
         where = "GeneticAlgorithm"
         self.population_size = _number(where, "population", population, 2, integer=True)
@@ -180,8 +196,8 @@ class GeneticAlgorithm(_GradientFree):
             n = old.shape[1]
             pop = np.empty_like(old)
             losses = np.empty(len(old))
-            pop[:self.elite] = old[:self.elite]  # sorted best first
-            losses[:self.elite] = old_losses[:self.elite]
+            pop[: self.elite] = old[: self.elite]  # sorted best first
+            losses[: self.elite] = old_losses[: self.elite]
             for k in range(self.elite, len(old)):
                 a = old[self._pick(old_losses)]
                 b = old[self._pick(old_losses)]
@@ -195,8 +211,10 @@ class GeneticAlgorithm(_GradientFree):
         return self.population[0].copy(), float(self.losses[0])
 
     def __repr__(self) -> str:
-        return (f"GeneticAlgorithm({len(self.params)} parameters, population={self.population_size}, "
-                f"mutation_std={self.mutation_std}, crossover={self.crossover}, elite={self.elite})")
+        return (
+            f"GeneticAlgorithm({len(self.params)} parameters, population={self.population_size}, "
+            f"mutation_std={self.mutation_std}, crossover={self.crossover}, elite={self.elite})"
+        )
 
 
 class ParticleSwarm(_GradientFree):
@@ -214,17 +232,27 @@ class ParticleSwarm(_GradientFree):
     swarm (the model's weights plus perturbed copies, at rest);
     ``max_velocity`` optionally clamps each velocity coordinate."""
 
-    def __init__(self, model: Any, particles: int = 30, inertia: float = 0.7298, c1: float = 1.49618,
-                 c2: float = 1.49618, seed: Any = None, *, init_std: float = 1.0,
-                 max_velocity: float | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        particles: int = 30,
+        inertia: float = 0.7298,
+        c1: float = 1.49618,
+        c2: float = 1.49618,
+        seed: Any = None,
+        *,
+        init_std: float = 1.0,
+        max_velocity: float | None = None,
+    ) -> None:
         super().__init__(model, seed, init_std)
         where = "ParticleSwarm"
         self.particles = _number(where, "particles", particles, 1, integer=True)
         self.inertia = _number(where, "inertia", inertia, 0.0)
         self.c1 = _number(where, "c1", c1, 0.0)
         self.c2 = _number(where, "c2", c2, 0.0)
-        self.max_velocity = None if max_velocity is None else _number(where, "max_velocity", max_velocity, 0.0,
-                                                                      low_open=True)
+        self.max_velocity = (
+            None if max_velocity is None else _number(where, "max_velocity", max_velocity, 0.0, low_open=True)
+        )
         #: current positions and velocities, one particle per row
         self.positions: np.ndarray | None = None
         self.velocities: np.ndarray | None = None
@@ -260,13 +288,24 @@ class ParticleSwarm(_GradientFree):
         return self.best_positions[i].copy(), float(self.best_losses[i])
 
     def __repr__(self) -> str:
-        return (f"ParticleSwarm({len(self.params)} parameters, particles={self.particles}, "
-                f"inertia={self.inertia}, c1={self.c1}, c2={self.c2})")
+        return (
+            f"ParticleSwarm({len(self.params)} parameters, particles={self.particles}, "
+            f"inertia={self.inertia}, c1={self.c1}, c2={self.c2})"
+        )
 
 
-def evolve(model: Any, X: Any, y: Any = None, *, optimizer: _GradientFree, loss: Any = "mse",
-           generations: int = 100, target_loss: float | None = None, progress: bool = True,
-           callbacks: Iterable[Callable[[StepInfo], Any]] = ()) -> History:
+def evolve(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    optimizer: _GradientFree,
+    loss: Any = "mse",
+    generations: int = 100,
+    target_loss: float | None = None,
+    progress: bool = True,
+    callbacks: Iterable[Callable[[StepInfo], Any]] = (),
+) -> History:
     """Train ``model`` with a gradient-free ``optimizer`` and return a ``History`` like ``fit``'s.
 
     The fitness is the loss over every sample (``X``, ``y`` arrays, or ``y=None``
@@ -278,8 +317,10 @@ def evolve(model: Any, X: Any, y: Any = None, *, optimizer: _GradientFree, loss:
     early (``stopped_early``) once the loss is <= ``target_loss``, or when a
     callback raises ``StopTraining``."""
     if not isinstance(optimizer, _GradientFree):
-        raise TypeError(f"evolve: optimizer must be a GeneticAlgorithm or ParticleSwarm, got "
-                        f"{type(optimizer).__name__}; for gradient optimizers use nn.fit")
+        raise TypeError(
+            f"evolve: optimizer must be a GeneticAlgorithm or ParticleSwarm, got "
+            f"{type(optimizer).__name__}; for gradient optimizers use nn.fit"
+        )
     _number("evolve", "generations", generations, 1, integer=True)
     if target_loss is not None:
         _number("evolve", "target_loss", target_loss, -math.inf)
@@ -312,8 +353,13 @@ def evolve(model: Any, X: Any, y: Any = None, *, optimizer: _GradientFree, loss:
             hist.loss.append(value)
             hist.epoch_loss.append(value)
             hist.steps_per_epoch.append(1)
-            hist.delta.append({name: sum(abs(deltas[p]) for p in ps) / len(ps)
-                               for name, ps in groups.items() if ps and ps[0] in deltas})
+            hist.delta.append(
+                {
+                    name: sum(abs(deltas[p]) for p in ps) / len(ps)
+                    for name, ps in groups.items()
+                    if ps and ps[0] in deltas
+                }
+            )
             bar.update(1)
             if progress:
                 bar.set_postfix(loss=f"{value:.4g}", evals=optimizer.evaluations, refresh=False)

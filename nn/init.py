@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any, Union
 
-__all__ = ["uniform", "normal", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
-           "zeros", "calculate_gain", "INITS", "get_init", "rng_from"]
+__all__ = [
+    "uniform",
+    "normal",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "zeros",
+    "calculate_gain",
+    "INITS",
+    "get_init",
+    "rng_from",
+]
 
 Seed = Union[int, random.Random, None]
 Weights = list[list[float]]
@@ -85,8 +97,7 @@ def _fan(nout: int, nin: int, mode: str, where: str) -> int:
     raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
 
 
-def he_uniform(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "fan_in",
-               seed: Seed = None) -> Weights:
+def he_uniform(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "fan_in", seed: Seed = None) -> Weights:
     """U(−a, a) with a = gain·sqrt(3 / fan) (Kaiming He; gain sqrt(2) is relu's, fan is fan_in by default)."""
     _check_shape(nout, nin, "he_uniform")
     bound = gain * math.sqrt(3.0 / _fan(nout, nin, mode, "he_uniform"))
@@ -94,8 +105,7 @@ def he_uniform(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "f
     return _draw(nout, nin, lambda: rng.uniform(-bound, bound))
 
 
-def he_normal(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "fan_in",
-              seed: Seed = None) -> Weights:
+def he_normal(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "fan_in", seed: Seed = None) -> Weights:
     """N(0, std²) with std = gain / sqrt(fan)."""
     _check_shape(nout, nin, "he_normal")
     std = gain / math.sqrt(_fan(nout, nin, mode, "he_normal"))
@@ -122,7 +132,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         slope = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1.0 + slope * slope))
     raise ValueError(
-        f"calculate_gain: unknown nonlinearity {nonlinearity!r}; valid: linear, sigmoid, tanh, relu, leaky_relu")
+        f"calculate_gain: unknown nonlinearity {nonlinearity!r}; valid: linear, sigmoid, tanh, relu, leaky_relu"
+    )
 
 
 #: Every initializer a ``Layer``/``MLP`` accepts by name.
@@ -137,13 +148,15 @@ INITS: dict[str, Callable[..., Weights]] = {
 }
 
 
-def get_init(init: Union[str, Callable[..., Weights]], where: str = "init") -> Callable[..., Weights]:
+def get_init(init: str | Callable[..., Weights], where: str = "init") -> Callable[..., Weights]:
     """The initializer for a name from ``INITS`` or a callable ``f(nout, nin, seed=...)``."""
     if isinstance(init, str):
         fn = INITS.get(init)
         if fn is None:
-            raise ValueError(f"{where}: unknown init {init!r}; valid names are {', '.join(INITS)} "
-                             "(or pass a callable f(nout, nin, seed=...) returning nout rows of nin floats)")
+            raise ValueError(
+                f"{where}: unknown init {init!r}; valid names are {', '.join(INITS)} "
+                "(or pass a callable f(nout, nin, seed=...) returning nout rows of nin floats)"
+            )
         return fn
     if callable(init):
         return init

@@ -9,8 +9,9 @@ chain of binary ``*`` and ``+`` nodes instead (same value, same gradients).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter, countOf
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Union
 
 from autograd import Value, dot, matvec
 
@@ -36,8 +37,10 @@ def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
     except TypeError:
         raise TypeError(f"{where}: input must be a list of Values or numbers, got {type(x).__name__}") from None
     if n != nin:
-        raise ValueError(f"{where}: expected {nin} input{'s' if nin != 1 else ''} (nin={nin}), got {n}; "
-                         f"give each sample {nin} features or build the model with nin={n}")
+        raise ValueError(
+            f"{where}: expected {nin} input{'s' if nin != 1 else ''} (nin={nin}), got {n}; "
+            f"give each sample {nin} features or build the model with nin={n}"
+        )
     if countOf(map(type, x), Value) == n:  # the usual case (a layer's outputs), checked at C speed
         return x  # type: ignore[return-value]
     return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
@@ -52,9 +55,18 @@ def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[st
 class Neuron(Module):
     """One unit: act(Σ wᵢxᵢ + b), with micrograd's ``w`` (list of Values) and ``b``."""
 
-    def __init__(self, nin: int, activation: Any = "relu", *, nonlin: bool | None = None,
-                 init: Any = "uniform", seed: Seed = None, fused: bool = True,
-                 weights: Sequence[float] | None = None, bias: float = 0.0) -> None:
+    def __init__(
+        self,
+        nin: int,
+        activation: Any = "relu",
+        *,
+        nonlin: bool | None = None,
+        init: Any = "uniform",
+        seed: Seed = None,
+        fused: bool = True,
+        weights: Sequence[float] | None = None,
+        bias: float = 0.0,
+    ) -> None:
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         if weights is None:
@@ -93,8 +105,17 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons over the same inputs; a layer of one neuron returns a Value, else a list."""
 
-    def __init__(self, nin: int, nout: int, activation: Any = "relu", init: Any = "uniform",
-                 seed: Seed = None, *, nonlin: bool | None = None, fused: bool = True) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: Any = "relu",
+        init: Any = "uniform",
+        seed: Seed = None,
+        *,
+        nonlin: bool | None = None,
+        fused: bool = True,
+    ) -> None:
         for name, n in (("nin", nin), ("nout", nout)):
             if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"Layer: {name} must be a positive int, got {n!r}")
@@ -102,14 +123,13 @@ class Layer(Module):
         rows = get_init(init, "Layer")(nout, nin, seed=rng_from(seed, "Layer"))
         if len(rows) != nout or any(len(r) != nin for r in rows):
             raise ValueError(f"Layer: init returned a shape other than [{nout}][{nin}]")
-        self.neurons = [Neuron(nin, activation if nonlin is None else name, weights=r, fused=fused)
-                        for r in rows]
+        self.neurons = [Neuron(nin, activation if nonlin is None else name, weights=r, fused=fused) for r in rows]
         self.nin = nin
         self.nout = nout
         self.activation = name
         self.fused = bool(fused)
 
-    def __call__(self, x: Input) -> Union[Value, list[Value]]:
+    def __call__(self, x: Input) -> Value | list[Value]:
         xs = _as_inputs(x, self.nin, "Layer")  # numbers become Values once, not once per neuron
         neurons = self.neurons
         if self.fused and countOf(map(type, neurons), Neuron) == len(neurons) and all(map(_fused, neurons)):
@@ -125,8 +145,7 @@ class Layer(Module):
 
     def to_torch_state_dict(self) -> dict[str, list]:
         """``{"weight": [out][in] nested list, "bias": [out]}``: ``torch.nn.Linear``'s layout."""
-        return {"weight": [[w.data for w in n.w] for n in self.neurons],
-                "bias": [n.b.data for n in self.neurons]}
+        return {"weight": [[w.data for w in n.w] for n in self.neurons], "bias": [n.b.data for n in self.neurons]}
 
     def __repr__(self) -> str:
         return f"Layer(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
@@ -135,20 +154,32 @@ class Layer(Module):
 class MLP(Module):
     """Layers of sizes ``nouts`` after ``nin`` inputs; hidden layers use ``activation``, the last is linear."""
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: Any = "relu", init: Any = "uniform",
-                 seed: Seed = None, *, fused: bool = True, output_activation: Any = "linear") -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: Any = "relu",
+        init: Any = "uniform",
+        seed: Seed = None,
+        *,
+        fused: bool = True,
+        output_activation: Any = "linear",
+    ) -> None:
         if isinstance(nouts, int) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}")
         rng = rng_from(seed, "MLP")  # one stream for all layers: each layer gets different weights
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
-        self.layers = [Layer(sizes[i], sizes[i + 1], activation if i != last else output_activation,
-                             init=init, seed=rng, fused=fused)
-                       for i in range(len(nouts))]
+        self.layers = [
+            Layer(
+                sizes[i], sizes[i + 1], activation if i != last else output_activation, init=init, seed=rng, fused=fused
+            )
+            for i in range(len(nouts))
+        ]
         self.nin = nin
         self.nouts = list(nouts)
 
-    def __call__(self, x: Input) -> Union[Value, list[Value]]:
+    def __call__(self, x: Input) -> Value | list[Value]:
         for layer in self.layers:
             x = layer(x)
         return x  # type: ignore[return-value]

@@ -8,15 +8,25 @@ same shape.  ``cross_entropy`` takes logits per sample and class indices.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Union
 
 from autograd import Value, vsum
 
 from .activations import log_softmax
 
-__all__ = ["mse_loss", "bce_loss", "bce_with_logits", "cross_entropy", "hinge_loss",
-           "l1_penalty", "l2_penalty", "LOSSES", "get_loss"]
+__all__ = [
+    "mse_loss",
+    "bce_loss",
+    "bce_with_logits",
+    "cross_entropy",
+    "hinge_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "LOSSES",
+    "get_loss",
+]
 
 Pred = Union[Value, Sequence[Any]]
 
@@ -77,8 +87,10 @@ def bce_loss(pred: Pred, target: Any) -> Value:
     for p, t in zip(ps, ts):
         _check_label01(t, "bce_loss")
         if not 0.0 <= p.data <= 1.0:
-            raise ValueError(f"bce_loss: predictions must be probabilities in [0, 1], got {p.data!r}; "
-                             "apply sigmoid first or use bce_with_logits on raw scores")
+            raise ValueError(
+                f"bce_loss: predictions must be probabilities in [0, 1], got {p.data!r}; "
+                "apply sigmoid first or use bce_with_logits on raw scores"
+            )
         log_p = p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
         q = 1.0 - p
         log_q = q.log() if q.data > _P_FLOOR else Value(_LOG_FLOOR)
@@ -177,8 +189,10 @@ def get_loss(loss: Any) -> tuple[str, Any]:
         key = loss[:-5] if loss.endswith("_loss") else loss
         fn = LOSSES.get(key)
         if fn is None:
-            raise ValueError(f"loss: unknown loss {loss!r}; valid names are {', '.join(LOSSES)} "
-                             "(or pass a callable loss(predictions, targets) -> Value)")
+            raise ValueError(
+                f"loss: unknown loss {loss!r}; valid names are {', '.join(LOSSES)} "
+                "(or pass a callable loss(predictions, targets) -> Value)"
+            )
         return key, fn
     if callable(loss):
         for name, fn in LOSSES.items():

@@ -10,7 +10,8 @@ every parameter carries its name as its ``label`` so graphs show it.
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from autograd import Value
 
@@ -59,7 +60,7 @@ class Module:
             if not name.startswith("_"):
                 yield from _walk(name, obj)
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module (named ``prefix``) and every sub-module under it, depth first."""
         yield prefix, self
         for name, obj in self._members():
@@ -96,13 +97,13 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active) for this module and all sub-modules; returns self."""
         for _, m in self.named_modules():
             m.training = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode (dropout off); the same as ``train(False)``."""
         return self.train(False)
 
@@ -123,6 +124,7 @@ class Module:
         the model is untouched.  ``strict=False`` skips missing and unexpected names.
         """
         from .serialization import check_state
+
         values = check_state(self, state, strict=strict, source="load_state_dict")
         for p, x in values:
             p.data = x
@@ -130,15 +132,17 @@ class Module:
     def save(self, path: str) -> None:
         """Write the parameters to ``path``: JSON, or numpy ``.npz`` when the name ends in ``.npz``."""
         from .serialization import save
+
         save(self, path)
 
-    def load(self, path: str) -> "Module":
+    def load(self, path: str) -> Module:
         """Read parameters written by ``save`` (never unpickles); returns self.
 
         A wrong, truncated or mismatched file raises ``ValueError`` naming the
         file, the parameter and the mismatch, and leaves the model untouched.
         """
         from .serialization import load
+
         load(self, path)
         return self
 
@@ -159,4 +163,3 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-

@@ -27,8 +27,9 @@ makes backprop through time fast enough to train in seconds.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Union
 
 from autograd import Value, dot
 
@@ -59,8 +60,10 @@ def _as_vector(x: Vector, n: int, where: str, what: str) -> list[Value]:
     except TypeError:
         raise TypeError(f"{where}: {what} must be a list of {n} Values or numbers, got {type(x).__name__}") from None
     if len(items) != n:
-        raise ValueError(f"{where}: {what} has {len(items)} entries but must have {n}; "
-                         f"pass {n} Values or numbers (the cell was built for {what} size {n})")
+        raise ValueError(
+            f"{where}: {what} has {len(items)} entries but must have {n}; "
+            f"pass {n} Values or numbers (the cell was built for {what} size {n})"
+        )
     out = []
     for i, v in enumerate(items):
         if isinstance(v, Value):
@@ -140,8 +143,9 @@ class RNNCell(_Cell):
 
     def __init__(self, nin: int, nhidden: int, activation: str = "tanh", seed: Seed = None) -> None:
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"RNNCell: activation must be 'tanh' or 'relu' (torch.nn.RNNCell's nonlinearity), "
-                             f"got {activation!r}")
+            raise ValueError(
+                f"RNNCell: activation must be 'tanh' or 'relu' (torch.nn.RNNCell's nonlinearity), got {activation!r}"
+            )
         super().__init__(nin, nhidden, seed)
         self.activation = activation
 
@@ -172,8 +176,10 @@ class LSTMCell(_Cell):
         elif isinstance(state, tuple) and len(state) == 2:
             h, c = state
         else:
-            raise TypeError(f"LSTMCell: state must be a tuple (h, c) or None, got {type(state).__name__}; "
-                            "call it as h, c = cell(x, (h, c))")
+            raise TypeError(
+                f"LSTMCell: state must be a tuple (h, c) or None, got {type(state).__name__}; "
+                "call it as h, c = cell(x, (h, c))"
+            )
         xs, hs = self._inputs(x, h)
         cs = _as_vector(c, self.nhidden, "LSTMCell", "c")
         xh1 = xs + hs + [Value(1.0)]
@@ -213,16 +219,18 @@ class GRUCell(_Cell):
             r = pre(j, xh1).sigmoid()
             z = pre(H + j, xh1).sigmoid()
             k = 2 * H + j
-            hn = dot(self.row_hh(k), hs, self.bias_hh[k])            # W_hn h + b_hn
+            hn = dot(self.row_hh(k), hs, self.bias_hh[k])  # W_hn h + b_hn
             n = dot(self.row_ih(k) + [r], xs + [hn], self.bias_ih[k]).tanh()  # + r ⊙ hn in the same node
-            out.append(dot((1.0 - z, z), (n, hs[j])))               # (1 − z)·n + z·h
+            out.append(dot((1.0 - z, z), (n, hs[j])))  # (1 − z)·n + z·h
         return out
 
 
 def _as_steps(xs: Any, where: str) -> list[Any]:
     if isinstance(xs, (Value, Real, str)) or xs is None:
-        raise TypeError(f"{where}: the input must be a sequence of steps (one input vector per step), "
-                        f"got {type(xs).__name__}; for one step use [x]")
+        raise TypeError(
+            f"{where}: the input must be a sequence of steps (one input vector per step), "
+            f"got {type(xs).__name__}; for one step use [x]"
+        )
     steps = list(xs)
     if not steps:
         raise ValueError(f"{where}: the input sequence is empty; pass at least one step")
@@ -234,11 +242,15 @@ def _layer_states(state: Any, layers: int, where: str, what: str) -> list[Any]:
     if state is None:
         return [None] * layers
     if isinstance(state, (Value, Real)) or not isinstance(state, (list, tuple)):
-        raise TypeError(f"{where}: {what} must be a list of {layers} per-layer states (e.g. [h] for one layer) "
-                        f"or None, got {type(state).__name__}")
+        raise TypeError(
+            f"{where}: {what} must be a list of {layers} per-layer states (e.g. [h] for one layer) "
+            f"or None, got {type(state).__name__}"
+        )
     if len(state) != layers or any(isinstance(s, (Value, Real)) for s in state):
-        raise ValueError(f"{where}: {what} must hold one state per layer ({layers} layer{'s' if layers > 1 else ''}), "
-                         f"as torch's h_0 does: wrap a single layer's state as [h]")
+        raise ValueError(
+            f"{where}: {what} must hold one state per layer ({layers} layer{'s' if layers > 1 else ''}), "
+            f"as torch's h_0 does: wrap a single layer's state as [h]"
+        )
     return list(state)
 
 
@@ -253,8 +265,9 @@ class _Unrolled(Module):
         _check_size(where, "nhidden", nhidden)
         _check_size(where, "num_layers", num_layers)
         rng = rng_from(seed, where)  # one stream: layers get different weights, in torch's parameter order
-        self.cells = [self.cell_type(nin if layer == 0 else nhidden, nhidden, seed=rng, **cell_kw)
-                      for layer in range(num_layers)]
+        self.cells = [
+            self.cell_type(nin if layer == 0 else nhidden, nhidden, seed=rng, **cell_kw) for layer in range(num_layers)
+        ]
         self.nin = nin
         self.nhidden = nhidden
         self.num_layers = num_layers
@@ -282,8 +295,9 @@ class RNN(_Unrolled):
 
     cell_type = RNNCell
 
-    def __init__(self, nin: int, nhidden: int, num_layers: int = 1, activation: str = "tanh",
-                 seed: Seed = None) -> None:
+    def __init__(
+        self, nin: int, nhidden: int, num_layers: int = 1, activation: str = "tanh", seed: Seed = None
+    ) -> None:
         super().__init__(nin, nhidden, num_layers, seed, activation=activation)
         self.activation = activation
 
@@ -320,16 +334,18 @@ class LSTM(_Unrolled):
     def __init__(self, nin: int, nhidden: int, num_layers: int = 1, seed: Seed = None) -> None:
         super().__init__(nin, nhidden, num_layers, seed)
 
-    def __call__(self, xs: Iterable[Any], state: tuple[Any, Any] | None = None
-                 ) -> tuple[list[list[Value]], tuple[list[list[Value]], list[list[Value]]]]:
+    def __call__(
+        self, xs: Iterable[Any], state: tuple[Any, Any] | None = None
+    ) -> tuple[list[list[Value]], tuple[list[list[Value]], list[list[Value]]]]:
         steps = _as_steps(xs, "LSTM")
         if state is None:
             h_0 = c_0 = None
         elif isinstance(state, tuple) and len(state) == 2:
             h_0, c_0 = state
         else:
-            raise TypeError(f"LSTM: state must be a tuple (h_0, c_0) of per-layer states or None, "
-                            f"got {type(state).__name__}")
+            raise TypeError(
+                f"LSTM: state must be a tuple (h_0, c_0) of per-layer states or None, got {type(state).__name__}"
+            )
         hs = _layer_states(h_0, self.num_layers, "LSTM", "h_0")
         cs = _layer_states(c_0, self.num_layers, "LSTM", "c_0")
         outputs = []

@@ -10,7 +10,8 @@ nothing else changes ``opt.lr`` in between.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .optim.optimizer import Optimizer, _check_number
 
@@ -29,8 +30,10 @@ class LRScheduler:
         if last_epoch == -1:
             optimizer.initial_lr = optimizer.lr  # type: ignore[attr-defined]
         elif not hasattr(optimizer, "initial_lr"):
-            raise ValueError(f"{type(self).__name__}: resuming with last_epoch={last_epoch} needs the optimizer's "
-                             "initial_lr (set by a scheduler created with last_epoch=-1)")
+            raise ValueError(
+                f"{type(self).__name__}: resuming with last_epoch={last_epoch} needs the optimizer's "
+                "initial_lr (set by a scheduler created with last_epoch=-1)"
+            )
         self.base_lr: float = optimizer.initial_lr  # type: ignore[attr-defined]
         self.last_epoch = last_epoch
         self.step()
@@ -88,16 +91,21 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** epoch
+        return self.base_lr * self.gamma**epoch
 
 
 class LinearLR(LRScheduler):
     """lr = base_lr · (start + (end − start)·min(epoch, total_iters)/total_iters): a linear warm-up (or -down)."""
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-                 total_iters: int = 5, last_epoch: int = -1) -> None:
-        if isinstance(start_factor, bool) or not isinstance(start_factor, (int, float)) \
-                or not 0 < start_factor <= 1:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if isinstance(start_factor, bool) or not isinstance(start_factor, (int, float)) or not 0 < start_factor <= 1:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
         if isinstance(end_factor, bool) or not isinstance(end_factor, (int, float)) or not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")

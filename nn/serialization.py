@@ -11,7 +11,8 @@ import json
 import math
 import os
 import zipfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +26,9 @@ VERSION = 1
 _META = "__deltaw_format__"
 
 
-def check_state(model: Any, state: Mapping[str, Any], strict: bool = True,
-                source: str = "load_state_dict") -> list[tuple[Value, float]]:
+def check_state(
+    model: Any, state: Mapping[str, Any], strict: bool = True, source: str = "load_state_dict"
+) -> list[tuple[Value, float]]:
     """Validate ``state`` against ``model``'s parameters; returns (parameter, new value) pairs."""
     if not isinstance(state, Mapping):
         raise ValueError(f"{source}: expected a mapping of parameter name -> number, got {type(state).__name__}")
@@ -38,12 +40,18 @@ def check_state(model: Any, state: Mapping[str, Any], strict: bool = True,
         if missing or unexpected:
             parts = []
             if missing:
-                parts.append(f"missing parameter {missing[0]!r}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+                parts.append(
+                    f"missing parameter {missing[0]!r}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+                )
             if unexpected:
-                parts.append(f"unexpected parameter {unexpected[0]!r}"
-                             + (f" and {len(unexpected) - 1} more" if len(unexpected) > 1 else ""))
-            raise ValueError(f"{source}: {'; '.join(parts)} (the model has {len(names)} parameters, the state "
-                             f"{len(state)}); was it saved from a different architecture?")
+                parts.append(
+                    f"unexpected parameter {unexpected[0]!r}"
+                    + (f" and {len(unexpected) - 1} more" if len(unexpected) > 1 else "")
+                )
+            raise ValueError(
+                f"{source}: {'; '.join(parts)} (the model has {len(names)} parameters, the state "
+                f"{len(state)}); was it saved from a different architecture?"
+            )
     out = []
     for name, p in named:
         if name not in state:
@@ -79,8 +87,13 @@ def save(model: Any, path: str | os.PathLike) -> None:
         with open(path, "wb") as f:
             np.savez(f, **arrays)
         return
-    doc = {"format": FORMAT, "version": VERSION, "model": type(model).__name__,
-           "num_parameters": len(state), "parameters": state}
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": type(model).__name__,
+        "num_parameters": len(state),
+        "parameters": state,
+    }
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1, allow_nan=False)
@@ -93,26 +106,29 @@ def _reject_constant(token: str) -> float:
 
 def _read_json(path: str) -> Mapping[str, Any]:
     try:
-        with open(path, "r", encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             text = f.read()
     except UnicodeDecodeError:
-        raise ValueError(f"load: {path}: not a text file; expected JSON written by model.save "
-                         "(or a .npz file with the .npz extension)") from None
+        raise ValueError(
+            f"load: {path}: not a text file; expected JSON written by model.save "
+            "(or a .npz file with the .npz extension)"
+        ) from None
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except ValueError as e:
         raise ValueError(f"load: {path}: not valid JSON ({e}); the file is truncated or corrupted") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"load: {path}: not a deltaw parameter file (no \"format\": \"{FORMAT}\" entry)")
+        raise ValueError(f'load: {path}: not a deltaw parameter file (no "format": "{FORMAT}" entry)')
     if doc.get("version") != VERSION:
         raise ValueError(f"load: {path}: format version {doc.get('version')!r}, this deltaw reads {VERSION}")
     params = doc.get("parameters")
     if not isinstance(params, dict):
-        raise ValueError(f"load: {path}: \"parameters\" must be an object of name -> number")
+        raise ValueError(f'load: {path}: "parameters" must be an object of name -> number')
     declared = doc.get("num_parameters")
     if declared is not None and declared != len(params):
-        raise ValueError(f"load: {path}: declares {declared} parameters but holds {len(params)}; "
-                         "the file is truncated or edited")
+        raise ValueError(
+            f"load: {path}: declares {declared} parameters but holds {len(params)}; the file is truncated or edited"
+        )
     return params
 
 
@@ -129,8 +145,9 @@ def _read_npz(path: str) -> Mapping[str, Any]:
         msg = str(e)
         if msg.startswith("load:"):
             raise
-        raise ValueError(f"load: {path}: unreadable .npz ({msg}); the file is corrupted or holds "
-                         "objects that would need pickle") from None
+        raise ValueError(
+            f"load: {path}: unreadable .npz ({msg}); the file is corrupted or holds objects that would need pickle"
+        ) from None
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
         if isinstance(e, FileNotFoundError):
             raise
@@ -144,6 +161,6 @@ def load(model: Any, path: str | os.PathLike) -> None:
     try:
         values = check_state(model, state, strict=True, source="load")
     except ValueError as e:
-        raise ValueError(f"load: {path}: {str(e)[len('load: '):]}") from None
+        raise ValueError(f"load: {path}: {str(e)[len('load: ') :]}") from None
     for p, x in values:
         p.data = x

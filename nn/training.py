@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -114,6 +115,7 @@ def _accuracy_fn(loss_name: str) -> Callable[[list, list], float] | None:
         def acc(preds: list, ys: list) -> float:
             ps, ts = flat(preds), flat(ys)
             return sum((p > pred_cut) == (t > target_cut) for p, t in zip(ps, ts)) / len(ps)
+
         return acc
 
     def argmax_acc(preds: list, ys: list) -> float:
@@ -123,12 +125,23 @@ def _accuracy_fn(loss_name: str) -> Callable[[list, list], float] | None:
             hits += int(vals.index(max(vals)) == int(t))
         return hits / len(preds)
 
-    return {"hinge": by_threshold(0.0, 0.0), "bce": by_threshold(0.5, 0.5),
-            "bce_with_logits": by_threshold(0.0, 0.5), "cross_entropy": argmax_acc}.get(loss_name)
+    return {
+        "hinge": by_threshold(0.0, 0.0),
+        "bce": by_threshold(0.5, 0.5),
+        "bce_with_logits": by_threshold(0.0, 0.5),
+        "cross_entropy": argmax_acc,
+    }.get(loss_name)
 
 
-def _loss_graph(model: Any, xs: Sequence[Any], ys: Sequence[Any], loss_fn: Callable,
-                params: list[Value], l1: float = 0.0, l2: float = 0.0) -> tuple[Value, list]:
+def _loss_graph(
+    model: Any,
+    xs: Sequence[Any],
+    ys: Sequence[Any],
+    loss_fn: Callable,
+    params: list[Value],
+    l1: float = 0.0,
+    l2: float = 0.0,
+) -> tuple[Value, list]:
     """The loss of one batch as a Value graph, and the model's predictions.
 
     The single place a training graph is built, so ``autograd.compile`` can
@@ -161,8 +174,9 @@ def _gc_paused():
 def _check_targets(loss_name: str, y: np.ndarray) -> None:
     """Labels that the named loss cannot use, caught before the first step (with the fix)."""
     if loss_name == "hinge" and not np.isin(y, (-1, 1)).all():
-        raise ValueError(f"fit: loss='hinge' needs labels -1 or +1, got {np.unique(y)[:5].tolist()}; "
-                         "map 0/1 labels with y * 2 - 1")
+        raise ValueError(
+            f"fit: loss='hinge' needs labels -1 or +1, got {np.unique(y)[:5].tolist()}; map 0/1 labels with y * 2 - 1"
+        )
     if loss_name in ("bce", "bce_with_logits") and not ((y >= 0) & (y <= 1)).all():
         raise ValueError(f"fit: loss={loss_name!r} needs targets in [0, 1], got values from {y.min()} to {y.max()}")
     if loss_name == "cross_entropy" and (y.ndim != 1 or not (y == np.round(y)).all() or (y < 0).any()):
@@ -177,8 +191,10 @@ def _make_optimizer(optimizer: Any, params: list[Value], lr: float | None) -> Op
     if isinstance(optimizer, str):
         cls = OPTIMIZERS.get(optimizer.lower())
         if cls is None:
-            raise ValueError(f"fit: unknown optimizer {optimizer!r}; valid names are {', '.join(OPTIMIZERS)} "
-                             "(or pass an nn.optim optimizer)")
+            raise ValueError(
+                f"fit: unknown optimizer {optimizer!r}; valid names are {', '.join(OPTIMIZERS)} "
+                "(or pass an nn.optim optimizer)"
+            )
         if lr is None:
             return cls(params, lr=0.1) if cls.__name__ == "SGD" else cls(params)
         return cls(params, lr=lr)
@@ -199,8 +215,18 @@ def _rows(X: Any, where: str) -> np.ndarray:
     return arr
 
 
-def _train_step(model: Any, opt: Optimizer, compiled: Any, xb: Any, yb: Any, loss_fn: Callable,
-                params: list[Value], l1: float, l2: float, acc_fn: Callable | None) -> tuple[float, float | None]:
+def _train_step(
+    model: Any,
+    opt: Optimizer,
+    compiled: Any,
+    xb: Any,
+    yb: Any,
+    loss_fn: Callable,
+    params: list[Value],
+    l1: float,
+    l2: float,
+    acc_fn: Callable | None,
+) -> tuple[float, float | None]:
     """zero_grad, loss graph, backward, optimizer step; returns (loss, batch accuracy or None)."""
     opt.zero_grad()
     if compiled is not None:
@@ -222,19 +248,24 @@ def _train_step(model: Any, opt: Optimizer, compiled: Any, xb: Any, yb: Any, los
 class _Compiled:
     """Replays one traced loss graph per batch size with ``autograd.compile`` (fit(compile=True))."""
 
-    def __init__(self, model: Any, loss_name: str, loss_fn: Callable, params: list[Value], l1: float,
-                 l2: float) -> None:
+    def __init__(
+        self, model: Any, loss_name: str, loss_fn: Callable, params: list[Value], l1: float, l2: float
+    ) -> None:
         try:
             from autograd.compiler import compile as trace
         except ImportError:
-            raise ValueError("fit(compile=True) needs autograd.compile, which this autograd lacks; "
-                             "use compile=False") from None
+            raise ValueError(
+                "fit(compile=True) needs autograd.compile, which this autograd lacks; use compile=False"
+            ) from None
         if loss_name == "cross_entropy":
-            raise ValueError("fit(compile=True) does not support cross_entropy (the class index picks a "
-                             "different graph per sample); use compile=False")
+            raise ValueError(
+                "fit(compile=True) does not support cross_entropy (the class index picks a "
+                "different graph per sample); use compile=False"
+            )
         if any(isinstance(m, Dropout) and m.p and m.training for _, m in model.named_modules()):
-            raise ValueError("fit(compile=True) would freeze the dropout mask of the traced step; "
-                             "use compile=False or Dropout(p=0)")
+            raise ValueError(
+                "fit(compile=True) would freeze the dropout mask of the traced step; use compile=False or Dropout(p=0)"
+            )
         self.trace = trace
         self.args = (model, loss_fn, params, l1, l2)
         self.graphs: dict[tuple, Any] = {}
@@ -256,10 +287,25 @@ class _Compiled:
         return fn(np.concatenate([xb.ravel(), yb.ravel()]))
 
 
-def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any = "sgd", lr: float | None = None,
-        epochs: int = 1, batch_size: int | None = None, shuffle: bool | None = None, seed: Any = None,
-        l1: float = 0.0, l2: float = 0.0, scheduler: Any = None, progress: bool = True,
-        callbacks: Iterable[Any] = (), compile: bool = False) -> History:
+def fit(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    loss: Any = "mse",
+    optimizer: Any = "sgd",
+    lr: float | None = None,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool | None = None,
+    seed: Any = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    scheduler: Any = None,
+    progress: bool = True,
+    callbacks: Iterable[Any] = (),
+    compile: bool = False,
+) -> History:
     """Train ``model`` and return its ``History``.
 
     ``X``, ``y``: arrays of samples and targets; or ``y=None`` and ``X`` any
@@ -300,8 +346,10 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
     stream = y is None
     if stream:
         if shuffle:
-            raise ValueError("fit: shuffle=True needs arrays X, y; a stream of (x, y) pairs is read in order "
-                             "(pass shuffle=None or False)")
+            raise ValueError(
+                "fit: shuffle=True needs arrays X, y; a stream of (x, y) pairs is read in order "
+                "(pass shuffle=None or False)"
+            )
         if epochs > 1 and iter(X) is X:
             raise ValueError("fit: a one-shot iterator can be read only once; use epochs=1 or pass a list")
         n = len(X) if hasattr(X, "__len__") else None
@@ -310,8 +358,10 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
         Xa = _rows(X, "fit")
         ya = np.asarray(y)
         if ya.ndim == 0 or len(Xa) != len(ya):
-            raise ValueError(f"fit: X has {len(Xa)} samples but y has {ya.size if ya.ndim == 0 else len(ya)}; "
-                             "give one target per sample")
+            raise ValueError(
+                f"fit: X has {len(Xa)} samples but y has {ya.size if ya.ndim == 0 else len(ya)}; "
+                "give one target per sample"
+            )
         if ya.dtype.kind not in "biuf":
             raise TypeError(f"fit: y must be numbers, got dtype {ya.dtype}")
         if ya.dtype.kind == "f" and not np.isfinite(ya).all():
@@ -319,8 +369,10 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
         _check_targets(loss_name, ya)
         nin = getattr(model, "nin", None)
         if isinstance(nin, int) and Xa.shape[1] != nin:
-            raise ValueError(f"fit: X has {Xa.shape[1]} features per sample but the model takes {nin}; "
-                             f"build the model with nin={Xa.shape[1]} or fix X's columns")
+            raise ValueError(
+                f"fit: X has {Xa.shape[1]} features per sample but the model takes {nin}; "
+                f"build the model with nin={Xa.shape[1]} or fix X's columns"
+            )
         n = len(Xa)
         shuffle = True if shuffle is None else bool(shuffle)
     per_epoch = None if n is None else (1 if batch_size is None else math.ceil(n / batch_size))
@@ -333,8 +385,13 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
     rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
     from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
 
-    bar = tqdm(total=None if per_epoch is None else per_epoch * epochs, disable=not progress,
-               desc="fit", unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=None if per_epoch is None else per_epoch * epochs,
+        disable=not progress,
+        desc="fit",
+        unit="step",
+        dynamic_ncols=True,
+    )
     step = 0
     try:
         for epoch in range(epochs):
@@ -350,12 +407,18 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
                 except (OverflowError, DomainError, ZeroDivisionError) as e:
                     raise TrainingDiverged(
                         f"fit: step {step} (epoch {epoch}): the loss stopped being finite ({e}); "
-                        f"use a smaller lr (now {opt.lr:g}) or clip gradients") from e
+                        f"use a smaller lr (now {opt.lr:g}) or clip gradients"
+                    ) from e
                 deltas = opt.deltas
                 hist.loss.append(value)
                 hist.lr.append(opt.lr)
-                hist.delta.append({name: sum(abs(deltas[p]) for p in ps) / len(ps)
-                                   for name, ps in groups.items() if ps and ps[0] in deltas})
+                hist.delta.append(
+                    {
+                        name: sum(abs(deltas[p]) for p in ps) / len(ps)
+                        for name, ps in groups.items()
+                        if ps and ps[0] in deltas
+                    }
+                )
                 if acc is not None:
                     hist.accuracy.append(acc)
                     hits += acc * m
@@ -377,8 +440,16 @@ def fit(model: Any, X: Any, y: Any = None, *, loss: Any = "mse", optimizer: Any 
             hist.steps_per_epoch.append(count)
             if scheduler is not None:
                 scheduler.step()
-            info = StepInfo(step - 1, epoch, hist.epoch_loss[-1],
-                            hist.epoch_accuracy[-1] if hist.epoch_accuracy else None, opt.lr, model, opt, hist)
+            info = StepInfo(
+                step - 1,
+                epoch,
+                hist.epoch_loss[-1],
+                hist.epoch_accuracy[-1] if hist.epoch_accuracy else None,
+                opt.lr,
+                model,
+                opt,
+                hist,
+            )
             for cb in epoch_cbs:
                 cb(info)
     except StopTraining:

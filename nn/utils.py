@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 from autograd import Value
 
 __all__ = ["clip_grad_norm"]
 
 
-def clip_grad_norm(params: Iterable[Value], max_norm: float, norm_type: float = 2.0,
-                   error_if_nonfinite: bool = False) -> float:
+def clip_grad_norm(
+    params: Iterable[Value], max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> float:
     """Scale all gradients together so their joint ``norm_type``-norm is at most ``max_norm``.
 
     Returns the norm before clipping.  As in torch, the scale is

@@ -9,16 +9,17 @@ import threading
 import tracemalloc
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from autograd import Value, dot, grad, vsum, no_grad, numerical_grad, topological_order, zero_grad
+from autograd import Value, dot, grad, no_grad, numerical_grad, topological_order, vsum, zero_grad
 from autograd.mode import enable_grad, is_grad_enabled
 
 
 def test_intermediates_get_gradients_and_shared_subexpressions_add_up():
     x = Value(3.0)
-    y = x * x          # shared below
-    z = y + y * x      # x² + x³
+    y = x * x  # shared below
+    z = y + y * x  # x² + x³
     z.backward()
     assert z.grad == 1.0
     assert y.grad == 1.0 + x.data
@@ -243,22 +244,33 @@ def test_grad_leaves_dot_grad_untouched():
 
 def test_higher_order_derivatives():
     x = Value(0.7)
-    y = x.sin() * x ** 3
+    y = x.sin() * x**3
     d1 = grad(y, x, create_graph=True)
     d2 = grad(d1, x, create_graph=True)
     d3 = grad(d2, x)
     s, c = math.sin(0.7), math.cos(0.7)
     t = 0.7
-    assert d1.data == pytest.approx(c * t ** 3 + 3 * s * t ** 2, rel=1e-12)
-    assert d2.data == pytest.approx(-s * t ** 3 + 6 * c * t ** 2 + 6 * s * t, rel=1e-12)
-    assert d3 == pytest.approx(-c * t ** 3 - 9 * s * t ** 2 + 18 * c * t + 6 * s, rel=1e-12)
+    assert d1.data == pytest.approx(c * t**3 + 3 * s * t**2, rel=1e-12)
+    assert d2.data == pytest.approx(-s * t**3 + 6 * c * t**2 + 6 * s * t, rel=1e-12)
+    assert d3 == pytest.approx(-c * t**3 - 9 * s * t**2 + 18 * c * t + 6 * s, rel=1e-12)
 
 
-@pytest.mark.parametrize("f", [
-    lambda x: x.tanh(), lambda x: x.sigmoid(), lambda x: x.softplus(), lambda x: x.exp() / (x * x + 1),
-    lambda x: (x * x + 1).log(), lambda x: (x * x + 1).sqrt(), lambda x: 2 ** x, lambda x: (x * x + 1) ** x,
-    lambda x: x.cos() * x.sin(), lambda x: abs(x) ** 3, lambda x: (x * 3).relu() * x,
-])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x.tanh(),
+        lambda x: x.sigmoid(),
+        lambda x: x.softplus(),
+        lambda x: x.exp() / (x * x + 1),
+        lambda x: (x * x + 1).log(),
+        lambda x: (x * x + 1).sqrt(),
+        lambda x: 2**x,
+        lambda x: (x * x + 1) ** x,
+        lambda x: x.cos() * x.sin(),
+        lambda x: abs(x) ** 3,
+        lambda x: (x * 3).relu() * x,
+    ],
+)
 @pytest.mark.parametrize("point", [-1.3, 0.4, 2.1])
 def test_second_derivative_matches_central_difference_of_first(f, point):
     x = Value(point)
@@ -272,6 +284,6 @@ def test_second_derivative_matches_central_difference_of_first(f, point):
 
 def test_backward_on_a_derivative_graph():
     x = Value(1.2)
-    d1 = grad(x ** 3, x, create_graph=True)
+    d1 = grad(x**3, x, create_graph=True)
     d1.backward()
     assert x.grad == pytest.approx(6 * 1.2)

@@ -80,6 +80,7 @@ def test_unknown_ops_are_refused():
 
 def test_smooth_at_rejects_domain_errors_and_huge_values():
     from autograd.testing import Expression
+
     div = Expression(("/", ("x", 0), ("x", 1)), 2)
     assert div.smooth_at([1.0, 0.5]) and not div.smooth_at([1.0, 0.0]) and not div.smooth_at([1.0, 1e-3])
     huge = Expression(("exp", ("exp", ("x", 0))), 1)

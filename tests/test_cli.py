@@ -33,17 +33,20 @@ def test_neuron_builds_the_engine_graph_with_shared_named_leaves():
     assert all(v.label == n for n, v in leaves.items())
 
 
-@pytest.mark.parametrize("text, values, expected", [
-    ("x**2 + 3*x - 1/x", {"x": 2.0}, 4 + 6 - 0.5),
-    ("-x + +y", {"x": 1.0, "y": 5.0}, 4.0),
-    ("x ** -2", {"x": 2.0}, 0.25),
-    ("2 ** x", {"x": 3.0}, 8.0),
-    ("x ** y", {"x": 2.0, "y": 3.0}, 8.0),
-    ("exp(log(x)) + sqrt(x) + abs(-x)", {"x": 4.0}, 4 + 2 + 4),
-    ("sigmoid(x) + relu(-x) + softplus(x) + sin(x) + cos(x)", {"x": 0.0}, 0.5 + 0 + math.log(2) + 0 + 1),
-    ("leaky_relu(x) + leaky_relu(x, 0.2) + leaky_relu(x, -0.5)", {"x": -1.0}, -0.01 - 0.2 + 0.5),
-    ("x * x", {"x": 3.0}, 9.0),
-])
+@pytest.mark.parametrize(
+    "text, values, expected",
+    [
+        ("x**2 + 3*x - 1/x", {"x": 2.0}, 4 + 6 - 0.5),
+        ("-x + +y", {"x": 1.0, "y": 5.0}, 4.0),
+        ("x ** -2", {"x": 2.0}, 0.25),
+        ("2 ** x", {"x": 3.0}, 8.0),
+        ("x ** y", {"x": 2.0, "y": 3.0}, 8.0),
+        ("exp(log(x)) + sqrt(x) + abs(-x)", {"x": 4.0}, 4 + 2 + 4),
+        ("sigmoid(x) + relu(-x) + softplus(x) + sin(x) + cos(x)", {"x": 0.0}, 0.5 + 0 + math.log(2) + 0 + 1),
+        ("leaky_relu(x) + leaky_relu(x, 0.2) + leaky_relu(x, -0.5)", {"x": -1.0}, -0.01 - 0.2 + 0.5),
+        ("x * x", {"x": 3.0}, 9.0),
+    ],
+)
 def test_every_whitelisted_construct_evaluates_like_the_engine(text, values, expected):
     root, _ = parse(text).build(values)
     assert root.data == pytest.approx(expected)
@@ -114,7 +117,7 @@ def test_refused_constructs_name_the_construct_and_point_at_it(text, reason, fra
     e = info.value
     assert reason in e.reason
     assert e.fragment == fragment
-    assert text[e.column - 1:].startswith(fragment)  # the column is 1-based and points at it
+    assert text[e.column - 1 :].startswith(fragment)  # the column is 1-based and points at it
     msg = str(e)
     assert f"column {e.column}" in msg and repr(fragment) in msg
     caret = msg.splitlines()[2]
@@ -145,16 +148,19 @@ def test_nesting_deeper_than_the_limit_is_refused_where_it_gets_too_deep():
         parse(" + ".join(["x"] * 100))  # a long sum is a deep left-leaning tree
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("", "the expression is empty"),
-    ("   ", "the expression is empty"),
-    ("x" * (MAX_LENGTH + 1), f"the limit is {MAX_LENGTH}"),
-    ("x +", "not a valid expression"),
-    ("x = 1", "not a valid expression"),
-    ("import os", "not a valid expression"),
-    ("x\n+ 1", "must be one line"),
-    ("1" * 900, "the number is too large"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "the expression is empty"),
+        ("   ", "the expression is empty"),
+        ("x" * (MAX_LENGTH + 1), f"the limit is {MAX_LENGTH}"),
+        ("x +", "not a valid expression"),
+        ("x = 1", "not a valid expression"),
+        ("import os", "not a valid expression"),
+        ("x\n+ 1", "must be one line"),
+        ("1" * 900, "the number is too large"),
+    ],
+)
 def test_text_that_is_not_one_short_expression_is_refused(text, reason):
     with pytest.raises(ExpressionError, match=reason.replace("(", r"\(")):
         parse(text)
@@ -169,6 +175,7 @@ def test_syntax_errors_point_at_a_column():
 def test_parse_never_evaluates_anything(monkeypatch):
     import ast
     import builtins
+
     calls = []
     for name in ("eval", "exec", "compile"):
         real = getattr(builtins, name)
@@ -176,6 +183,7 @@ def test_parse_never_evaluates_anything(monkeypatch):
         def spy(*args, _real=real, _name=name, **kwargs):
             calls.append((_name, kwargs.get("flags", args[3] if len(args) > 3 else 0)))
             return _real(*args, **kwargs)
+
         monkeypatch.setattr(builtins, name, spy)
     root, _ = parse(NEURON).build({"x1": 2, "x2": 0, "w1": -3, "w2": 1, "b": 1})
     root.backward()
@@ -188,22 +196,29 @@ def test_missing_values_are_named_with_the_fix():
         parse("w1*x + w2 + b").build({"w1": 1, "x": 2})
 
 
-@pytest.mark.parametrize("items, message", [
-    (["x1"], "write NAME=NUMBER"),
-    (["=3"], "write NAME=NUMBER"),
-    (["x=abc"], "'abc' is not a number"),
-    (["1x=2"], "is not a variable name"),
-    (["x=inf"], "must be finite"),
-    (["x=1", "x=2"], "x is given twice"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (["x1"], "write NAME=NUMBER"),
+        (["=3"], "write NAME=NUMBER"),
+        (["x=abc"], "'abc' is not a number"),
+        (["1x=2"], "is not a variable name"),
+        (["x=inf"], "must be finite"),
+        (["x=1", "x=2"], "x is given twice"),
+    ],
+)
 def test_bad_assignments(items, message):
     with pytest.raises(ValueError, match=message):
         parse_assignments(items)
 
 
 def test_assignments_parse_numbers():
-    assert parse_assignments(["x1=2", "w1=-3", "b=6.8814", "e=1e-3"]) == {"x1": 2.0, "w1": -3.0, "b": 6.8814,
-                                                                          "e": 0.001}
+    assert parse_assignments(["x1=2", "w1=-3", "b=6.8814", "e=1e-3"]) == {
+        "x1": 2.0,
+        "w1": -3.0,
+        "b": 6.8814,
+        "e": 0.001,
+    }
 
 
 # ---- draw -------------------------------------------------------------------------------------
@@ -224,8 +239,10 @@ def test_draw_writes_dot_with_data_grad_and_the_gradient_descent_step(tmp_path, 
 
 def test_draw_inputs_option_decides_which_variables_get_a_delta(tmp_path, capsys):
     out = tmp_path / "g.dot"
-    assert cli.main(["draw", "w*x - y", "--set", "w=2", "x=3", "y=1", "--lr", "0.5", "--inputs", "x", "y",
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(["draw", "w*x - y", "--set", "w=2", "x=3", "y=1", "--lr", "0.5", "--inputs", "x", "y", "-o", str(out)])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Δw = −0.5·∂out/∂w = -1.5" in text and "Δy" not in text and "Δx" not in text
 
@@ -240,6 +257,7 @@ def test_draw_renders_through_graphviz(tmp_path, suffix, magic, capsys):
 
 def test_draw_without_a_renderer_writes_the_dot_and_exits_3(tmp_path, monkeypatch, capsys):
     from viz import renderers
+
     monkeypatch.setattr(renderers, "find_renderer", lambda: None)
     out = tmp_path / "graph.svg"
     assert cli.main(["draw", NEURON, *SET, "-o", str(out)]) == cli.EXIT_NO_RENDERER
@@ -269,23 +287,25 @@ def test_explain_of_an_input_works_too(capsys):
 
 
 # ---- errors and exit codes --------------------------------------------------------------------
-@pytest.mark.parametrize("argv, message", [
-    (["draw", "x.y", "--set", "x=1"], "attribute access at column 1: 'x.y'"),
-    (["draw", "w*x", "--set", "w=1"], "no value for x; give x=NUMBER after --set"),
-    (["draw", "w*x", "--set", "w=1", "x=2", "z=3"], "--set gives z, which the formula does not use"),
-    (["draw", "w*x", "--set", "w=1", "x"], "write NAME=NUMBER"),
-    (["draw", "w*x", "--set", "w=1", "x=2", "--lr", "-1"], "--lr must be a number > 0"),
-    (["draw", "w*x", "--set", "w=1", "x=2", "-o", "g.gif"], "must end in .svg, .png, .pdf or .dot"),
-    (["draw", "w*x", "--set", "w=1", "x=2", "--inputs", "q"], "--inputs q: not a variable"),
-    (["draw", "log(w)", "--set", "w=-1"], "cannot be computed at these values"),
-    (["draw", "1 + 2"], "the formula has no variables"),
-    (["draw", "x / 0", "--set", "x=1"], "cannot be computed at these values: div"),
-    (["draw", "exp(exp(exp(x)))", "--set", "x=10"], "cannot be computed at these values: exp"),
-    (["explain", "w*x", "--set", "w=1", "x=2", "--wrt", "v"], "--wrt v: not a variable of the formula"),
-    (["explain", "tanh(w", "--set", "w=1", "--wrt", "w"], "not a valid expression"),
-])
-def test_bad_arguments_exit_2_with_a_message_that_says_what_to_change(argv, message, capsys, tmp_path,
-                                                                       monkeypatch):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["draw", "x.y", "--set", "x=1"], "attribute access at column 1: 'x.y'"),
+        (["draw", "w*x", "--set", "w=1"], "no value for x; give x=NUMBER after --set"),
+        (["draw", "w*x", "--set", "w=1", "x=2", "z=3"], "--set gives z, which the formula does not use"),
+        (["draw", "w*x", "--set", "w=1", "x"], "write NAME=NUMBER"),
+        (["draw", "w*x", "--set", "w=1", "x=2", "--lr", "-1"], "--lr must be a number > 0"),
+        (["draw", "w*x", "--set", "w=1", "x=2", "-o", "g.gif"], "must end in .svg, .png, .pdf or .dot"),
+        (["draw", "w*x", "--set", "w=1", "x=2", "--inputs", "q"], "--inputs q: not a variable"),
+        (["draw", "log(w)", "--set", "w=-1"], "cannot be computed at these values"),
+        (["draw", "1 + 2"], "the formula has no variables"),
+        (["draw", "x / 0", "--set", "x=1"], "cannot be computed at these values: div"),
+        (["draw", "exp(exp(exp(x)))", "--set", "x=10"], "cannot be computed at these values: exp"),
+        (["explain", "w*x", "--set", "w=1", "x=2", "--wrt", "v"], "--wrt v: not a variable of the formula"),
+        (["explain", "tanh(w", "--set", "w=1", "--wrt", "w"], "not a valid expression"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message_that_says_what_to_change(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -293,8 +313,17 @@ def test_bad_arguments_exit_2_with_a_message_that_says_what_to_change(argv, mess
     assert not list(tmp_path.iterdir())  # nothing written on an error
 
 
-@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["draw"], ["explain", "w", "--set", "w=1"],
-                                  ["draw", "w", "--lr", "abc"], ["demo", "--seed", "x"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["draw"],
+        ["explain", "w", "--set", "w=1"],
+        ["draw", "w", "--lr", "abc"],
+        ["demo", "--seed", "x"],
+    ],
+)
 def test_argparse_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -302,12 +331,15 @@ def test_argparse_errors_exit_2(argv, capsys):
     assert "usage: deltaw" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--help"], ["examples:", "deltaw draw", "deltaw explain", "deltaw demo", "exit codes"]),
-    (["draw", "--help"], ["--set", "--lr", "--inputs", "-o", "example:"]),
-    (["explain", "--help"], ["--wrt", "example:"]),
-    (["demo", "--help"], ["--out", "example:"]),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--help"], ["examples:", "deltaw draw", "deltaw explain", "deltaw demo", "exit codes"]),
+        (["draw", "--help"], ["--set", "--lr", "--inputs", "-o", "example:"]),
+        (["explain", "--help"], ["--wrt", "example:"]),
+        (["demo", "--help"], ["--out", "example:"]),
+    ],
+)
 def test_help_shows_examples_and_exits_0(argv, expected, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -325,11 +357,11 @@ def _console_script() -> str | None:
 @pytest.mark.skipif(_console_script() is None, reason="deltaw is not installed (pip install -e .)")
 def test_the_installed_console_script_runs_and_returns_exit_codes(tmp_path):
     exe = _console_script()
-    ok = subprocess.run([exe, "explain", "x*w", "--set", "x=3", "w=2", "--wrt", "w"], capture_output=True,
-                        text=True, timeout=60)
+    ok = subprocess.run(
+        [exe, "explain", "x*w", "--set", "x=3", "w=2", "--wrt", "w"], capture_output=True, text=True, timeout=60
+    )
     assert ok.returncode == 0 and "every factor agrees with the engine" in ok.stdout
-    bad = subprocess.run([exe, "draw", "x.y", "--set", "x=1"], capture_output=True, text=True, timeout=60,
-                         cwd=tmp_path)
+    bad = subprocess.run([exe, "draw", "x.y", "--set", "x=1"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert bad.returncode == 2 and "attribute access" in bad.stderr
 
 

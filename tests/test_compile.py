@@ -46,6 +46,7 @@ def assert_close(actual, expected, rtol: float = RTOL, what: str = "") -> None:
 
 # ---- random expressions over the whole op table ----------------------------------------
 
+
 @st.composite
 def expression_and_two_points(draw):
     expr = draw(expressions(n_inputs=st.integers(1, 4), max_leaves=12))
@@ -81,10 +82,12 @@ def test_random_expressions_match_eager(case):
 
 def _leaves(root: Value) -> list:
     from autograd import topological_order
+
     return [v for v in topological_order(root) if v.is_leaf]
 
 
 # ---- MLPs, built like micrograd (chains of +) and with dot nodes -------------------------
+
 
 class TinyMLP:
     """A dense network of Values: weight rows per neuron, relu/tanh hidden layers, linear last."""
@@ -157,8 +160,7 @@ def test_mlp_max_margin_training_matches_eager(style, activation):
             p.grad = 0.0
         value = fn(np.array(batch))
         assert close(value, el.data)
-        assert_close([p.grad for p in comp.parameters()], [p.grad for p in eager.parameters()],
-                     what=f"step {step}")
+        assert_close([p.grad for p in comp.parameters()], [p.grad for p in eager.parameters()], what=f"step {step}")
         for pe, pc in zip(eager.parameters(), comp.parameters()):  # SGD: the compiled graph reads new .data
             pe.data -= 0.05 * pe.grad
             pc.data -= 0.05 * pc.grad
@@ -172,8 +174,12 @@ def test_wide_mlp_mse_matches_eager(style):
     xv = [[Value(a) for a in row] for row in X]
     tv = [[Value(a) for a in row] for row in T]
     loss = mse_loss(model, xv, tv, style)
-    fn = compile(loss, inputs=[v for row in xv for v in row] + [v for row in tv for v in row],
-                 parameters=model.parameters(), input_grads=True)
+    fn = compile(
+        loss,
+        inputs=[v for row in xv for v in row] + [v for row in tv for v in row],
+        parameters=model.parameters(),
+        input_grads=True,
+    )
     X2, T2 = _data(rnd, 6, 40), _data(rnd, 6, 3)
     xv2 = [[Value(a) for a in row] for row in X2]
     tv2 = [[Value(a) for a in row] for row in T2]
@@ -191,13 +197,14 @@ def test_wide_mlp_mse_matches_eager(style):
 
 # ---- shared nodes and weights used many times --------------------------------------------
 
+
 def test_shared_nodes_and_repeated_weights_scatter_add():
     w = Value(0.7, label="w")
     xs = [Value(float(i) / 3 - 1) for i in range(10)]
-    h = [(w * x).tanh() for x in xs]           # w used 10 times in one group
-    s = vsum(h + h[:3])                         # nodes listed twice in one sum
-    t = dot([w] * 10, xs, w)                    # w repeated inside one dot, and as its bias
-    u = w * w + h[0] * h[0] + (h[1] + h[1])     # a node multiplied by itself and added to itself
+    h = [(w * x).tanh() for x in xs]  # w used 10 times in one group
+    s = vsum(h + h[:3])  # nodes listed twice in one sum
+    t = dot([w] * 10, xs, w)  # w repeated inside one dot, and as its bias
+    u = w * w + h[0] * h[0] + (h[1] + h[1])  # a node multiplied by itself and added to itself
     loss = s * t + u - (-s)
     loss.backward()
     expected_w = w.grad
@@ -220,6 +227,7 @@ def test_root_is_a_leaf_and_trivial_graphs():
 
 
 # ---- semantics: accumulation, parameters, data-dependent ops -----------------------------
+
 
 def test_call_accumulates_like_backward_and_sets_root():
     a, x = Value(2.0), Value(3.0)
@@ -244,24 +252,27 @@ def test_explicit_parameters_freeze_other_leaves():
     assert value == 11.0 and gp.tolist() == [2.0] and gx.tolist() == [3.0]
 
 
-@pytest.mark.parametrize("op, at, data, derivative", [
-    (lambda x: x.relu(), 0.0, 0.0, 0.0),
-    (lambda x: x.relu(), -1.0, 0.0, 0.0),
-    (lambda x: x.relu(), 2.0, 2.0, 1.0),
-    (lambda x: abs(x), 0.0, 0.0, 0.0),
-    (lambda x: abs(x), -2.0, 2.0, -1.0),
-    (lambda x: x.leaky_relu(0.2), -1.0, -0.2, 0.2),
-    (lambda x: x.leaky_relu(0.2), 0.0, 0.0, 0.2),
-    (lambda x: x.sqrt(), 0.0, 0.0, math.inf),
-    (lambda x: x ** 0.5, 0.0, 0.0, math.inf),
-    (lambda x: x ** 2, 0.0, 0.0, 0.0),
-    (lambda x: x ** 0, 0.0, 1.0, 0.0),
-    (lambda x: 0 ** x, 0.0, 1.0, 0.0),
-    (lambda x: x ** Value(2.0), 0.0, 0.0, 0.0),
-    (lambda x: x ** Value(0.5), 0.0, 0.0, math.inf),
-    (lambda x: x.sigmoid(), -800.0, 0.0, 0.0),
-    (lambda x: x.softplus(), 800.0, 800.0, 1.0),
-])
+@pytest.mark.parametrize(
+    "op, at, data, derivative",
+    [
+        (lambda x: x.relu(), 0.0, 0.0, 0.0),
+        (lambda x: x.relu(), -1.0, 0.0, 0.0),
+        (lambda x: x.relu(), 2.0, 2.0, 1.0),
+        (lambda x: abs(x), 0.0, 0.0, 0.0),
+        (lambda x: abs(x), -2.0, 2.0, -1.0),
+        (lambda x: x.leaky_relu(0.2), -1.0, -0.2, 0.2),
+        (lambda x: x.leaky_relu(0.2), 0.0, 0.0, 0.2),
+        (lambda x: x.sqrt(), 0.0, 0.0, math.inf),
+        (lambda x: x**0.5, 0.0, 0.0, math.inf),
+        (lambda x: x**2, 0.0, 0.0, 0.0),
+        (lambda x: x**0, 0.0, 1.0, 0.0),
+        (lambda x: 0**x, 0.0, 1.0, 0.0),
+        (lambda x: x ** Value(2.0), 0.0, 0.0, 0.0),
+        (lambda x: x ** Value(0.5), 0.0, 0.0, math.inf),
+        (lambda x: x.sigmoid(), -800.0, 0.0, 0.0),
+        (lambda x: x.softplus(), 800.0, 800.0, 1.0),
+    ],
+)
 def test_data_dependent_ops_follow_eager_conventions_per_call(op, at, data, derivative):
     x = Value(1.0)  # traced away from the kink; evaluated at it
     y = op(x)
@@ -287,25 +298,29 @@ def test_zero_gradient_times_infinite_local_is_zero_like_eager():
 
 # ---- errors ---------------------------------------------------------------------------------
 
+
 def _eager_error(f, at):
     with pytest.raises(Exception) as info:
         f(Value(at))
     return info.type, str(info.value)
 
 
-@pytest.mark.parametrize("f, traced_at, at", [
-    (lambda x: (x - 1.0).log(), 2.0, 0.5),
-    (lambda x: (x * 2.0).log(), 1.0, 0.0),
-    (lambda x: (x - 2.0).sqrt(), 3.0, 1.0),
-    (lambda x: 1.0 / (x - 1.0), 2.0, 1.0),
-    (lambda x: (x * 1000.0).exp(), 0.1, 1.0),
-    (lambda x: (x - 1.0) ** -1, 2.0, 1.0),
-    (lambda x: (x - 2.0) ** 0.5, 3.0, 1.0),
-    (lambda x: (x - 2.0) ** Value(2.0), 3.0, 1.0),
-    (lambda x: 0 ** (x - 2.0), 3.0, 1.0),
-    (lambda x: (x * 1e200) * 1e200, 1e-300, 1.0),
-    (lambda x: (x * 1e300).tanh() + x * 1e300 * 1e10, 1e-300, 1.0),
-])
+@pytest.mark.parametrize(
+    "f, traced_at, at",
+    [
+        (lambda x: (x - 1.0).log(), 2.0, 0.5),
+        (lambda x: (x * 2.0).log(), 1.0, 0.0),
+        (lambda x: (x - 2.0).sqrt(), 3.0, 1.0),
+        (lambda x: 1.0 / (x - 1.0), 2.0, 1.0),
+        (lambda x: (x * 1000.0).exp(), 0.1, 1.0),
+        (lambda x: (x - 1.0) ** -1, 2.0, 1.0),
+        (lambda x: (x - 2.0) ** 0.5, 3.0, 1.0),
+        (lambda x: (x - 2.0) ** Value(2.0), 3.0, 1.0),
+        (lambda x: 0 ** (x - 2.0), 3.0, 1.0),
+        (lambda x: (x * 1e200) * 1e200, 1e-300, 1.0),
+        (lambda x: (x * 1e300).tanh() + x * 1e300 * 1e10, 1e-300, 1.0),
+    ],
+)
 def test_domain_errors_are_the_eager_errors(f, traced_at, at):
     x = Value(traced_at)
     fn = compile(f(x), inputs=[x])
@@ -377,8 +392,13 @@ def random_dags(draw):
     """A random DAG: each node draws its operands from all earlier nodes, so nodes are shared."""
     n_inputs = draw(st.integers(1, 4))
     xs = draw(st.lists(st.floats(-1.5, 1.5, allow_nan=False), min_size=n_inputs, max_size=n_inputs))
-    steps = draw(st.lists(st.tuples(st.sampled_from(_DAG_OPS), st.lists(st.integers(0, 10 ** 6), min_size=1,
-                                                                         max_size=6)), min_size=1, max_size=25))
+    steps = draw(
+        st.lists(
+            st.tuples(st.sampled_from(_DAG_OPS), st.lists(st.integers(0, 10**6), min_size=1, max_size=6)),
+            min_size=1,
+            max_size=25,
+        )
+    )
     return xs, steps
 
 
@@ -414,7 +434,7 @@ def _build_dag(values: list, steps: list) -> Value:
         else:
             v = (a.tanh() * 2).exp()
         nodes.append(v)
-    return vsum(nodes[len(values):])
+    return vsum(nodes[len(values) :])
 
 
 @settings(max_examples=150)
@@ -440,12 +460,13 @@ def test_every_sum_evaluation_path_matches_eager():
     rnd = random.Random(11)
     W = [[Value(rnd.uniform(-1, 1)) for _ in range(40)] for _ in range(6)]
     X = [[Value(rnd.uniform(-1, 1)) for _ in range(40)] for _ in range(5)]
-    full = [dot(w, x) for w in W for x in X]                              # dense, every (row, col)
+    full = [dot(w, x) for w in W for x in X]  # dense, every (row, col)
     partial = [dot(W[i], X[j], W[0][i]) for i in range(6) for j in range(5) if (i + j) % 3]  # dense, some
-    loose = [dot([Value(rnd.uniform(-1, 1)) for _ in range(40)], [x.tanh() for x in X[j % 5]])
-             for j in range(7)]                                            # nothing shared: no matmul
-    signed = [X[0][k] - W[0][k] * X[1][k] - X[2][k] for k in range(40)]    # subtractions
-    long_sum = vsum([v.tanh() for v in full + partial + loose + signed])   # one sum of 100+ terms
+    loose = [
+        dot([Value(rnd.uniform(-1, 1)) for _ in range(40)], [x.tanh() for x in X[j % 5]]) for j in range(7)
+    ]  # nothing shared: no matmul
+    signed = [X[0][k] - W[0][k] * X[1][k] - X[2][k] for k in range(40)]  # subtractions
+    long_sum = vsum([v.tanh() for v in full + partial + loose + signed])  # one sum of 100+ terms
     loss = long_sum * long_sum + vsum(partial) * 0.5
     leaves = [v for row in W + X for v in row]
     loss.backward()
@@ -500,14 +521,27 @@ def test_autograd_compile_is_the_function_in_every_import_order(first):
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("name, f", [
-    ("tanh", lambda x: x.tanh()), ("exp", lambda x: x.exp()), ("log", lambda x: (x * x + 0.1).log()),
-    ("sigmoid", lambda x: x.sigmoid()), ("softplus", lambda x: x.softplus()), ("sin", lambda x: x.sin()),
-    ("cos", lambda x: x.cos()), ("sqrt", lambda x: (x * x).sqrt()), ("**3", lambda x: x ** 3),
-    ("**2", lambda x: x ** 2), ("**1.5", lambda x: abs(x) ** 1.5), ("**-1", lambda x: x ** -1),
-    ("2**", lambda x: 2 ** x), ("**", lambda x: (x * x + 0.5) ** (x * 0.5)), ("/", lambda x: 1.0 / x),
-    ("leaky_relu", lambda x: x.leaky_relu(0.3)),
-])
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("tanh", lambda x: x.tanh()),
+        ("exp", lambda x: x.exp()),
+        ("log", lambda x: (x * x + 0.1).log()),
+        ("sigmoid", lambda x: x.sigmoid()),
+        ("softplus", lambda x: x.softplus()),
+        ("sin", lambda x: x.sin()),
+        ("cos", lambda x: x.cos()),
+        ("sqrt", lambda x: (x * x).sqrt()),
+        ("**3", lambda x: x**3),
+        ("**2", lambda x: x**2),
+        ("**1.5", lambda x: abs(x) ** 1.5),
+        ("**-1", lambda x: x**-1),
+        ("2**", lambda x: 2**x),
+        ("**", lambda x: (x * x + 0.5) ** (x * 0.5)),
+        ("/", lambda x: 1.0 / x),
+        ("leaky_relu", lambda x: x.leaky_relu(0.3)),
+    ],
+)
 def test_exact_mode_is_bit_for_bit_eager_on_every_elementwise_op(name, f):
     rnd = random.Random(sum(map(ord, name)))  # str hash() differs per process
     points = [rnd.uniform(-4, 4) for _ in range(300)]

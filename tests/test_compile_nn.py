@@ -60,9 +60,11 @@ def test_compiled_nn_mlp_matches_eager_over_training(activation, loss_name, fuse
     xv = [[Value(v) for v in row] for row in rng.normal(size=(n, 3)).tolist()]
     yv = [[Value(v) for v in row] for row in targets(rng, n).tolist()]
     ys_for_loss = [row if nout > 1 else row[0] for row in yv]
-    fn = compile(_loss(model, xv, ys_for_loss, loss_fn, 1e-3),
-                 inputs=[v for row in xv for v in row] + [v for row in yv for v in row],
-                 parameters=model.parameters())
+    fn = compile(
+        _loss(model, xv, ys_for_loss, loss_fn, 1e-3),
+        inputs=[v for row in xv for v in row] + [v for row in yv for v in row],
+        parameters=model.parameters(),
+    )
     opt = nn.Adam(model.parameters(), lr=0.02)
     twin_opt = nn.Adam(twin.parameters(), lr=0.02)
     for step in range(3):
@@ -73,8 +75,11 @@ def test_compiled_nn_mlp_matches_eager_over_training(activation, loss_name, fuse
         opt.zero_grad()
         value = fn(np.concatenate([X.ravel(), Y.ravel()]))
         assert close(value, eager.data), (value, eager.data)
-        assert_all_close([p.grad for p in model.parameters()], [p.grad for p in twin.parameters()],
-                         f"{activation}/{loss_name} step {step}")
+        assert_all_close(
+            [p.grad for p in model.parameters()],
+            [p.grad for p in twin.parameters()],
+            f"{activation}/{loss_name} step {step}",
+        )
         opt.step()
         twin_opt.step()
         assert set(opt.deltas) == set(model.parameters())  # deltas (and viz) see every parameter
@@ -88,8 +93,20 @@ def test_fit_compile_reproduces_eager_fit(loss):
     runs = []
     for compiled in (False, True):
         model = nn.MLP(2, [8, 8, 1], seed=1)
-        hist = nn.fit(model, X, y, loss=loss, optimizer="adam", lr=0.01, epochs=3, batch_size=16, seed=2,
-                      l2=1e-4, progress=False, compile=compiled)
+        hist = nn.fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer="adam",
+            lr=0.01,
+            epochs=3,
+            batch_size=16,
+            seed=2,
+            l2=1e-4,
+            progress=False,
+            compile=compiled,
+        )
         runs.append((hist.loss, [p.data for p in model.parameters()]))
     (eager_loss, eager_w), (comp_loss, comp_w) = runs
     assert_all_close(comp_loss, eager_loss, "loss history")

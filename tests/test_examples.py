@@ -13,9 +13,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ["weight_update", "neuron", "moons", "optimizers", "learning_rate", "initialization", "batching",
-            "regularization", "activations", "beyond_backprop", "recurrent", "autoencoder",
-            "weight_update_tables", "demo"]
+EXAMPLES = [
+    "weight_update",
+    "neuron",
+    "moons",
+    "optimizers",
+    "learning_rate",
+    "initialization",
+    "batching",
+    "regularization",
+    "activations",
+    "beyond_backprop",
+    "recurrent",
+    "autoencoder",
+    "weight_update_tables",
+    "demo",
+]
 
 
 def run_example(name: str, out: Path, *extra: str) -> tuple[object, str]:
@@ -61,6 +74,7 @@ def expected_worked_example() -> list[str]:
 
 def test_weight_update_prints_exactly_the_specified_lines_twice_and_they_agree(tmp_path, capsys):
     from examples import weight_update
+
     gap = weight_update.main(["--out", str(tmp_path)])
     text = capsys.readouterr().out
     epoch_lines = [line for line in text.splitlines() if line.startswith("Epoch")]
@@ -73,6 +87,7 @@ def test_weight_update_prints_exactly_the_specified_lines_twice_and_they_agree(t
 
 def test_the_same_seed_gives_the_same_numbers_and_another_seed_other_numbers(tmp_path, capsys):
     from examples import learning_rate
+
     first = learning_rate.main(["--quick", "--out", str(tmp_path), "--seed", "3"])
     again = learning_rate.main(["--quick", "--out", str(tmp_path), "--seed", "3"])
     other = learning_rate.main(["--quick", "--out", str(tmp_path), "--seed", "4"])
@@ -83,6 +98,7 @@ def test_the_same_seed_gives_the_same_numbers_and_another_seed_other_numbers(tmp
 
 def test_learning_rate_table_shows_each_regime_from_its_measurements(tmp_path, capsys):
     from examples import learning_rate
+
     rows = learning_rate.main(["--out", str(tmp_path)])  # the full run takes well under a second
     capsys.readouterr()
     by_rate = {row[0]: row for row in rows}
@@ -95,11 +111,22 @@ def test_learning_rate_table_shows_each_regime_from_its_measurements(tmp_path, c
 
 def test_tables_writes_one_measured_table_per_question(tmp_path, capsys):
     from examples import weight_update_tables
+
     path = weight_update_tables.main(["--quick", "--out", str(tmp_path)])
     capsys.readouterr()
     text = path.read_text(encoding="utf-8")
-    for title in ("Algorithm", "Optimizer", "Momentum", "Initialization", "Learning rate", "Architecture",
-                  "Batch size", "Activation", "Regularization", "Supervised vs unsupervised"):
+    for title in (
+        "Algorithm",
+        "Optimizer",
+        "Momentum",
+        "Initialization",
+        "Learning rate",
+        "Architecture",
+        "Batch size",
+        "Activation",
+        "Regularization",
+        "Supervised vs unsupervised",
+    ):
         assert f"## {title}\n" in text
     assert "LSTM" in text and "GRU" in text and "genetic algorithm" in text and "autoencoder" in text
     assert text.count("\n|---") == 10  # one separator row per table
@@ -109,14 +136,20 @@ def test_tables_writes_one_measured_table_per_question(tmp_path, capsys):
 
 def test_momentum_table_is_a_subset_of_the_optimizer_runs():
     from examples.optimizers import MOMENTUM, OPTIMIZERS
+
     assert set(MOMENTUM) < set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize("how", ["file", "module"])
 def test_an_example_runs_as_a_file_and_as_a_module(how, tmp_path):
     target = [str(ROOT / "examples" / "weight_update.py")] if how == "file" else ["-m", "examples.weight_update"]
-    done = subprocess.run([sys.executable, *target, "--out", str(tmp_path / "o")], cwd=ROOT if how == "module"
-                          else tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, *target, "--out", str(tmp_path / "o")],
+        cwd=ROOT if how == "module" else tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "Epoch 40 | Loss: 0.0074 | Weight: 1.9640" in done.stdout
     assert (tmp_path / "o").is_dir()
@@ -124,6 +157,7 @@ def test_an_example_runs_as_a_file_and_as_a_module(how, tmp_path):
 
 def test_example_help_is_its_docstring(capsys):
     from examples import optimizers
+
     with pytest.raises(SystemExit) as info:
         optimizers.main(["--help"])
     assert info.value.code == 0
@@ -133,6 +167,7 @@ def test_example_help_is_its_docstring(capsys):
 
 def test_quick_can_also_come_from_the_environment(monkeypatch, tmp_path):
     from examples._common import QUICK_ENV, setup
+
     monkeypatch.setenv(QUICK_ENV, "1")
     assert setup("doc", ["--out", str(tmp_path)]).quick
     monkeypatch.setenv(QUICK_ENV, "0")

@@ -84,7 +84,8 @@ def test_sine_windows_are_seeded_pairs_of_window_and_next_value():
     for window, nxt in pairs:  # noise-free: consecutive samples of one sine, 0.6 apart
         phase = math.asin(max(-1.0, min(1.0, window[0])))
         candidates = [phase, math.pi - phase]
-        assert any(abs(math.sin(p + 3 * 0.6) - nxt) < 1e-9 and abs(math.sin(p + 0.6) - window[1]) < 1e-9
-                   for p in candidates)
+        assert any(
+            abs(math.sin(p + 3 * 0.6) - nxt) < 1e-9 and abs(math.sin(p + 0.6) - window[1]) < 1e-9 for p in candidates
+        )
     with pytest.raises(ValueError, match="steps"):
         make_sine_windows(4, steps=0)

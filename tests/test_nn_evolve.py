@@ -121,6 +121,7 @@ def test_fitness_is_evaluated_without_a_graph():
         out = mse_loss([model(x) for x in XOR_X], XOR_Y)
         assert out.is_leaf  # no_grad: the loss is a plain number, no graph behind it
         return out
+
     opt = ParticleSwarm(model, particles=4, seed=0)
     opt.step(closure)
     opt.step(closure)
@@ -134,6 +135,7 @@ def test_an_overflowing_candidate_counts_as_worst_not_as_an_error():
         if w.data > 0.5:
             raise OverflowError("exp overflow")
         return (w - 0.3) ** 2 if w.data > -0.5 else float("nan")
+
     opt = GeneticAlgorithm([w], population=20, mutation_std=0.5, seed=0)
     for _ in range(10):
         opt.step(closure)
@@ -146,11 +148,15 @@ def test_history_records_one_entry_per_generation():
     opt = ga(model)
     pairs = list(zip(XOR_X, XOR_Y))
     steps = []
-    hist = evolve(model, pairs, optimizer=opt, generations=5, progress=False, callbacks=[lambda i: steps.append(i.step)])
+    hist = evolve(
+        model, pairs, optimizer=opt, generations=5, progress=False, callbacks=[lambda i: steps.append(i.step)]
+    )
     assert hist.steps == hist.epochs == 5 == len(hist.delta) and steps == [0, 1, 2, 3, 4]
     assert set(hist.delta[0]) == {"layers.0", "layers.1"}
-    last = {name: np.mean([abs(opt.deltas[p]) for p in ps]) for name, ps in
-            (("layers.0", model.layers[0].parameters()), ("layers.1", model.layers[1].parameters()))}
+    last = {
+        name: np.mean([abs(opt.deltas[p]) for p in ps])
+        for name, ps in (("layers.0", model.layers[0].parameters()), ("layers.1", model.layers[1].parameters()))
+    }
     assert hist.delta[-1] == pytest.approx(last)
     assert hist.lr == [] and not hist.stopped_early
     assert not model.training  # evaluated in eval mode: dropout off, a deterministic fitness
@@ -158,6 +164,7 @@ def test_history_records_one_entry_per_generation():
     def stop(info):
         if info.step == 1:
             raise StopTraining
+
     hist = evolve(model, XOR_X, XOR_Y, optimizer=opt, generations=50, progress=False, callbacks=[stop])
     assert hist.steps == 2 and hist.stopped_early
 

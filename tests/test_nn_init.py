@@ -18,16 +18,19 @@ def moments(rows):
     return a.mean(), a.var(), a
 
 
-@pytest.mark.parametrize("fn,kw,var", [
-    (init.uniform, {}, 1 / 3),
-    (init.uniform, dict(a=0.0, b=2.0), 4 / 12),
-    (init.normal, dict(std=0.5), 0.25),
-    (init.xavier_uniform, {}, 2 / (NIN + NOUT)),              # bound² / 3 with bound = sqrt(6/(fi+fo))
-    (init.xavier_normal, dict(gain=2.0), 4 * 2 / (NIN + NOUT)),
-    (init.he_uniform, {}, 2 / NIN),                           # gain² / fan_in
-    (init.he_normal, {}, 2 / NIN),
-    (init.he_normal, dict(mode="fan_out"), 2 / NOUT),
-])
+@pytest.mark.parametrize(
+    "fn,kw,var",
+    [
+        (init.uniform, {}, 1 / 3),
+        (init.uniform, dict(a=0.0, b=2.0), 4 / 12),
+        (init.normal, dict(std=0.5), 0.25),
+        (init.xavier_uniform, {}, 2 / (NIN + NOUT)),  # bound² / 3 with bound = sqrt(6/(fi+fo))
+        (init.xavier_normal, dict(gain=2.0), 4 * 2 / (NIN + NOUT)),
+        (init.he_uniform, {}, 2 / NIN),  # gain² / fan_in
+        (init.he_normal, {}, 2 / NIN),
+        (init.he_normal, dict(mode="fan_out"), 2 / NOUT),
+    ],
+)
 def test_variance_matches_formula(fn, kw, var):
     mean, v, a = moments(fn(NOUT, NIN, seed=0, **kw))
     expected_mean = 1.0 if kw.get("a") == 0.0 else 0.0

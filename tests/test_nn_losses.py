@@ -82,7 +82,7 @@ def test_penalties():
     check_grads(lambda a, b, c: l1_penalty([a, b, c], alpha=0.3), ws)
     check_grads(lambda a, b, c: l2_penalty([a, b, c], alpha=0.3), ws)
     model = nn.MLP(2, [2, 1], seed=0)
-    assert l2_penalty(model).data == pytest.approx(sum(p.data ** 2 for p in model.parameters()))
+    assert l2_penalty(model).data == pytest.approx(sum(p.data**2 for p in model.parameters()))
 
 
 def test_mismatched_lengths_and_types():

@@ -87,15 +87,19 @@ def test_layer_inputs_are_shared_between_neurons():
     assert isinstance(Layer(2, 1)([1.0, 2.0]), Value)
 
 
-@pytest.mark.parametrize("act,check", [
-    ("relu", lambda z: max(z, 0.0)),
-    ("tanh", None),
-    ("sigmoid", None),
-    ("leaky_relu", lambda z: z if z > 0 else 0.01 * z),
-    ("linear", lambda z: z),
-])
+@pytest.mark.parametrize(
+    "act,check",
+    [
+        ("relu", lambda z: max(z, 0.0)),
+        ("tanh", None),
+        ("sigmoid", None),
+        ("leaky_relu", lambda z: z if z > 0 else 0.01 * z),
+        ("linear", lambda z: z),
+    ],
+)
 def test_activations_by_name(act, check):
     import math
+
     n = Neuron(2, activation=act, weights=[1.0, -2.0], bias=0.5)
     for x in ([1.0, 2.0], [3.0, 0.25]):
         z = x[0] - 2 * x[1] + 0.5
@@ -229,8 +233,15 @@ def test_default_to_torch_state_dict_nests_submodules():
             return self.head(self.encoder(x))
 
     sd = Two().to_torch_state_dict()
-    assert set(sd) == {"encoder.0.weight", "encoder.0.bias", "encoder.1.weight", "encoder.1.bias",
-                       "head.weight", "head.bias", "temperature"}
+    assert set(sd) == {
+        "encoder.0.weight",
+        "encoder.0.bias",
+        "encoder.1.weight",
+        "encoder.1.bias",
+        "head.weight",
+        "head.bias",
+        "temperature",
+    }
     assert sd["temperature"] == 1.5
 
 
@@ -241,8 +252,12 @@ def test_parameters_in_dicts_and_private_attributes():
             self._cache = Value(9.0)  # private: not a parameter
 
     names = [n for n, _ in Heads().named_parameters()]
-    assert names == ["heads.left.neurons.0.w.0", "heads.left.neurons.0.b",
-                     "heads.right.neurons.0.w.0", "heads.right.neurons.0.b"]
+    assert names == [
+        "heads.left.neurons.0.w.0",
+        "heads.left.neurons.0.b",
+        "heads.right.neurons.0.w.0",
+        "heads.right.neurons.0.b",
+    ]
 
 
 def test_parameters_in_nested_lists_and_dicts_are_found_and_named():

@@ -29,8 +29,14 @@ def linear_stream(n, w, b, seed):
 def test_one_update_per_sample_in_arrival_order():
     model = MLP(1, [3, 1], activation="tanh", seed=0)
     twin = MLP(1, [3, 1], activation="tanh", seed=0)
-    hist = fit(model, linear_stream(50, 1.5, -0.2, seed=1), batch_size=1, shuffle=False,
-               optimizer=SGD(model.parameters(), lr=0.1), progress=False)
+    hist = fit(
+        model,
+        linear_stream(50, 1.5, -0.2, seed=1),
+        batch_size=1,
+        shuffle=False,
+        optimizer=SGD(model.parameters(), lr=0.1),
+        progress=False,
+    )
     assert hist.steps == len(hist.loss) == len(hist.delta) == len(hist.lr) == 50
     assert hist.epochs == 1 and hist.steps_per_epoch == [50]
     # the same updates by hand, sample by sample: identical weights and per-step losses
@@ -52,12 +58,13 @@ def test_online_learning_tracks_a_target_that_changes():
     def drifting():
         yield from linear_stream(300, 2.0, 0.0, seed=0)
         yield from linear_stream(300, -1.0, 0.5, seed=1)
+
     model = MLP(1, [1], seed=0)
     hist = fit(model, drifting(), batch_size=1, optimizer=SGD(model.parameters(), lr=0.1), progress=False)
     w, b = (p.data for p in model.parameters())
     assert w == pytest.approx(-1.0, abs=0.01) and b == pytest.approx(0.5, abs=0.01)
-    assert max(hist.loss[300:305]) > 1.0      # the change hurts at first ...
-    assert max(hist.loss[-50:]) < 1e-4         # ... and is learned away
+    assert max(hist.loss[300:305]) > 1.0  # the change hurts at first ...
+    assert max(hist.loss[-50:]) < 1e-4  # ... and is learned away
     assert hist.steps == 600
 
 
@@ -75,8 +82,14 @@ def test_an_endless_stream_is_consumed_until_a_callback_stops():
         if len(seen) >= 10 and max(info.history.loss[-10:]) < 1e-8:
             raise StopTraining
 
-    hist = fit(model, endless(), batch_size=1, optimizer=SGD(model.parameters(), lr=0.2), progress=False,
-               callbacks=[stop_when_learned])
+    hist = fit(
+        model,
+        endless(),
+        batch_size=1,
+        optimizer=SGD(model.parameters(), lr=0.2),
+        progress=False,
+        callbacks=[stop_when_learned],
+    )
     assert hist.stopped_early and hist.steps == len(seen) and seen == list(range(hist.steps))
     assert model.layers[0].neurons[0].w[0].data == pytest.approx(3.0, abs=1e-3)
 
@@ -124,12 +137,11 @@ def test_autoencoder_learns_the_low_dimensional_cause_without_labels():
     for code in (1, 2):
         ae = Autoencoder(6, code, hidden=[8], seed=0)
         before, _ = code_quality(ae, X, Z)
-        hist = fit(ae, X, X, optimizer=Adam(ae.parameters(), lr=0.02), batch_size=10, epochs=60, seed=0,
-                   progress=False)
+        hist = fit(ae, X, X, optimizer=Adam(ae.parameters(), lr=0.02), batch_size=10, epochs=60, seed=0, progress=False)
         after, r2 = code_quality(ae, X, Z)
         assert hist.epoch_loss[-1] < hist.epoch_loss[0]
         results[code] = (before / after, r2)
     ratio, r2 = results[2]
-    assert ratio >= 20           # a 2-number code rebuilds 6-number samples made from 2 causes
-    assert min(r2) > 0.9         # and the code it found carries both causes
+    assert ratio >= 20  # a 2-number code rebuilds 6-number samples made from 2 causes
+    assert min(r2) > 0.9  # and the code it found carries both causes
     assert results[1][0] < ratio / 5  # one number is not enough: the bottleneck matters

@@ -39,6 +39,7 @@ def run_ours(cls, steps, **kw):
 
 # ---- independent reference: torch's pseudo-code, one scalar at a time ----------------
 
+
 def ref_sgd(steps, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     w = list(W0)
     b = [None] * len(w)
@@ -107,9 +108,9 @@ def ref_adam(steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, ams
                 gi = gi + weight_decay * w[i]
             m[i] = b1 * m[i] + (1 - b1) * gi
             v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            mhat = m[i] / (1 - b1 ** t)
+            mhat = m[i] / (1 - b1**t)
             vmax[i] = max(vmax[i], v[i])
-            vhat = (vmax[i] if amsgrad else v[i]) / (1 - b2 ** t)
+            vhat = (vmax[i] if amsgrad else v[i]) / (1 - b2**t)
             w[i] -= lr * mhat / (math.sqrt(vhat) + eps)
     return w
 
@@ -131,22 +132,44 @@ def test_sgd_matches_reference(kw):
     assert ours == pytest.approx(ref_sgd(6, **kw), rel=1e-12, abs=1e-14)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(lr=0.1, lr_decay=0.5), dict(lr=0.1, weight_decay=0.3),
-                                dict(lr=0.2, initial_accumulator_value=0.7, eps=1e-3)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(lr=0.1, lr_decay=0.5),
+        dict(lr=0.1, weight_decay=0.3),
+        dict(lr=0.2, initial_accumulator_value=0.7, eps=1e-3),
+    ],
+)
 def test_adagrad_matches_reference(kw):
     ours, _ = run_ours(Adagrad, 6, **kw)
     assert ours == pytest.approx(ref_adagrad(6, **kw), rel=1e-12, abs=1e-14)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(lr=0.01, centered=True), dict(lr=0.01, momentum=0.9),
-                                dict(lr=0.02, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.1)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(lr=0.01, centered=True),
+        dict(lr=0.01, momentum=0.9),
+        dict(lr=0.02, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.1),
+    ],
+)
 def test_rmsprop_matches_reference(kw):
     ours, _ = run_ours(RMSprop, 6, **kw)
     assert ours == pytest.approx(ref_rmsprop(6, **kw), rel=1e-10, abs=1e-13)
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(lr=0.1), dict(lr=0.1, betas=(0.5, 0.9), eps=1e-3),
-                                dict(lr=0.05, weight_decay=0.1), dict(lr=0.05, amsgrad=True)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),
+        dict(lr=0.1),
+        dict(lr=0.1, betas=(0.5, 0.9), eps=1e-3),
+        dict(lr=0.05, weight_decay=0.1),
+        dict(lr=0.05, amsgrad=True),
+    ],
+)
 def test_adam_matches_reference(kw):
     ours, _ = run_ours(Adam, 8, **kw)
     assert ours == pytest.approx(ref_adam(8, **kw), rel=1e-11, abs=1e-13)
@@ -190,11 +213,14 @@ def test_hand_computed_steps():
     assert one_step(RMSprop, 1.0, 2.0, lr=0.01)[0] == pytest.approx(0.9, rel=1e-7)
     # centered RMSprop's first step: v − ḡ² = 0.01·4 − 0.0004 = 0.0396
     assert one_step(RMSprop, 1.0, 2.0, lr=0.01, centered=True)[0] == pytest.approx(
-        1.0 - 0.01 * 2.0 / (math.sqrt(0.0396) + 1e-8), rel=1e-12)
+        1.0 - 0.01 * 2.0 / (math.sqrt(0.0396) + 1e-8), rel=1e-12
+    )
 
 
-@pytest.mark.parametrize("cls,kw", [(SGD, dict(lr=0.1, momentum=0.9)), (Adagrad, {}), (RMSprop, dict(centered=True)),
-                                    (Adam, {}), (AdamW, {})])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [(SGD, dict(lr=0.1, momentum=0.9)), (Adagrad, {}), (RMSprop, dict(centered=True)), (Adam, {}), (AdamW, {})],
+)
 def test_deltas_record_exactly_new_minus_old(cls, kw):
     ws = [Value(w) for w in W0]
     opt = cls(ws, **kw)
@@ -210,9 +236,16 @@ def test_deltas_record_exactly_new_minus_old(cls, kw):
             assert opt.deltas[w] != 0.0
 
 
-@pytest.mark.parametrize("cls,kw", [(SGD, dict(lr=0.1, momentum=0.9)), (Adagrad, dict(lr_decay=0.1)),
-                                    (RMSprop, dict(centered=True, momentum=0.5)), (Adam, dict(amsgrad=True)),
-                                    (AdamW, {})])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (SGD, dict(lr=0.1, momentum=0.9)),
+        (Adagrad, dict(lr_decay=0.1)),
+        (RMSprop, dict(centered=True, momentum=0.5)),
+        (Adam, dict(amsgrad=True)),
+        (AdamW, {}),
+    ],
+)
 def test_state_dict_round_trip_through_json_resumes_exactly(cls, kw):
     ws = [Value(w) for w in W0]
     opt = cls(ws, **kw)
@@ -291,6 +324,7 @@ def test_optimizer_accepts_a_module():
 
 # ---- schedulers: closed forms against torch's recursive (chainable) rules ----------------
 
+
 def chainable(kind, base, epochs, **kw):
     lrs = []
     lr = base
@@ -319,13 +353,16 @@ def chainable(kind, base, epochs, **kw):
     return lrs
 
 
-@pytest.mark.parametrize("cls,kind,kw", [
-    (nn.StepLR, "step", dict(step_size=3, gamma=0.5)),
-    (nn.ExponentialLR, "exp", dict(gamma=0.9)),
-    (nn.LinearLR, "linear", dict(start_factor=0.25, end_factor=1.0, total_iters=6)),
-    (nn.LinearLR, "linear", dict(start_factor=1.0, end_factor=0.1, total_iters=10)),
-    (nn.CosineAnnealingLR, "cos", dict(T_max=5, eta_min=0.01)),
-])
+@pytest.mark.parametrize(
+    "cls,kind,kw",
+    [
+        (nn.StepLR, "step", dict(step_size=3, gamma=0.5)),
+        (nn.ExponentialLR, "exp", dict(gamma=0.9)),
+        (nn.LinearLR, "linear", dict(start_factor=0.25, end_factor=1.0, total_iters=6)),
+        (nn.LinearLR, "linear", dict(start_factor=1.0, end_factor=0.1, total_iters=10)),
+        (nn.CosineAnnealingLR, "cos", dict(T_max=5, eta_min=0.01)),
+    ],
+)
 def test_schedulers_match_torch_chainable_form(cls, kind, kw):
     opt = SGD([Value(0.0)], lr=0.3)
     sched = cls(opt, **kw)

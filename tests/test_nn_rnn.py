@@ -28,12 +28,22 @@ def sig(x):
 
 # ---- independent reference: torch's documented equations on numpy arrays -------------------
 def ref_rnn(sd, x, h, act="tanh"):
-    pre = np.array(sd["weight_ih"]) @ x + np.array(sd["bias_ih"]) + np.array(sd["weight_hh"]) @ h + np.array(sd["bias_hh"])
+    pre = (
+        np.array(sd["weight_ih"]) @ x
+        + np.array(sd["bias_ih"])
+        + np.array(sd["weight_hh"]) @ h
+        + np.array(sd["bias_hh"])
+    )
     return np.tanh(pre) if act == "tanh" else np.maximum(pre, 0.0)
 
 
 def ref_lstm(sd, x, h, c):
-    gates = np.array(sd["weight_ih"]) @ x + np.array(sd["bias_ih"]) + np.array(sd["weight_hh"]) @ h + np.array(sd["bias_hh"])
+    gates = (
+        np.array(sd["weight_ih"]) @ x
+        + np.array(sd["bias_ih"])
+        + np.array(sd["weight_hh"]) @ h
+        + np.array(sd["bias_hh"])
+    )
     i, f, g, o = np.split(gates, 4)
     c2 = sig(f) * c + sig(i) * np.tanh(g)
     return sig(o) * np.tanh(c2), c2
@@ -169,6 +179,7 @@ def test_lstm_cell_gradients():
     def run(m, v):
         h, c = m(v[:2], (v[2:5], v[5:]))
         return h + c
+
     check_grads(cell, run, [0.3, -0.8, 0.1, 0.5, -0.4, 0.9, -0.2, 0.6])
 
 
@@ -184,6 +195,7 @@ def test_backprop_through_time_gradients(kind):
     def run(m, v):
         outs, _ = m([[x] for x in v])
         return [o for step in outs for o in step]
+
     check_grads(model, run, [0.5, -1.0, 0.25, 0.8])
 
 
@@ -306,11 +318,11 @@ def test_clip_grad_norm_tames_exploding_gradients():
     model.load_state_dict({name: (2.0 if "weight_hh" in name else 0.5) for name, _ in model.named_parameters()})
     outs, _ = model([1.0] * 12)
     vsum(outs[-1]).backward()
-    norm = math.sqrt(sum(p.grad ** 2 for p in model.parameters()))
+    norm = math.sqrt(sum(p.grad**2 for p in model.parameters()))
     assert norm > 1e6
     returned = clip_grad_norm(model.parameters(), max_norm=1.0)
     assert returned == pytest.approx(norm)
-    clipped = math.sqrt(sum(p.grad ** 2 for p in model.parameters()))
+    clipped = math.sqrt(sum(p.grad**2 for p in model.parameters()))
     assert clipped == pytest.approx(1.0, rel=1e-5)
 
 
@@ -337,8 +349,7 @@ def test_each_recurrent_layer_learns_the_next_value_of_a_noisy_sine(kind):
     train, test = make_sine_windows(32, 5, seed=0), make_sine_windows(32, 5, seed=1)
     model = NextValue(kind, 4, seed=0)
     before_train, before_test = mse_on(model, train), mse_on(model, test)
-    hist = fit(model, train, optimizer=Adam(model.parameters(), lr=0.05), batch_size=8, epochs=40,
-               progress=False)
+    hist = fit(model, train, optimizer=Adam(model.parameters(), lr=0.05), batch_size=8, epochs=40, progress=False)
     assert hist.steps == 40 * 4
     assert before_train / mse_on(model, train) >= 10
     assert before_test / mse_on(model, test) >= 10  # it learned the wave, not the 32 windows

@@ -30,7 +30,7 @@ def test_micrograd_demo_unchanged_reaches_100_percent():
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         alpha = 1e-4
-        reg_loss = alpha * sum((p * p for p in model.parameters()))
+        reg_loss = alpha * sum(p * p for p in model.parameters())
         total_loss = data_loss + reg_loss
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
         return total_loss, sum(accuracy) / len(accuracy)
@@ -59,8 +59,9 @@ def test_fit_runs_the_demo_recipe(compile):
     model = MLP(2, [16, 16, 1], seed=random.Random(1337))
     opt = nn.SGD(model.parameters(), lr=1.0)
     sched = nn.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)  # lr = 1 - 0.9k/100
-    hist = nn.fit(model, X, y, loss="hinge", optimizer=opt, l2=1e-4, epochs=100, scheduler=sched,
-                  progress=False, compile=compile)
+    hist = nn.fit(
+        model, X, y, loss="hinge", optimizer=opt, l2=1e-4, epochs=100, scheduler=sched, progress=False, compile=compile
+    )
     assert hist.steps == hist.epochs == 100
     assert hist.lr[:3] == pytest.approx([1.0, 0.991, 0.982])
     assert hist.loss[0] == pytest.approx(0.8958441028683222, rel=1e-12)
@@ -77,8 +78,17 @@ def test_history_delta_is_mean_abs_delta_per_layer():
     X, y = nn.make_linear(20, n_features=2, seed=0)
     model = MLP(2, [3, 1], seed=0)
     record = []
-    hist = nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=0.05), epochs=1, batch_size=5,
-                  shuffle=False, progress=False, callbacks=[lambda info: record.append(dict(info.optimizer.deltas))])
+    hist = nn.fit(
+        model,
+        X,
+        y,
+        optimizer=nn.SGD(model.parameters(), lr=0.05),
+        epochs=1,
+        batch_size=5,
+        shuffle=False,
+        progress=False,
+        callbacks=[lambda info: record.append(dict(info.optimizer.deltas))],
+    )
     last = record[-1]
     layer0 = model.layers[0].parameters()
     assert hist.delta[-1]["layers.0"] == pytest.approx(sum(abs(last[p]) for p in layer0) / len(layer0))
@@ -106,8 +116,17 @@ def test_batches_cover_every_sample_once():
 def test_fit_learns_linear_regression_with_adam():
     X, y = nn.make_linear(64, n_features=2, w=[2.0, -1.0], b=0.5, noise=0.01, seed=0)
     model = nn.Layer(2, 1, activation="linear", seed=0)
-    hist = nn.fit(model, X, y, loss="mse", optimizer=nn.Adam(model.parameters(), lr=0.05), epochs=60,
-                  batch_size=16, seed=0, progress=False)
+    hist = nn.fit(
+        model,
+        X,
+        y,
+        loss="mse",
+        optimizer=nn.Adam(model.parameters(), lr=0.05),
+        epochs=60,
+        batch_size=16,
+        seed=0,
+        progress=False,
+    )
     assert hist.epoch_loss[-1] < 1e-3
     n = model.neurons[0]
     assert [w.data for w in n.w] == pytest.approx([2.0, -1.0], abs=0.03)
@@ -119,8 +138,9 @@ def test_fit_learns_linear_regression_with_adam():
 def test_fit_cross_entropy_on_spiral_accuracy_improves():
     X, y = nn.make_spiral(60, n_classes=3, seed=0)
     model = MLP(2, [12, 3], activation="tanh", init="xavier_uniform", seed=0)
-    hist = nn.fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.05, epochs=30, batch_size=None,
-                  progress=False)
+    hist = nn.fit(
+        model, X, y, loss="cross_entropy", optimizer="adam", lr=0.05, epochs=30, batch_size=None, progress=False
+    )
     assert hist.epoch_accuracy[-1] > hist.epoch_accuracy[0]
     assert hist.epoch_loss[-1] < hist.epoch_loss[0]
 
@@ -236,12 +256,12 @@ def test_compile_refuses_active_dropout():
 
 def test_fit_restores_the_garbage_collector_state():
     import gc
+
     X, y = nn.make_linear(6, seed=0)
     model = nn.Layer(1, 1, activation="linear", seed=0)
     during = []
     assert gc.isenabled()
-    nn.fit(model, X, y, epochs=2, batch_size=2, progress=False,
-           callbacks=[lambda info: during.append(gc.isenabled())])
+    nn.fit(model, X, y, epochs=2, batch_size=2, progress=False, callbacks=[lambda info: during.append(gc.isenabled())])
     assert gc.isenabled() and during == [True] * 6  # callbacks run with the collector on
     gc.disable()
     try:
@@ -256,13 +276,24 @@ def test_fit_is_reproducible_from_seeds():
 
     def run():
         model = MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=0)
-        hist = nn.fit(model, X, y * 2 - 1, loss="hinge", optimizer="adam", lr=0.02, epochs=3, batch_size=7,
-                      seed=11, progress=False)
+        hist = nn.fit(
+            model,
+            X,
+            y * 2 - 1,
+            loss="hinge",
+            optimizer="adam",
+            lr=0.02,
+            epochs=3,
+            batch_size=7,
+            seed=11,
+            progress=False,
+        )
         return hist.loss, model.state_dict()
 
     first, second = run(), run()
     assert first == second
     model = MLP(2, [8, 8, 1], activation="tanh", init="xavier_uniform", seed=0)
-    other = nn.fit(model, X, y * 2 - 1, loss="hinge", optimizer="adam", lr=0.02, epochs=3, batch_size=7,
-                   seed=12, progress=False)
+    other = nn.fit(
+        model, X, y * 2 - 1, loss="hinge", optimizer="adam", lr=0.02, epochs=3, batch_size=7, seed=12, progress=False
+    )
     assert other.loss != first[0]  # a different shuffle

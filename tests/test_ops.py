@@ -21,20 +21,30 @@ UNARY = [
     ("tanh", lambda v: v.tanh(), math.tanh, lambda x: 1 - math.tanh(x) ** 2, [-2.0, 0.0, 0.7]),
     ("sigmoid", lambda v: v.sigmoid(), sig, lambda x: sig(x) * (1 - sig(x)), [-4.0, 0.0, 1.5]),
     ("relu", lambda v: v.relu(), lambda x: max(x, 0.0), lambda x: float(x > 0), [-1.0, 0.5, 3.0]),
-    ("leaky_relu", lambda v: v.leaky_relu(), lambda x: x if x > 0 else 0.01 * x,
-     lambda x: 1.0 if x > 0 else 0.01, [-1.0, 0.5, 3.0]),
-    ("leaky_relu(0.2)", lambda v: v.leaky_relu(0.2), lambda x: x if x > 0 else 0.2 * x,
-     lambda x: 1.0 if x > 0 else 0.2, [-1.0, 0.5]),
+    (
+        "leaky_relu",
+        lambda v: v.leaky_relu(),
+        lambda x: x if x > 0 else 0.01 * x,
+        lambda x: 1.0 if x > 0 else 0.01,
+        [-1.0, 0.5, 3.0],
+    ),
+    (
+        "leaky_relu(0.2)",
+        lambda v: v.leaky_relu(0.2),
+        lambda x: x if x > 0 else 0.2 * x,
+        lambda x: 1.0 if x > 0 else 0.2,
+        [-1.0, 0.5],
+    ),
     ("softplus", lambda v: v.softplus(), lambda x: math.log1p(math.exp(x)), sig, [-3.0, 0.0, 2.0]),
     ("sin", lambda v: v.sin(), math.sin, math.cos, [-1.0, 0.0, 2.0]),
     ("cos", lambda v: v.cos(), math.cos, lambda x: -math.sin(x), [-1.0, 0.5, 2.0]),
-    ("**2", lambda v: v ** 2, lambda x: x * x, lambda x: 2 * x, [-1.5, 0.0, 2.0]),
-    ("**3", lambda v: v ** 3, lambda x: x ** 3, lambda x: 3 * x * x, [-1.5, 2.0]),
-    ("**-1", lambda v: v ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [-2.0, 0.5]),
-    ("**0.5", lambda v: v ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.25, 4.0]),
-    ("**-2 of negative", lambda v: v ** -2, lambda x: x ** -2, lambda x: -2 * x ** -3, [-3.0, -0.5]),
-    ("2**", lambda v: 2 ** v, lambda x: 2 ** x, lambda x: 2 ** x * math.log(2), [-1.0, 0.0, 3.0]),
-    ("1/x", lambda v: 1 / v, lambda x: 1 / x, lambda x: -1 / x ** 2, [-2.0, 0.5]),
+    ("**2", lambda v: v**2, lambda x: x * x, lambda x: 2 * x, [-1.5, 0.0, 2.0]),
+    ("**3", lambda v: v**3, lambda x: x**3, lambda x: 3 * x * x, [-1.5, 2.0]),
+    ("**-1", lambda v: v**-1, lambda x: 1 / x, lambda x: -1 / x**2, [-2.0, 0.5]),
+    ("**0.5", lambda v: v**0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.25, 4.0]),
+    ("**-2 of negative", lambda v: v**-2, lambda x: x**-2, lambda x: -2 * x**-3, [-3.0, -0.5]),
+    ("2**", lambda v: 2**v, lambda x: 2**x, lambda x: 2**x * math.log(2), [-1.0, 0.0, 3.0]),
+    ("1/x", lambda v: 1 / v, lambda x: 1 / x, lambda x: -1 / x**2, [-2.0, 0.5]),
     ("3-x", lambda v: 3 - v, lambda x: 3 - x, lambda x: -1.0, [1.0]),
     ("x-3", lambda v: v - 3, lambda x: x - 3, lambda x: 1.0, [1.0]),
     ("x/4", lambda v: v / 4, lambda x: x / 4, lambda x: 0.25, [1.0]),
@@ -60,8 +70,8 @@ BINARY = [
     ("+", lambda a, b: a + b, lambda x, y: x + y, lambda x, y: (1.0, 1.0)),
     ("-", lambda a, b: a - b, lambda x, y: x - y, lambda x, y: (1.0, -1.0)),
     ("*", lambda a, b: a * b, lambda x, y: x * y, lambda x, y: (y, x)),
-    ("/", lambda a, b: a / b, lambda x, y: x / y, lambda x, y: (1 / y, -x / y ** 2)),
-    ("**", lambda a, b: a ** b, lambda x, y: x ** y, lambda x, y: (y * x ** (y - 1), x ** y * math.log(x))),
+    ("/", lambda a, b: a / b, lambda x, y: x / y, lambda x, y: (1 / y, -x / y**2)),
+    ("**", lambda a, b: a**b, lambda x, y: x**y, lambda x, y: (y * x ** (y - 1), x**y * math.log(x))),
 ]
 
 
@@ -80,6 +90,7 @@ def test_binary_value_and_derivative(name, f, value, derivative, x, y):
 
 def test_dot_is_one_node_with_the_chain_gradients():
     from autograd import dot
+
     ws = [Value(w) for w in (0.5, -1.0, 2.0)]
     xs = [Value(x) for x in (3.0, 0.25, -1.5)]
     b = Value(0.1)
@@ -99,6 +110,7 @@ def test_dot_is_one_node_with_the_chain_gradients():
 
 def test_dot_accepts_numbers_and_repeated_operands():
     from autograd import dot
+
     a = Value(3.0)
     out = dot([a, a], [a, 2.0])  # a*a + 2a
     out.backward()
@@ -111,9 +123,16 @@ def test_dot_accepts_numbers_and_repeated_operands():
 def test_written_out_ops_agree_with_the_op_table(x, y):
     """+, -, * and dot build their nodes without calling the table; they must say what it says."""
     from autograd import OPS, dot, no_grad
+
     a, b = Value(x), Value(y)
-    for node, name, args in ((a + b, "+", (x, y)), (a - b, "-", (x, y)), (a * b, "*", (x, y)),
-                             (2.0 + a, "+", (2.0, x)), (2.0 - a, "-", (2.0, x)), (2.0 * a, "*", (2.0, x))):
+    for node, name, args in (
+        (a + b, "+", (x, y)),
+        (a - b, "-", (x, y)),
+        (a * b, "*", (x, y)),
+        (2.0 + a, "+", (2.0, x)),
+        (2.0 - a, "-", (2.0, x)),
+        (2.0 * a, "*", (2.0, x)),
+    ):
         op = OPS[name]
         z = op.forward(*args)
         assert node.op == name and node.data == z
@@ -133,10 +152,12 @@ def test_written_out_ops_agree_with_the_op_table(x, y):
             assert node.is_leaf and node.children == () and node.local_grads == ()
 
 
-@pytest.mark.parametrize("make", [lambda a: a + a, lambda a: a - (-a), lambda a: a * a,
-                                  lambda a: __import__("autograd").dot([a], [a])])
+@pytest.mark.parametrize(
+    "make", [lambda a: a + a, lambda a: a - (-a), lambda a: a * a, lambda a: __import__("autograd").dot([a], [a])]
+)
 def test_written_out_ops_refuse_overflow(make):
     from autograd import OpOverflowError
+
     with pytest.raises(OpOverflowError, match=r"beyond float64; scale the inputs down"):
         make(Value(1.7e308))
 
@@ -156,6 +177,7 @@ def test_dot_with_values_of_a_subclass_and_a_number_bias():
 
 def test_matvec_is_one_dot_node_per_row():
     from autograd import dot, matvec
+
     rows = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
     xs = [3.0, -0.5, 1.25]
     for biases in (None, [0.1, -0.2]):
@@ -179,6 +201,7 @@ def test_matvec_is_one_dot_node_per_row():
 
 def test_matvec_wraps_numbers_and_names_what_is_wrong():
     from autograd import matvec
+
     a = Value(2.0)
     assert [z.data for z in matvec([[1.0, a]], [a, 3], [0.5])] == [1.0 * 2.0 + 2.0 * 3 + 0.5]
     assert matvec([], [a]) == []
@@ -195,6 +218,7 @@ def test_matvec_wraps_numbers_and_names_what_is_wrong():
 
 def test_vsum_is_one_node():
     from autograd import vsum
+
     vs = [Value(x) for x in (1.0, 2.0, 3.5)]
     s = vsum(vs + [1.0])
     assert s.op == "sum" and s.data == 7.5
@@ -224,13 +248,13 @@ def test_derivatives_at_kinks_follow_torch():
     zero.sqrt().backward()
     assert zero.grad == math.inf  # torch gives inf too: d/dx sqrt(x) at 0
     z = Value(0.0)
-    (z ** 2).backward()
+    (z**2).backward()
     assert z.grad == 0.0
 
 
 def test_value_exponent_with_zero_base():
     x, y = Value(0.0), Value(2.0)
-    out = x ** y
+    out = x**y
     out.backward()
     assert out.data == 0.0 and x.grad == 0.0 and y.grad == 0.0
     assert grad(Value(0.0) ** Value(1.0), [Value(1.0)]) == [0.0]

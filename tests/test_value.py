@@ -58,13 +58,19 @@ def test_float_and_repr():
     c = a * 3
     assert repr(c) == "Value(data=6.0, grad=0.0, op='*')"
     assert c.op == "*" and c.children[0] is a and c.children[1].data == 3.0
-    assert (a ** 2).op == "**2" and (2 ** a).op == "2**" and a.leaky_relu().op == "leaky_relu(0.01)"
+    assert (a**2).op == "**2" and (2**a).op == "2**" and a.leaky_relu().op == "leaky_relu(0.01)"
 
 
 def test_operands_of_wrong_type_raise_type_error_naming_op():
     a = Value(1.0)
-    for f, op in ((lambda: a + "x", r"\+"), (lambda: a * None, r"\*"), (lambda: "x" - a, "-"),
-                  (lambda: a / [1], "/"), (lambda: a ** "2", r"\*\*"), (lambda: "2" ** a, r"\*\*")):
+    for f, op in (
+        (lambda: a + "x", r"\+"),
+        (lambda: a * None, r"\*"),
+        (lambda: "x" - a, "-"),
+        (lambda: a / [1], "/"),
+        (lambda: a ** "2", r"\*\*"),
+        (lambda: "2" ** a, r"\*\*"),
+    ):
         with pytest.raises(TypeError, match=op):
             f()
 
@@ -77,6 +83,7 @@ def test_numpy_scalars_combine_with_values():
 
 def test_memory_per_node_is_small():
     import sys
+
     assert sys.getsizeof(Value(1.0)) <= 104  # 9 slots + the object header
 
 
@@ -88,6 +95,7 @@ def test_numpy_scalar_on_the_left_defers_to_value():
 
 def test_local_grads_line_up_with_children():
     from autograd import dot
+
     a, b = Value(2.0), Value(-3.0)
     assert (a * b).local_grads == (-3.0, 2.0)
     assert a.tanh().local_grads[0] == pytest.approx(1 - math.tanh(2.0) ** 2)

@@ -47,7 +47,7 @@ def test_single_sample_hidden_weight_reads_as_delta_times_x() -> None:
     w = model.layers[0].neurons[1].w[1]
     text = viz.explain(w, loss)
     assert "w = layers.0.neurons.1.w.1" in text
-    assert "∂L/∂w = ∂L/∂a · ∂a/∂z · ∂z/∂w\n" in text      # a feeds the 3 neurons of the next layer
+    assert "∂L/∂w = ∂L/∂a · ∂a/∂z · ∂z/∂w\n" in text  # a feeds the 3 neurons of the next layer
     # δ·x: x is the input this weight multiplies
     delta = number_after(text, "with δ = ∂L/∂z =")
     assert delta * x[1] == pytest.approx(w.grad, rel=1e-5)
@@ -81,7 +81,7 @@ def test_fused_dot_bias_and_input() -> None:
 
 def test_stale_grad_is_reported() -> None:
     model, loss = small_mlp_loss()
-    loss.backward()          # a second backward without zero_grad doubles every .grad
+    loss.backward()  # a second backward without zero_grad doubles every .grad
     p = model.layers[1].neurons[2].w[0]
     text = viz.explain(p, loss, precision=17)
     assert "✗ DIFFERS" in text and "zero_grad() missing" in text
@@ -122,14 +122,14 @@ def chain_line(text: str) -> list[str]:
 
 
 def test_names_are_unique_and_respect_user_labels() -> None:
-    p, x = Value(0.5, label="p"), Value(2.0, label="w")   # an input that happens to be called w
-    t = p * x                                             # unlabelled: must not be called "z"
-    u = t.tanh()                                          # unlabelled activation: must not be "a"
+    p, x = Value(0.5, label="p"), Value(2.0, label="w")  # an input that happens to be called w
+    t = p * x  # unlabelled: must not be called "z"
+    u = t.tanh()  # unlabelled activation: must not be "a"
     z = u * 3.0
     z.label = "z"
     a = z + Value(1.0, label="L")
     a.label = "a"
-    root = a.sigmoid()                                    # unlabelled root: must not be "L"
+    root = a.sigmoid()  # unlabelled root: must not be "L"
     root.backward()
     text = viz.explain(p, root, lr=0.1)
     names = chain_line(text)
@@ -145,28 +145,31 @@ def test_duplicate_user_labels_get_primes() -> None:
     h = (w * 2.0).tanh()
     h.label = "h"
     h2 = h * 4.0
-    h2.label = "h"                                        # the user used "h" twice
+    h2.label = "h"  # the user used "h" twice
     h2.backward()
-    assert chain_line(viz.explain(w, h2)) == ["w", "z", "h′", "h"]     # the root keeps its label
+    assert chain_line(viz.explain(w, h2)) == ["w", "z", "h′", "h"]  # the root keeps its label
 
 
-@pytest.mark.parametrize("build, w0, expected", [
-    (lambda w, x: -w, 1.5, "∂z/∂w = -1 (z = −w)"),
-    (lambda w, x: w + x, 1.5, "∂z/∂w = 1 (z = w + …: w is added)"),
-    (lambda w, x: x - w, 1.5, "∂z/∂w = -1 (z = x − w: w is subtracted)"),
-    (lambda w, x: w ** 2, 1.5, "∂z/∂w = 3 = 2·w (z = w**2)"),
-    (lambda w, x: w ** 3, 2.0, "∂z/∂w = 12 = 3·w^2 (z = w**3)"),
-    (lambda w, x: x / w, 2.0, "∂z/∂w = -0.5 = −x/w² (z = x / w, x = x)"),
-    (lambda w, x: w ** x, 2.0, "∂z/∂w = 4 = y·w^(y−1) (z = w ** y, y = x)"),
-    (lambda w, x: 2 ** w, 3.0, "∂z/∂w = 5.54518 = z·ln 2 (z = 2**w)"),
-    (lambda w, x: w.exp(), 0.0, "∂z/∂w = 1 = e^w = z (z = exp(w))"),
-    (lambda w, x: w.log(), 4.0, "∂z/∂w = 0.25 = 1/w (z = log(w))"),
-    (lambda w, x: w.tanh(), 0.0, "∂z/∂w = 1 = 1 − z² (z = tanh(w))"),
-    (lambda w, x: w.relu(), -1.0, "∂z/∂w = 0 = 1 if w > 0 else 0 (z = relu(w))"),
-    (lambda w, x: w.leaky_relu(0.1), -1.0, "∂z/∂w = 0.1 = 1 if w > 0 else the slope (z = leaky_relu(0.1)(w))"),
-    (lambda w, x: abs(w), -2.0, "∂z/∂w = -1 = sign(w) (z = abs(w))"),
-    (lambda w, x: w.cos(), 0.0, "∂z/∂w = 0 = −sin w (z = cos(w))"),
-])
+@pytest.mark.parametrize(
+    "build, w0, expected",
+    [
+        (lambda w, x: -w, 1.5, "∂z/∂w = -1 (z = −w)"),
+        (lambda w, x: w + x, 1.5, "∂z/∂w = 1 (z = w + …: w is added)"),
+        (lambda w, x: x - w, 1.5, "∂z/∂w = -1 (z = x − w: w is subtracted)"),
+        (lambda w, x: w**2, 1.5, "∂z/∂w = 3 = 2·w (z = w**2)"),
+        (lambda w, x: w**3, 2.0, "∂z/∂w = 12 = 3·w^2 (z = w**3)"),
+        (lambda w, x: x / w, 2.0, "∂z/∂w = -0.5 = −x/w² (z = x / w, x = x)"),
+        (lambda w, x: w**x, 2.0, "∂z/∂w = 4 = y·w^(y−1) (z = w ** y, y = x)"),
+        (lambda w, x: 2**w, 3.0, "∂z/∂w = 5.54518 = z·ln 2 (z = 2**w)"),
+        (lambda w, x: w.exp(), 0.0, "∂z/∂w = 1 = e^w = z (z = exp(w))"),
+        (lambda w, x: w.log(), 4.0, "∂z/∂w = 0.25 = 1/w (z = log(w))"),
+        (lambda w, x: w.tanh(), 0.0, "∂z/∂w = 1 = 1 − z² (z = tanh(w))"),
+        (lambda w, x: w.relu(), -1.0, "∂z/∂w = 0 = 1 if w > 0 else 0 (z = relu(w))"),
+        (lambda w, x: w.leaky_relu(0.1), -1.0, "∂z/∂w = 0.1 = 1 if w > 0 else the slope (z = leaky_relu(0.1)(w))"),
+        (lambda w, x: abs(w), -2.0, "∂z/∂w = -1 = sign(w) (z = abs(w))"),
+        (lambda w, x: w.cos(), 0.0, "∂z/∂w = 0 = −sin w (z = cos(w))"),
+    ],
+)
 def test_first_op_that_is_not_a_product_states_its_own_derivative(build, w0, expected) -> None:
     w, x = Value(w0, label="w"), Value(2.0, label="x")
     z = build(w, x)
@@ -195,7 +198,7 @@ def test_a_wrong_stored_local_derivative_is_reported(monkeypatch) -> None:
     # explain reads the public Value.local_grads: a node whose stored ∂z/∂w disagrees
     # with the op's rule is marked, never hidden
     w = Value(1.5, label="w")
-    z = w ** 2
+    z = w**2
     L = z.tanh()
     L.backward()
     real = Value.local_grads.fget

@@ -12,7 +12,7 @@ import viz
 from autograd import Value, dot, topological_order, vsum
 from viz.renderers import find_renderer, pipe
 
-GOLDEN_TANH = r'''digraph computation_graph {
+GOLDEN_TANH = r"""digraph computation_graph {
 	graph [rankdir="LR" label=<computation graph of L: 4 values, 2 ops, grad = ∂L/∂node · no Δw (pass optimizer= or lr=)> labelloc="t" fontname="Helvetica" fontsize="12" nodesep="0.15" ranksep="0.3"]
 	node [fontname="Helvetica" fontsize="11" color="#555555"]
 	edge [color="#777777" arrowsize="0.6"]
@@ -29,7 +29,7 @@ GOLDEN_TANH = r'''digraph computation_graph {
 	v2 -> o3
 	legend [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td><td bgcolor="#cfe8fc">parameter</td><td bgcolor="#f2f2f2">input / constant</td><td bgcolor="#ffffff">intermediate</td><td bgcolor="#b7e4b0">output</td><td bgcolor="#fff3c4">op</td><td bgcolor="#427db8">grad, Δw &lt; 0</td><td bgcolor="#be3b4b">grad, Δw &gt; 0</td></tr><tr><td colspan="8">no Δw (pass optimizer= or lr=)</td></tr></table>> shape="none" margin="0" fontsize="10"]
 }
-'''
+"""
 
 
 def tanh_graph() -> Value:
@@ -98,21 +98,29 @@ def test_show_and_precision() -> None:
 
 
 def test_colours_mean_node_kinds() -> None:
-    x = Value(1.5)                        # an unlabelled input
-    w = Value(-0.5, label="w")            # a parameter
+    x = Value(1.5)  # an unlabelled input
+    w = Value(-0.5, label="w")  # a parameter
     y = (w * x).relu()
     y.label = "y"
     y.backward()
     src = viz.draw_graph(y).source
     line = {m.group(1): m.group(0) for m in re.finditer(r"^\t(v\d+) \[.*$", src, flags=re.M)}
     kinds = {v.label or "x" if v.is_leaf else v.label or "mid": i for i, v in enumerate(topological_order(y))}
-    assert 'bgcolor="#cfe8fc"' in line[f"v{kinds['w']}"]    # parameter: light blue
-    assert 'bgcolor="#f2f2f2"' in line[f"v{kinds['x']}"]    # input: grey
-    assert 'bgcolor="#b7e4b0"' in line[f"v{kinds['y']}"]    # output: green
+    assert 'bgcolor="#cfe8fc"' in line[f"v{kinds['w']}"]  # parameter: light blue
+    assert 'bgcolor="#f2f2f2"' in line[f"v{kinds['x']}"]  # input: grey
+    assert 'bgcolor="#b7e4b0"' in line[f"v{kinds['y']}"]  # output: green
 
 
-SPECIAL = ['{ } | < > " \\ &', "a:b:c", "naïve ∂L/∂w → ü 中文 😀", "]]>[[<b>not bold</b>", "\\N \\G \\n",
-           "tab\there", "&amp; &lt;", "'single'"]
+SPECIAL = [
+    '{ } | < > " \\ &',
+    "a:b:c",
+    "naïve ∂L/∂w → ü 中文 😀",
+    "]]>[[<b>not bold</b>",
+    "\\N \\G \\n",
+    "tab\there",
+    "&amp; &lt;",
+    "'single'",
+]
 
 
 def special_graph() -> Value:
@@ -125,14 +133,17 @@ def special_graph() -> Value:
 
 def test_special_character_labels_render_with_real_dot(tmp_path) -> None:
     r = find_renderer()
-    assert r is not None and r.name == "graphviz", "the system dot must be installed for this test (apt-get install graphviz)"
+    assert r is not None and r.name == "graphviz", (
+        "the system dot must be installed for this test (apt-get install graphviz)"
+    )
     g = viz.draw_graph(special_graph(), lr=0.5)
     svg = pipe(g, "svg").decode("utf-8")
     # every label arrives as text in the SVG (XML-escaped by dot itself)
     import html
+
     texts = html.unescape(" ".join(re.findall(r"<text[^>]*>(.*?)</text>", svg)))
     for s in SPECIAL:
-        shown = s.replace("\t", "\\x09")   # a control character is shown, not swallowed
+        shown = s.replace("\t", "\\x09")  # a control character is shown, not swallowed
         assert shown in texts, s
     assert '<out> "quoted" {record|like}' in texts
     png = viz.render(g, tmp_path / "special.png", format="png")
@@ -153,7 +164,7 @@ def test_delta_equals_optimizer_deltas() -> None:
     shown = dict(re.findall(r'tooltip="([\w.]+): data=\S+ grad=\S+ Δw=(\S+)"', src))
     assert set(shown) == {name for name, _ in model.named_parameters()}
     for name, p in model.named_parameters():
-        assert float(shown[name]) == opt.deltas[p]          # exactly, via repr
+        assert float(shown[name]) == opt.deltas[p]  # exactly, via repr
     assert any(opt.deltas[p] != -0.1 * p.grad for p in model.parameters())
     assert "SGD.step() applied" in src
 
@@ -241,8 +252,10 @@ def test_hand_built_fused_neuron_and_n_ary_nodes() -> None:
 def test_shared_weights_over_time_steps_stay_fast_for_dot() -> None:
     # an LSTM unrolled 40 steps: every weight feeds every step (hubs, long edges,
     # boxes that feed each other); this once handed dot a graph it laid out for minutes
-    from nn import rnn
     import random
+
+    from nn import rnn
+
     cell = rnn.LSTMCell(3, 8, seed=0)
     rng = random.Random(0)
     h = None
@@ -261,9 +274,10 @@ def test_shared_weights_over_time_steps_stay_fast_for_dot() -> None:
 
 def test_dot_work_counts_long_edges_and_survives_cycles() -> None:
     from viz.layout_cost import dot_work
+
     chain = [f"n{i}" for i in range(10)]
     edges = list(zip(chain, chain[1:]))
-    assert dot_work(chain, edges) == 10 + 9                       # no edge spans more than one rank
+    assert dot_work(chain, edges) == 10 + 9  # no edge spans more than one rank
     assert dot_work(chain, edges + [("n0", "n9")]) == 10 + 10 + 8  # a hub edge over 9 ranks: 8 virtual nodes
     assert dot_work(["a", "b"], [("a", "b"), ("b", "a")]) == 2 + 2  # a cycle is broken, not looped on
 
@@ -272,6 +286,7 @@ def test_dot_is_identical_across_processes_and_hash_seeds() -> None:
     import os
     import subprocess
     import sys
+
     code = (
         "import hashlib, nn, viz\n"
         "m = nn.MLP(2, [16, 16, 1], activation='tanh', seed=0)\n"
@@ -281,6 +296,15 @@ def test_dot_is_identical_across_processes_and_hash_seeds() -> None:
         "print(hashlib.sha256(src.encode()).hexdigest())\n"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
-                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(digests) == 1

@@ -13,14 +13,20 @@ import viz
 from autograd import no_grad
 from viz.renderers import pipe
 
-EDGE = re.compile(r'^\t(\w+) -> (n\d+_\d+) \[color="(#[0-9a-f]+)" penwidth="([\d.]+)" '
-                  r'tooltip="([\w.]+): w=(\S+) ∂L/∂w=(\S+)(?: Δw=(\S+))?"', re.M)
+EDGE = re.compile(
+    r'^\t(\w+) -> (n\d+_\d+) \[color="(#[0-9a-f]+)" penwidth="([\d.]+)" '
+    r'tooltip="([\w.]+): w=(\S+) ∂L/∂w=(\S+)(?: Δw=(\S+))?"',
+    re.M,
+)
 
 
 def trained_one_step(nin: int, sizes: list[int], n: int = 8, seed: int = 0):
     model = nn.MLP(nin, sizes, activation="tanh", seed=seed)
-    X, y = nn.make_moons(n, noise=0.1, seed=seed) if nin == 2 else (
-        [[0.3 * i - 1.0, 0.5, -0.2 * i] for i in range(n)], [(-1.0) ** i for i in range(n)])
+    X, y = (
+        nn.make_moons(n, noise=0.1, seed=seed)
+        if nin == 2
+        else ([[0.3 * i - 1.0, 0.5, -0.2 * i] for i in range(n)], [(-1.0) ** i for i in range(n)])
+    )
     opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
     for _ in range(2):
         opt.zero_grad()
@@ -51,7 +57,7 @@ def test_mlp_3_8_8_1_every_weight_and_neuron() -> None:
     assert widths[0][1] < widths[-1][1]
     # the fan of 8 weights into the output carries its three numbers as text, next to layer 1;
     # between the 3-8 and 8-8 columns text would overlap, so there it is only in the tooltips
-    texts = re.findall(r'^\t(n1_\d+) -> n2_0 .*taillabel=<.*?w=(\S+)  Δw=(\S+)</td>.*?∂L/∂w=(\S+)</td>', src, re.M)
+    texts = re.findall(r"^\t(n1_\d+) -> n2_0 .*taillabel=<.*?w=(\S+)  Δw=(\S+)</td>.*?∂L/∂w=(\S+)</td>", src, re.M)
     assert len(texts) == 8 and src.count("taillabel=") == 8 and "headlabel=" not in src
     for s, w, dw, gw in texts:
         p = params[f"layers.2.neurons.0.w.{s.split('_')[1]}"]
@@ -61,10 +67,10 @@ def test_mlp_3_8_8_1_every_weight_and_neuron() -> None:
     with no_grad():
         h = model.layers[0]([float(v) for v in x])
     for j, n in enumerate(model.layers[0].neurons):
-        assert f'layers.0.neurons.{j}: b={n.b.data!r} δ=∂L/∂b={n.b.grad!r}' in src
+        assert f"layers.0.neurons.{j}: b={n.b.data!r} δ=∂L/∂b={n.b.grad!r}" in src
         line = next(ln for ln in src.splitlines() if ln.startswith(f"\t\tn0_{j} "))
         assert f"a={viz.style.fmt(h[j].data, 3)}  δ={viz.style.fmt(n.b.grad, 3)}" in line
-        assert f"a=tanh(z)={h[j].data!r}" in line                              # exact, in the tooltip
+        assert f"a=tanh(z)={h[j].data!r}" in line  # exact, in the tooltip
     assert src.count("layers.") >= 17 and "thinned" not in src
     t = time.perf_counter()
     png = pipe(g, "png")
@@ -125,13 +131,19 @@ def test_layer_and_sequential_and_errors() -> None:
 def svg_geometry(svg: str) -> tuple[dict, list]:
     """Node centres {name: (x, y)} (y grows downwards) and edge paths [(tail, head, points)] of dot's SVG."""
     nodes = {}
-    for name, pts in re.findall(r'<title>(x\d+|n\d+_\d+)</title>\s*(?:<g id="a_node\d+"><a [^>]*>\s*)?'
-                                r'<polygon [^>]*points="([^"]+)"', svg):
+    for name, pts in re.findall(
+        r'<title>(x\d+|n\d+_\d+)</title>\s*(?:<g id="a_node\d+"><a [^>]*>\s*)?'
+        r'<polygon [^>]*points="([^"]+)"',
+        svg,
+    ):
         xy = [tuple(map(float, p.split(","))) for p in pts.split()]
         nodes[name] = (sum(x for x, _ in xy[:4]) / 4, sum(y for _, y in xy[:4]) / 4)
     edges = []
-    for tail, head, d in re.findall(r'<title>(\w+)(?::e)?&#45;&gt;(n\d+_\d+)(?::w)?</title>\s*(?:<g id="a_edge\d+"><a [^>]*>\s*)?'
-                                    r'<path [^>]*d="([^"]+)"', svg):
+    for tail, head, d in re.findall(
+        r'<title>(\w+)(?::e)?&#45;&gt;(n\d+_\d+)(?::w)?</title>\s*(?:<g id="a_edge\d+"><a [^>]*>\s*)?'
+        r'<path [^>]*d="([^"]+)"',
+        svg,
+    ):
         nums = list(map(float, re.findall(r"-?[\d.]+", d)))
         edges.append((tail, head, list(zip(nums[::2], nums[1::2]))))
     return nodes, edges
@@ -145,7 +157,8 @@ def test_mlp_2_16_16_1_draws_as_the_classic_diagram() -> None:
     nodes, edges = svg_geometry(svg)
     assert len(nodes) == 2 + 16 + 16 + 1 and len(edges) == 2 * 16 + 16 * 16 + 16
     columns = [[nodes[f"x{i}"] for i in range(2)]] + [
-        [nodes[f"n{li}_{j}"] for j in range(n)] for li, n in enumerate([16, 16, 1])]
+        [nodes[f"n{li}_{j}"] for j in range(n)] for li, n in enumerate([16, 16, 1])
+    ]
     # columns equally spaced left to right, each one a vertical line
     xs = [col[0][0] for col in columns]
     assert all(abs(px - col[0][0]) < 0.5 for col in columns for px, _ in col)
@@ -165,7 +178,7 @@ def test_mlp_2_16_16_1_draws_as_the_classic_diagram() -> None:
         length = math.hypot(x1 - x0, y1 - y0)
         for px, py in pts[1:-1]:
             assert abs((x1 - x0) * (py - y0) - (y1 - y0) * (px - x0)) / length < 0.5, (tail, head, pts)
-    assert len(svg.encode("utf-8")) < 200_000      # was 255 KB with curved edges and label ranks
+    assert len(svg.encode("utf-8")) < 200_000  # was 255 KB with curved edges and label ranks
 
 
 def test_every_node_has_one_fixed_size_and_edges_leave_and_enter_at_the_sides() -> None:
@@ -188,7 +201,7 @@ def test_text_on_a_fan_out_of_one_input_and_none_when_asked() -> None:
     loss = nn.mse_loss([model([0.5]), model([-1.0])], [1.0, 0.0])
     loss.backward()
     src = viz.draw_network(model, lr=0.1).source
-    assert src.count("headlabel=") == 5 and src.count("taillabel=") == 5      # 1 → 5 and 5 → 1
+    assert src.count("headlabel=") == 5 and src.count("taillabel=") == 5  # 1 → 5 and 5 → 1
     assert "w, ∂L/∂w and Δw written on every edge" in src
     none = viz.draw_network(model, lr=0.1, label_edges_up_to=0).source
     assert "headlabel=" not in none and "taillabel=" not in none and "as text only on no edges here" in none

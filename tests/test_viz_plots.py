@@ -23,8 +23,9 @@ def trained():
     for name, opt, lr in (("SGD lr=0.1", "sgd", 0.1), ("Adam lr=0.01", "adam", 0.01)):
         m = nn.MLP(2, [6, 6, 1], activation="tanh", seed=0)
         cbs = [rec, boundary, network] if opt == "sgd" else []
-        runs[name] = nn.fit(m, X, y, loss="hinge", optimizer=opt, lr=lr, epochs=15, progress=False, seed=0,
-                            callbacks=cbs)
+        runs[name] = nn.fit(
+            m, X, y, loss="hinge", optimizer=opt, lr=lr, epochs=15, progress=False, seed=0, callbacks=cbs
+        )
         model = model or m
     return dict(X=X, y=y, runs=runs, rec=rec, boundary=boundary, network=network, model=model)
 
@@ -47,7 +48,7 @@ def test_loss_curves_of_several_runs(trained, tmp_path) -> None:
     assert "SGD lr=0.1" in labels and "Adam lr=0.01" in labels
     line = next(ln for ln in ax.get_lines() if ln.get_label() == "SGD lr=0.1")
     assert list(line.get_ydata()) == trained["runs"]["SGD lr=0.1"].loss
-    assert fig._repr_png_().startswith(b"\x89PNG")    # Jupyter shows it without pyplot
+    assert fig._repr_png_().startswith(b"\x89PNG")  # Jupyter shows it without pyplot
     epochs = viz.plot_losses(list(trained["runs"].values()), per="epoch")
     assert epochs.axes[0].get_xlabel() == "epoch"
 
@@ -74,7 +75,7 @@ def test_weight_trajectories_from_a_plain_dict(tmp_path) -> None:
     fig = viz.plot_weights(paths, max_lines=2, path=tmp_path / "d.png")
     png_ok(tmp_path / "d.png")
     lines = fig.axes[0].get_lines()
-    assert [ln.get_label() for ln in lines] == ["c", "a"]          # the two that moved most
+    assert [ln.get_label() for ln in lines] == ["c", "a"]  # the two that moved most
     assert list(lines[0].get_ydata()) == paths["c"]
     assert list(lines[0].get_xdata()) == [1, 2, 3]
     assert [ln.get_label() for ln in viz.plot_weights(paths, names=["b"]).axes[0].get_lines()] == ["b"]
@@ -95,14 +96,15 @@ def test_mean_abs_delta_per_layer(trained, tmp_path) -> None:
     assert fig.axes[0].get_yscale() == "log"
     several = viz.plot_deltas(trained["runs"], path=tmp_path / "d2.png")
     png_ok(tmp_path / "d2.png")
-    assert [ax.get_title() for ax in several.axes] == list(h.delta[0])   # a panel per layer
-    assert all(len(ax.get_lines()) == 2 for ax in several.axes)          # a line per run
+    assert [ax.get_title() for ax in several.axes] == list(h.delta[0])  # a panel per layer
+    assert all(len(ax.get_lines()) == 2 for ax in several.axes)  # a line per run
 
 
 def test_weight_histograms(trained, tmp_path) -> None:
     model = trained["model"]
-    fig = viz.plot_weight_histograms({"trained": model, "zeros": [0.0] * 10, "list": [0.5, -0.5, 0.25]},
-                                     path=tmp_path / "h.png", bins=10)
+    fig = viz.plot_weight_histograms(
+        {"trained": model, "zeros": [0.0] * 10, "list": [0.5, -0.5, 0.25]}, path=tmp_path / "h.png", bins=10
+    )
     png_ok(tmp_path / "h.png")
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels[0] == f"trained ({len(model.parameters())} weights)"
@@ -139,7 +141,7 @@ def test_decision_boundary_matches_the_model(trained, tmp_path) -> None:
 def test_gif_of_network_and_of_boundary(trained, tmp_path) -> None:
     for kind in ("network", "boundary"):
         rec = trained[kind]
-        assert len(rec.frames) == 3   # 15 steps, a frame every 5
+        assert len(rec.frames) == 3  # 15 steps, a frame every 5
         out = viz.animate(rec, tmp_path / f"{kind}.gif", fps=5)
         assert out.stat().st_size > 10_000
         im = Image.open(out)

@@ -120,6 +120,7 @@ def test_render_error_carries_dot_message(tmp_path) -> None:
 def test_special_characters_with_graphviz_pure(only_pure) -> None:
     import html
     import re
+
     names = ['{ } | < > " \\ &', "\\N \\G", "naïve ∂L/∂w 中文 😀", "a:b"]
     vs = [Value(float(i), label=s) for i, s in enumerate(names)]
     out = vs[0] + vs[1] * vs[2] - vs[3]

@@ -13,21 +13,34 @@ from .explain import explain
 from .graph import draw_graph
 from .network import draw_network
 from .record import FrameRecorder, WeightRecorder
-from .renderers import RenderError, RendererNotFound, find_renderer, render
+from .renderers import RendererNotFound, RenderError, find_renderer, render
 
-_PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms",
-          "plot_decision_boundary")
+_PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms", "plot_decision_boundary")
 
-__all__ = ["Graph", "draw_graph", "draw_network", "render", "find_renderer", "RendererNotFound",
-           "RenderError", "explain", "animate", "WeightRecorder", "FrameRecorder", *_PLOTS]
+__all__ = [
+    "Graph",
+    "draw_graph",
+    "draw_network",
+    "render",
+    "find_renderer",
+    "RendererNotFound",
+    "RenderError",
+    "explain",
+    "animate",
+    "WeightRecorder",
+    "FrameRecorder",
+    *_PLOTS,
+]
 
 
 def __getattr__(name: str) -> Any:
     """``viz.plot_*`` and ``viz.animate`` load matplotlib / Pillow only when first used."""
     if name in _PLOTS:
         from . import plots
+
         return getattr(plots, name)
     if name == "animate":
         from .animation import animate
+
         return animate
     raise AttributeError(f"module 'viz' has no attribute {name!r}")

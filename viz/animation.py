@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any
 
 from PIL import Image
 
@@ -24,16 +25,27 @@ def _image(frame: Any) -> Image.Image:
         return Image.open(io.BytesIO(frame)).convert("RGB")
     if hasattr(frame, "savefig"):  # a matplotlib figure
         from .plots import figure_to_image
+
         return figure_to_image(frame)
-    if hasattr(frame, "source"):   # a graphviz graph
+    if hasattr(frame, "source"):  # a graphviz graph
         from .renderers import pipe
+
         return Image.open(io.BytesIO(pipe(frame, "png"))).convert("RGB")
-    raise TypeError(f"animate: cannot make a frame of a {type(frame).__name__}; use PIL images, PNG bytes, "
-                    "matplotlib figures or graphviz graphs")
+    raise TypeError(
+        f"animate: cannot make a frame of a {type(frame).__name__}; use PIL images, PNG bytes, "
+        "matplotlib figures or graphviz graphs"
+    )
 
 
-def animate(frames: Union[Any, Iterable[Any]], path: Union[str, os.PathLike], *, fps: float = 4.0,
-            loop: int = 0, hold_last: float = 1.5, max_size: int = 1600) -> Path:
+def animate(
+    frames: Any | Iterable[Any],
+    path: str | os.PathLike,
+    *,
+    fps: float = 4.0,
+    loop: int = 0,
+    hold_last: float = 1.5,
+    max_size: int = 1600,
+) -> Path:
     """Write ``frames`` (a :class:`viz.FrameRecorder` or a list of pictures) as a GIF at ``path``.
 
     ``fps`` frames per second; the last frame stays ``hold_last`` seconds;
@@ -64,6 +76,7 @@ def animate(frames: Union[Any, Iterable[Any]], path: Union[str, os.PathLike], *,
     if path.suffix.lower() != ".gif":
         path = path.with_suffix(".gif")
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas[0].save(path, save_all=True, append_images=canvas[1:], duration=durations, loop=loop,
-                   optimize=False, disposal=1)
+    canvas[0].save(
+        path, save_all=True, append_images=canvas[1:], duration=durations, loop=loop, optimize=False, disposal=1
+    )
     return path

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from autograd import DomainError, OpOverflowError, Value
 
@@ -34,7 +34,7 @@ EPILOG = f"""examples:
   deltaw explain "{NEURON}" --set {NEURON_SET} --wrt w1 --lr 0.1
 
 formulas: names, numbers, + - * / **, unary minus and the functions
-  {', '.join(FUNCTIONS)};
+  {", ".join(FUNCTIONS)};
   at most {MAX_DEPTH} levels deep, number exponents up to {MAX_EXPONENT}.
   Everything else (attributes, other calls, strings, subscripts, lambdas) is refused.
   A formula that starts with "-" needs a space first: deltaw draw " -w*x" --set w=1 x=2
@@ -48,44 +48,74 @@ class UsageError(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="deltaw", description="deltaw: see backprop and every weight update, exactly.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="deltaw",
+        description="deltaw: see backprop and every weight update, exactly.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", metavar="{demo,draw,explain}")
     sub.required = True
 
-    demo = sub.add_parser("demo", help="the guided tour: worked example, a neuron's chain rule, moons training",
-                          description="Run the guided tour and write its pictures to --out.",
-                          epilog="example:\n  deltaw demo --out out/demo",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    demo.add_argument("--out", type=Path, default=Path("out") / "demo", help="folder for the pictures (default out/demo)")
+    demo = sub.add_parser(
+        "demo",
+        help="the guided tour: worked example, a neuron's chain rule, moons training",
+        description="Run the guided tour and write its pictures to --out.",
+        epilog="example:\n  deltaw demo --out out/demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("out") / "demo", help="folder for the pictures (default out/demo)"
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--quick", action="store_true", help="a few training steps only (for tests)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def formula_args(q: argparse.ArgumentParser) -> None:
         q.add_argument("expression", help='the formula, quoted: "tanh(w1*x1 + w2*x2 + b)"')
-        q.add_argument("--set", nargs="+", default=[], metavar="NAME=NUMBER", dest="assignments",
-                       help="a value for every variable of the formula")
-        q.add_argument("--lr", type=float, default=None,
-                       help="learning rate η: show the gradient-descent update Δw = −η·∂out/∂w")
+        q.add_argument(
+            "--set",
+            nargs="+",
+            default=[],
+            metavar="NAME=NUMBER",
+            dest="assignments",
+            help="a value for every variable of the formula",
+        )
+        q.add_argument(
+            "--lr", type=float, default=None, help="learning rate η: show the gradient-descent update Δw = −η·∂out/∂w"
+        )
 
-    draw = sub.add_parser("draw", help="draw a formula's graph with data, grad and Δw",
-                          description="Draw the computation graph of a formula after backward(): every node's "
-                                      "data and grad, and with --lr the update Δw = −lr·grad of each parameter.",
-                          epilog=f'example:\n  deltaw draw "{NEURON}" --set {NEURON_SET} --lr 0.1 -o graph.svg',
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    draw = sub.add_parser(
+        "draw",
+        help="draw a formula's graph with data, grad and Δw",
+        description="Draw the computation graph of a formula after backward(): every node's "
+        "data and grad, and with --lr the update Δw = −lr·grad of each parameter.",
+        epilog=f'example:\n  deltaw draw "{NEURON}" --set {NEURON_SET} --lr 0.1 -o graph.svg',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     formula_args(draw)
-    draw.add_argument("-o", "--output", type=Path, default=Path("graph.svg"),
-                      help="the picture: .svg, .png or .pdf, or .dot for the DOT text (default graph.svg)")
-    draw.add_argument("--inputs", nargs="*", default=None, metavar="NAME",
-                      help="variables that are data, not parameters: they get no Δw "
-                           "(default: the names starting with x)")
+    draw.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("graph.svg"),
+        help="the picture: .svg, .png or .pdf, or .dot for the DOT text (default graph.svg)",
+    )
+    draw.add_argument(
+        "--inputs",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="variables that are data, not parameters: they get no Δw (default: the names starting with x)",
+    )
 
-    explain = sub.add_parser("explain", help="the chain rule for one variable, with the numbers",
-                             description="Write out ∂out/∂w by the chain rule with this formula's numbers, "
-                                         "each factor checked against the engine.",
-                             epilog=f'example:\n  deltaw explain "{NEURON}" --set {NEURON_SET} --wrt w1',
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain = sub.add_parser(
+        "explain",
+        help="the chain rule for one variable, with the numbers",
+        description="Write out ∂out/∂w by the chain rule with this formula's numbers, "
+        "each factor checked against the engine.",
+        epilog=f'example:\n  deltaw explain "{NEURON}" --set {NEURON_SET} --wrt w1',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     formula_args(explain)
     explain.add_argument("--wrt", required=True, metavar="NAME", help="the variable to differentiate by")
     return p
@@ -104,8 +134,9 @@ def _graph_of(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
         raise UsageError(str(e)) from None
     unused = [n for n in values if n not in expr.names]
     if unused:
-        raise UsageError(f"--set gives {', '.join(unused)}, which the formula does not use "
-                         f"(its variables: {', '.join(expr.names)})")
+        raise UsageError(
+            f"--set gives {', '.join(unused)}, which the formula does not use (its variables: {', '.join(expr.names)})"
+        )
     try:
         root, leaves = expr.build(values)
     except (DomainError, OpOverflowError) as e:
@@ -131,8 +162,9 @@ def _draw(args: argparse.Namespace) -> int:
         inputs = list(args.inputs)
         unknown = [n for n in inputs if n not in leaves]
         if unknown:
-            raise UsageError(f"--inputs {' '.join(unknown)}: not a variable of the formula "
-                             f"(its variables: {', '.join(leaves)})")
+            raise UsageError(
+                f"--inputs {' '.join(unknown)}: not a variable of the formula (its variables: {', '.join(leaves)})"
+            )
     params = [v for n, v in leaves.items() if n not in inputs]
     graph = draw_graph(root, lr=args.lr, params=params)
     _summary(root, leaves, args.lr, params)

@@ -30,8 +30,8 @@ SINGLE = -1  # unit[i] for a node drawn on its own
 class Box:
     """A group of nodes drawn as one box."""
 
-    kind: str                 # "neuron" (an nn module path), "inputs", "subgraph", "other"
-    key: str                  # module path, or the id of the subgraph's top node
+    kind: str  # "neuron" (an nn module path), "inputs", "subgraph", "other"
+    key: str  # module path, or the id of the subgraph's top node
     members: list = field(default_factory=list)
 
 
@@ -41,7 +41,7 @@ class Collapsed:
 
     unit: list
     boxes: list
-    how: str                  # one sentence for the graph's title
+    how: str  # one sentence for the graph's title
 
 
 def module_path(label: str) -> list[str] | None:
@@ -95,7 +95,7 @@ def _neuron_units(order: list, index: dict, paths: dict, level: int) -> tuple[li
         if len(ks) == 1:
             k = ks[0]
             if is_open[k]:
-                unit[i] = unit[k]          # the activation closes the neuron
+                unit[i] = unit[k]  # the activation closes the neuron
             continue
         first = unit[ks[0]]
         if first != SINGLE and all(is_open[k] and unit[k] == first for k in ks):
@@ -153,8 +153,8 @@ def _summarize(order: list, index: dict, unit: list, boxes: list, budget: int) -
         groups.append(members)
     leftovers = [i for i in range(n) if unit[i] == SINGLE and not included[i] and claimed[i] == -1]
     ranked = sorted(range(len(groups)), key=lambda g: (-len(groups[g]), groups[g][0]))
-    keep = ranked[:max(0, reserve - 1)] if (leftovers or len(ranked) > reserve) else ranked
-    rest = [i for g in ranked[len(keep):] for i in groups[g]] + leftovers
+    keep = ranked[: max(0, reserve - 1)] if (leftovers or len(ranked) > reserve) else ranked
+    rest = [i for g in ranked[len(keep) :] for i in groups[g]] + leftovers
     for g in keep:
         members = sorted(groups[g])
         b = len(boxes)
@@ -208,7 +208,6 @@ def collapse(order: list, max_nodes: int) -> Collapsed:
         unit = _summarize(order, index, unit, boxes, max_nodes)
         extra = len(boxes) - before
         drawn = sum(1 for u in unit if u == SINGLE)
-        sentence = (f"{drawn} nodes nearest the output drawn one by one, "
-                    f"the {extra} subgraphs below them summarized")
+        sentence = f"{drawn} nodes nearest the output drawn one by one, the {extra} subgraphs below them summarized"
         how = f"{how}; {sentence}" if how else sentence
     return Collapsed(unit, boxes, how)

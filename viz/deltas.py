@@ -7,9 +7,10 @@ parameters, so the three agree and their legends say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Iterable
+from typing import Any
 
 from autograd import Value
 
@@ -18,9 +19,9 @@ from autograd import Value
 class DeltaSource:
     """The Δw of each parameter and a sentence saying what Δw means here."""
 
-    kind: str                       # "optimizer", "lr" or "none"
-    description: str                # for legends and titles
-    params: list = field(default_factory=list)   # parameters in a stable order
+    kind: str  # "optimizer", "lr" or "none"
+    description: str  # for legends and titles
+    params: list = field(default_factory=list)  # parameters in a stable order
     _ids: set = field(default_factory=set)
     _deltas: dict = field(default_factory=dict)
     lr: float | None = None
@@ -57,8 +58,9 @@ def _optimizer_params(optimizer: Any) -> list:
     return [p for p in found if isinstance(p, Value)]
 
 
-def resolve(optimizer: Any = None, lr: float | None = None,
-            params: Iterable[Value] | None = None, leaves: Iterable[Value] = ()) -> DeltaSource:
+def resolve(
+    optimizer: Any = None, lr: float | None = None, params: Iterable[Value] | None = None, leaves: Iterable[Value] = ()
+) -> DeltaSource:
     """Decide what Δw means for a drawing.
 
     - ``optimizer``: Δw is ``optimizer.deltas[p]``, the update its last
@@ -74,7 +76,8 @@ def resolve(optimizer: Any = None, lr: float | None = None,
         if not isinstance(deltas, dict):
             raise TypeError(
                 f"optimizer: {type(optimizer).__name__} has no .deltas dict mapping parameters to Δw; "
-                "use an nn.optim optimizer, or pass lr= to show −lr·grad instead")
+                "use an nn.optim optimizer, or pass lr= to show −lr·grad instead"
+            )
         plist = _optimizer_params(optimizer)
         seen = set(plist)
         plist += [p for p in deltas if p not in seen and isinstance(p, Value)]
@@ -83,8 +86,7 @@ def resolve(optimizer: Any = None, lr: float | None = None,
             desc = f"Δw = the update {name}.step() applied (optimizer.deltas)"
         else:
             desc = f"Δw: {name} has not stepped yet (optimizer.deltas is empty)"
-        return DeltaSource("optimizer", desc, plist, set(plist), dict(deltas),
-                           getattr(optimizer, "lr", None))
+        return DeltaSource("optimizer", desc, plist, set(plist), dict(deltas), getattr(optimizer, "lr", None))
     if lr is not None:
         if not isinstance(lr, Real) or isinstance(lr, bool) or not lr > 0:
             raise ValueError(f"lr must be a positive number, got {lr!r}")
@@ -95,7 +97,6 @@ def resolve(optimizer: Any = None, lr: float | None = None,
         else:
             plist = [v for v in leaves if v.label]
             who = "every labelled leaf"
-        return DeltaSource("lr", f"Δw = −lr·grad with lr={lr:g} (proposed step on {who})",
-                           plist, set(plist), {}, lr)
+        return DeltaSource("lr", f"Δw = −lr·grad with lr={lr:g} (proposed step on {who})", plist, set(plist), {}, lr)
     plist = list(params) if params is not None else [v for v in leaves if v.label]
     return DeltaSource("none", "no Δw (pass optimizer= or lr=)", plist, set(plist), {}, None)

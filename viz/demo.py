@@ -14,8 +14,9 @@ plots, Graphviz for graphs) are skipped with a message saying how to get it.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from autograd import Value, dot
 
@@ -33,6 +34,7 @@ def _wrote(path: Any, what: str) -> None:
 def _optional(name: str) -> Callable | None:
     """A part of viz that may be missing from this installation (plots, animations)."""
     import viz
+
     fn = getattr(viz, name, None)
     if fn is None:
         print(f"  (skipped: viz.{name} is not in this version of deltaw)")
@@ -41,6 +43,7 @@ def _optional(name: str) -> Callable | None:
 
 def _render(graph: Any, path: Path, what: str) -> Path | None:
     from .renderers import RendererNotFound, render
+
     try:
         written = render(graph, path, format=path.suffix.lstrip("."))
     except RendererNotFound as e:
@@ -54,6 +57,7 @@ def _save(fig: Any, path: Path, what: str) -> Path:
     figure = getattr(fig, "figure", fig)
     figure.savefig(path, dpi=110)
     import matplotlib.pyplot as plt
+
     plt.close(figure)
     _wrote(path, what)
     return path
@@ -74,8 +78,10 @@ def worked_example() -> float:
         loss.backward()
         opt.step()
         if epoch % 10 == 0:
-            print(f"Epoch {epoch} | Loss: {loss.data:.4f} | Weight: {w.data:.4f}"
-                  f"   (dL/dw = {w.grad:+.4f}, Δw = {opt.deltas[w]:+.4f})")
+            print(
+                f"Epoch {epoch} | Loss: {loss.data:.4f} | Weight: {w.data:.4f}"
+                f"   (dL/dw = {w.grad:+.4f}, Δw = {opt.deltas[w]:+.4f})"
+            )
     return w.data
 
 
@@ -93,8 +99,11 @@ def neuron(out: Path, lr: float = 0.1) -> Value:
     o.backward()
     print(explain(v["w1"], o, lr=lr))
     params = [v["w1"], v["w2"], v["b"]]
-    _render(draw_graph(o, lr=lr, params=params), out / "neuron_graph.svg",
-            f"the neuron's graph: data, grad and Δw = -{lr}·grad")
+    _render(
+        draw_graph(o, lr=lr, params=params),
+        out / "neuron_graph.svg",
+        f"the neuron's graph: data, grad and Δw = -{lr}·grad",
+    )
     return o
 
 
@@ -114,21 +123,39 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
     frames = None
     if importlib.util.find_spec("matplotlib") is not None:  # the frames are matplotlib figures
         from .record import FrameRecorder
+
         frames = FrameRecorder("boundary", every=max(1, steps // 10), X=X, y=labels)
         callbacks.append(frames)
     else:
         print("  (no animation: matplotlib is missing; pip install 'deltaw[plot]')")
-    print(f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} points; {steps} steps of SGD "
-          f"(lr 1.0 falling by 0.009 a step) on the max-margin loss + 1e-4·Σw²")
-    hist = fit(model, X, labels, loss="hinge", optimizer=opt, scheduler=schedule, epochs=steps, l2=1e-4,
-               seed=seed, progress=progress, callbacks=callbacks)
+    print(
+        f"MLP(2, [16, 16, 1]): {len(model.parameters())} weights; {len(X)} points; {steps} steps of SGD "
+        f"(lr 1.0 falling by 0.009 a step) on the max-margin loss + 1e-4·Σw²"
+    )
+    hist = fit(
+        model,
+        X,
+        labels,
+        loss="hinge",
+        optimizer=opt,
+        scheduler=schedule,
+        epochs=steps,
+        l2=1e-4,
+        seed=seed,
+        progress=progress,
+        callbacks=callbacks,
+    )
     perfect = next((k for k, a in enumerate(hist.accuracy) if a == 1.0), None)
-    print(f"loss {hist.loss[0]:.4f} -> {hist.loss[-1]:.4f}; training accuracy "
-          f"{hist.accuracy[0]:.0%} -> {hist.accuracy[-1]:.0%} after {hist.steps} updates"
-          + (f" (100% first at step {perfect})" if perfect is not None else ""))
+    print(
+        f"loss {hist.loss[0]:.4f} -> {hist.loss[-1]:.4f}; training accuracy "
+        f"{hist.accuracy[0]:.0%} -> {hist.accuracy[-1]:.0%} after {hist.steps} updates"
+        + (f" (100% first at step {perfect})" if perfect is not None else "")
+    )
     first, last = hist.delta[0], hist.delta[-1]
-    print("mean |Δw| per layer, first step -> last step: "
-          + ", ".join(f"{name} {first[name]:.2e} -> {last[name]:.2e}" for name in first))
+    print(
+        "mean |Δw| per layer, first step -> last step: "
+        + ", ".join(f"{name} {first[name]:.2e} -> {last[name]:.2e}" for name in first)
+    )
     _moons_pictures(out, model, opt, X, labels, hist, frames)
     return hist
 
@@ -136,26 +163,38 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
 def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: Any, frames: Any) -> None:
     from .network import draw_network
 
-    _render(draw_network(model, optimizer=opt, caption=f"after step {hist.steps - 1}"), out / "moons_network.svg",
-            "the network after its last update: w, ∂L/∂w and Δw on every edge")
+    _render(
+        draw_network(model, optimizer=opt, caption=f"after step {hist.steps - 1}"),
+        out / "moons_network.svg",
+        "the network after its last update: w, ∂L/∂w and Δw on every edge",
+    )
     try:
         from . import plots
     except ImportError:
         print("  (no plots: matplotlib is missing; pip install 'deltaw[plot]')")
         return
-    _save(plots.plot_losses(hist, title="Loss per step (moons, MLP 2-16-16-1)"), out / "moons_loss.png",
-          "the loss curve")
-    _save(plots.plot_deltas(hist, title="Mean |Δw| per layer per step"), out / "moons_deltas.png",
-          "mean |Δw| per layer per step")
-    _save(plots.plot_decision_boundary(model, X, labels, title=f"Decision boundary after {hist.steps} steps"),
-          out / "moons_boundary.png", "the decision boundary with the data")
+    _save(
+        plots.plot_losses(hist, title="Loss per step (moons, MLP 2-16-16-1)"), out / "moons_loss.png", "the loss curve"
+    )
+    _save(
+        plots.plot_deltas(hist, title="Mean |Δw| per layer per step"),
+        out / "moons_deltas.png",
+        "mean |Δw| per layer per step",
+    )
+    _save(
+        plots.plot_decision_boundary(model, X, labels, title=f"Decision boundary after {hist.steps} steps"),
+        out / "moons_boundary.png",
+        "the decision boundary with the data",
+    )
     if frames is not None and frames.frames:
         from .animation import animate
+
         _wrote(animate(frames, out / "moons_training.gif"), "the decision boundary taking shape, as a GIF")
 
 
-def run(out: Path | str = Path("out") / "demo", *, seed: int = 0, quick: bool = False,
-        progress: bool = True) -> dict[str, Any]:
+def run(
+    out: Path | str = Path("out") / "demo", *, seed: int = 0, quick: bool = False, progress: bool = True
+) -> dict[str, Any]:
     """The whole tour; pictures go to ``out``.  Returns the measured results."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,8 +203,7 @@ def run(out: Path | str = Path("out") / "demo", *, seed: int = 0, quick: bool = 
     o = neuron(out)
     hist = moons(out, seed=seed, quick=quick, progress=progress)
     _say("Done")
-    print(f"w -> {w:.4f} (the best weight is 2); neuron output {o.data:.4f}; "
-          f"moons accuracy {hist.accuracy[-1]:.0%}")
+    print(f"w -> {w:.4f} (the best weight is 2); neuron output {o.data:.4f}; moons accuracy {hist.accuracy[-1]:.0%}")
     print("Next: python -m examples.optimizers, python -m examples.learning_rate, ... (see README.md)")
     return {"weight": w, "neuron": o.data, "history": hist}
 

@@ -29,13 +29,20 @@ class Graph(graphviz.Digraph):
     def _repr_svg_(self) -> str:
         return _render.pipe(self.source, "svg").decode("utf-8")
 
-    def pipe(self, format: str | None = None, renderer: str | None = None,
-             formatter: str | None = None, neato_no_op: Any = None, quiet: bool = False,
-             *, engine: str | None = None, encoding: str | None = None) -> Any:
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: Any = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> Any:
         """``graphviz.Digraph.pipe``; without the system ``dot`` it renders with graphviz-pure."""
         try:
-            return super().pipe(format, renderer, formatter, neato_no_op, quiet,
-                                engine=engine, encoding=encoding)
+            return super().pipe(format, renderer, formatter, neato_no_op, quiet, engine=engine, encoding=encoding)
         except graphviz.ExecutableNotFound:
             if renderer or formatter or neato_no_op or engine not in (None, "dot"):
                 raise

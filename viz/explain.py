@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from autograd import Value, grad, topological_order
 
@@ -114,7 +115,7 @@ class _Rule(NamedTuple):
 def _param(op: str, prefix: str = "", suffix: str = "") -> float | None:
     """The number in a parameterized op's name (``**2`` → 2, ``3**`` → 3, ``leaky_relu(0.1)`` → 0.1)."""
     try:
-        return float(op[len(prefix):len(op) - len(suffix)])
+        return float(op[len(prefix) : len(op) - len(suffix)])
     except ValueError:
         return None
 
@@ -180,7 +181,7 @@ def _rule_of(z: Value, pos: int, w: str, zn: str, name_of: Callable[[Value], str
             return _Rule("other", f" = {zn}·ln x ({zn} = x ** {w}, x = {name_of(kids[0])})", value)
         if op.startswith("**"):
             n = _param(op, "**")
-            if n is None or not _close(x ** n, out):
+            if n is None or not _close(x**n, out):
                 return _Rule("other", f" = n·{w}^(n−1) ({zn} = {w}{op})", None)
             if n in (0.0, 1.0):
                 value = 1.0 - n
@@ -192,7 +193,7 @@ def _rule_of(z: Value, pos: int, w: str, zn: str, name_of: Callable[[Value], str
             return _Rule("other", f" = {rule} ({zn} = {w}{op})", value)
         if op.endswith("**"):
             c = _param(op, "", "**")
-            if c is None or not _close(c ** x, out):
+            if c is None or not _close(c**x, out):
                 return _Rule("other", f" = {zn}·ln c ({zn} = {op}{w})", None)
             return _Rule("other", f" = {zn}·ln {c:g} ({zn} = {op}{w})", 0.0 if c == 0.0 else out * math.log(c))
         if op.startswith("leaky_relu(") and op.endswith(")"):
@@ -221,8 +222,7 @@ def _rule_of(z: Value, pos: int, w: str, zn: str, name_of: Callable[[Value], str
     return _Rule("other", f" (the derivative of {op} that the engine stored)", None)
 
 
-def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | None = None,
-            precision: int = 6) -> str:
+def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | None = None, precision: int = 6) -> str:
     """The chain rule for ∂root/∂weight, written out with the current numbers.
 
     ``weight`` is any node of the graph under ``root`` (usually a parameter,
@@ -231,15 +231,17 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
     ``lr=`` with the plain gradient-descent step −lr·∂L/∂w.
     """
     if not isinstance(weight, Value) or not isinstance(root, Value):
-        raise TypeError(f"explain: weight and root must be autograd.Values, got "
-                        f"{type(weight).__name__} and {type(root).__name__}")
+        raise TypeError(
+            f"explain: weight and root must be autograd.Values, got {type(weight).__name__} and {type(root).__name__}"
+        )
     if weight is root:
         raise ValueError("explain: weight is the root itself; ∂L/∂L = 1 needs no chain rule")
     order = topological_order(root)
     index = {v: i for i, v in enumerate(order)}
     if weight not in index:
         raise ValueError(
-            f"explain: {weight!r} is not in the graph under the root; pass the loss that was computed from it")
+            f"explain: {weight!r} is not in the graph under the root; pass the loss that was computed from it"
+        )
     p = precision
     f = lambda x: fmt(x, p)
     users = _consumers(order)
@@ -256,8 +258,10 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
     nodes = sorted({u for c, _, _ in chains for u in c} | {weight}, key=index.__getitem__)
     engine = dict(zip(nodes, grad(root, nodes)))
 
-    lines = [f"∂{L}/∂{w} for {w} = {weight.label or 'this node'}: how {L} = {f(root.data)} changes "
-             f"with {w} = {f(weight.data)}"]
+    lines = [
+        f"∂{L}/∂{w} for {w} = {weight.label or 'this node'}: how {L} = {f(root.data)} changes "
+        f"with {w} = {f(weight.data)}"
+    ]
     if len(uses) > 1:
         lines.append(f"{w} feeds {len(uses)} ops; ∂{L}/∂{w} is the sum of one chain per use.")
     total = 0.0
@@ -314,8 +318,10 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
         factors.append(f"∂{cn[0]}/∂{w}")
         values.append(f(dz_dw))
         if top is not root:
-            lines.append(f"  ∂{L}/∂{cn[-1]} = {f(upstream)}  (the engine's gradient; "
-                         f"{cn[-1]} feeds {len(users.get(top, ()))} ops, so the paths meet here)")
+            lines.append(
+                f"  ∂{L}/∂{cn[-1]} = {f(upstream)}  (the engine's gradient; "
+                f"{cn[-1]} feeds {len(users.get(top, ()))} ops, so the paths meet here)"
+            )
         if rule.value is None:
             lines.append(f"  ∂{cn[0]}/∂{w} = {f(dz_dw)}{rule.formula}")
         else:
@@ -344,8 +350,10 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
             ok &= good
             checks.append(f"∂{L}/∂{cn[k]} = {f(run)} (engine {f(e)} {_mark(run, e)})")
         if rule.value is not None:
-            checks.append(f"∂{cn[0]}/∂{w} = {f(rule.value)} (engine's stored local derivative {f(dz_dw)} "
-                          f"{_mark(rule.value, dz_dw)})")
+            checks.append(
+                f"∂{cn[0]}/∂{w} = {f(rule.value)} (engine's stored local derivative {f(dz_dw)} "
+                f"{_mark(rule.value, dz_dw)})"
+            )
         if checks:
             lines.append("  check: " + "; ".join(checks))
     if len(uses) > MAX_USES_SHOWN:
@@ -359,8 +367,10 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
         lines.append(f"∂{L}/∂{w} = sum over the {len(uses)} uses = {f(total)}")
     good = _close(total, e)
     ok &= good
-    lines.append(f"engine: autograd.grad gives {f(e)} {_mark(total, e)}; "
-                 f"{w}.grad holds {f(weight.grad)} {_mark(total, weight.grad)}")
+    lines.append(
+        f"engine: autograd.grad gives {f(e)} {_mark(total, e)}; "
+        f"{w}.grad holds {f(weight.grad)} {_mark(total, weight.grad)}"
+    )
     if not _close(total, weight.grad):
         lines.append(f"  ({w}.grad differs: backward() not called, called more than once, or zero_grad() missing)")
     lines.append("every factor agrees with the engine" if ok else "SOME FACTORS DIFFER FROM THE ENGINE (marked ✗)")
@@ -371,9 +381,11 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
         if d is None:
             lines.append(f"Δw: {type(optimizer).__name__} has no recorded step for {w}")
         else:
-            lines.append(f"Δw = {f(d)}: the update {type(optimizer).__name__}'s last step applied "
-                         f"(plain gradient descent with its lr would be "
-                         f"{f(-src.lr * total) if src.lr else 'n/a'})")
+            lines.append(
+                f"Δw = {f(d)}: the update {type(optimizer).__name__}'s last step applied "
+                f"(plain gradient descent with its lr would be "
+                f"{f(-src.lr * total) if src.lr else 'n/a'})"
+            )
     elif src.kind == "lr":
         short = {"input": "−η·δ·x = ", "added": "−η·δ = "}.get(kinds.pop(), "") if len(uses) == 1 else ""
         lines.append(f"Δw = {short}−η·∂{L}/∂{w} = −{src.lr:g} · ({f(total)}) = {f(-src.lr * total)}")

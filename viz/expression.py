@@ -21,49 +21,88 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from autograd import Value
 
-__all__ = ["ExpressionError", "Expression", "parse", "FUNCTIONS", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH",
-           "parse_assignments"]
+__all__ = [
+    "ExpressionError",
+    "Expression",
+    "parse",
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "parse_assignments",
+]
 
 #: the engine's functions an expression may call, by name
 FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "tanh": Value.tanh, "exp": Value.exp, "log": Value.log, "sqrt": Value.sqrt,
-    "sigmoid": Value.sigmoid, "relu": Value.relu, "softplus": Value.softplus,
-    "sin": Value.sin, "cos": Value.cos, "abs": abs, "leaky_relu": Value.leaky_relu,
+    "tanh": Value.tanh,
+    "exp": Value.exp,
+    "log": Value.log,
+    "sqrt": Value.sqrt,
+    "sigmoid": Value.sigmoid,
+    "relu": Value.relu,
+    "softplus": Value.softplus,
+    "sin": Value.sin,
+    "cos": Value.cos,
+    "abs": abs,
+    "leaky_relu": Value.leaky_relu,
 }
-MAX_LENGTH = 1000      # characters of expression text
-MAX_DEPTH = 40         # levels of the syntax tree (operators, calls, unary minus)
-MAX_EXPONENT = 64      # |n| for a number exponent in x ** n
-MAX_NUMBER = 1e15      # |literal|: keeps numbers (and their squares) far from overflow
+MAX_LENGTH = 1000  # characters of expression text
+MAX_DEPTH = 40  # levels of the syntax tree (operators, calls, unary minus)
+MAX_EXPONENT = 64  # |n| for a number exponent in x ** n
+MAX_NUMBER = 1e15  # |literal|: keeps numbers (and their squares) far from overflow
 
 _BINOPS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_REFUSED_BINOPS: dict[type, str] = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<",
-                                    ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&"}
+_REFUSED_BINOPS: dict[type, str] = {
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+}
 _KINDS: dict[type, str] = {
-    ast.Attribute: "attribute access", ast.Subscript: "a subscript", ast.Lambda: "a lambda",
-    ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'", ast.IfExp: "an if-expression",
-    ast.List: "a list", ast.Tuple: "a tuple", ast.Set: "a set", ast.Dict: "a dict",
-    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a generator", ast.NamedExpr: "an assignment (:=)", ast.Starred: "a starred argument",
-    ast.JoinedStr: "an f-string", ast.FormattedValue: "an f-string", ast.Await: "await",
-    ast.Yield: "yield", ast.YieldFrom: "yield", ast.Slice: "a slice",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "a subscript",
+    ast.Lambda: "a lambda",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "an if-expression",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Set: "a set",
+    ast.Dict: "a dict",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator",
+    ast.NamedExpr: "an assignment (:=)",
+    ast.Starred: "a starred argument",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "a slice",
 }
 
 
 def _allowed_text() -> str:
-    return ("only names, numbers, + - * / **, unary minus and the functions "
-            + ", ".join(FUNCTIONS) + " are allowed")
+    return "only names, numbers, + - * / **, unary minus and the functions " + ", ".join(FUNCTIONS) + " are allowed"
 
 
 class ExpressionError(ValueError):
     """The text is not an expression we accept; ``column`` (1-based) and ``fragment`` say where."""
 
-    def __init__(self, text: str, reason: str, column: int | None = None, end: int | None = None,
-                 hint: str = "") -> None:
+    def __init__(
+        self, text: str, reason: str, column: int | None = None, end: int | None = None, hint: str = ""
+    ) -> None:
         self.text = text
         self.reason = reason
         self.column = column
@@ -71,7 +110,7 @@ class ExpressionError(ValueError):
         lines = [reason]
         if column is not None:
             stop = max(end if end is not None else column, column)
-            self.fragment = text[column - 1:stop - 1] if stop > column else text[column - 1:column]
+            self.fragment = text[column - 1 : stop - 1] if stop > column else text[column - 1 : column]
             where = f"column {column}"
             if self.fragment:
                 where += f": {self.fragment!r}"
@@ -120,8 +159,13 @@ class Expression:
         (``DomainError``, ``OpOverflowError``) when an op is undefined there."""
         missing = [n for n in self.names if n not in values]
         if missing:
-            raise ValueError("no value for " + ", ".join(missing) + "; give "
-                             + " ".join(f"{n}=NUMBER" for n in missing) + " after --set")
+            raise ValueError(
+                "no value for "
+                + ", ".join(missing)
+                + "; give "
+                + " ".join(f"{n}=NUMBER" for n in missing)
+                + " after --set"
+            )
         leaves = {n: Value(float(values[n]), label=n) for n in self.names}
         return self._value(self.tree.body, leaves), leaves
 
@@ -139,7 +183,7 @@ class Expression:
             if isinstance(node.op, ast.Pow):
                 n = _number(node.right)
                 if n is not None:  # a number exponent stays a number: x ** 2, not x ** Value(2)
-                    return left ** n
+                    return left**n
             right = self._value(node.right, leaves)
             op = type(node.op)
             if op is ast.Add:
@@ -150,7 +194,7 @@ class Expression:
                 return left * right
             if op is ast.Div:
                 return left / right
-            return left ** right
+            return left**right
         if isinstance(node, ast.Call):
             name = node.func.id  # type: ignore[attr-defined]
             arg = self._value(node.args[0], leaves)
@@ -167,8 +211,7 @@ def parse(text: str) -> Expression:
     if not isinstance(text, str):
         raise TypeError(f"parse: expected the expression as a string, got {type(text).__name__}")
     if not text.strip():
-        raise ExpressionError(text, "the expression is empty",
-                              hint='write a formula such as "tanh(w1*x1 + w2*x2 + b)"')
+        raise ExpressionError(text, "the expression is empty", hint='write a formula such as "tanh(w1*x1 + w2*x2 + b)"')
     if len(text) > MAX_LENGTH:
         raise ExpressionError(text, f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if "\n" in text or "\r" in text:
@@ -178,17 +221,18 @@ def parse(text: str) -> Expression:
     except SyntaxError as e:
         col = e.offset if e.offset and e.offset >= 1 else None
         lead = len(text) - len(text.lstrip())
-        raise ExpressionError(text, f"not a valid expression ({e.msg})",
-                              None if col is None else min(col + lead, len(text)), None) from None
+        raise ExpressionError(
+            text, f"not a valid expression ({e.msg})", None if col is None else min(col + lead, len(text)), None
+        ) from None
     except (ValueError, RecursionError, MemoryError) as e:  # e.g. an int literal with too many digits
         raise ExpressionError(text, f"not a valid expression ({e})") from None
     lead = len(text) - len(text.lstrip())
     raw = text.strip().encode("utf-8")
     for node in ast.walk(tree):  # ast counts UTF-8 bytes; report characters of the text as typed
         if hasattr(node, "col_offset"):
-            node.col_offset = lead + len(raw[:node.col_offset].decode("utf-8", "replace"))  # type: ignore
+            node.col_offset = lead + len(raw[: node.col_offset].decode("utf-8", "replace"))  # type: ignore
             if node.end_col_offset is not None:  # type: ignore[attr-defined]
-                node.end_col_offset = lead + len(raw[:node.end_col_offset].decode("utf-8", "replace"))  # type: ignore
+                node.end_col_offset = lead + len(raw[: node.end_col_offset].decode("utf-8", "replace"))  # type: ignore
     names: list[str] = []
     stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
     while stack:  # iterative: the check itself never recurses, however deep the text nests
@@ -217,8 +261,7 @@ def _refuse(text: str, node: ast.AST, reason: str, hint: str = "") -> Expression
 def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
     """Raise for the first thing at ``node`` that is outside the whitelist."""
     if depth > MAX_DEPTH:
-        raise _refuse(text, node, f"nesting deeper than {MAX_DEPTH} levels",
-                      "split the formula or simplify it")
+        raise _refuse(text, node, f"nesting deeper than {MAX_DEPTH} levels", "split the formula or simplify it")
     if isinstance(node, ast.Constant):
         v = node.value
         if isinstance(v, bool) or v is None or v is Ellipsis:
@@ -236,11 +279,14 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
         return
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
-            raise _refuse(text, node, f"the function {node.id!r} is used without a call",
-                          f"write {node.id}(...)")
+            raise _refuse(text, node, f"the function {node.id!r} is used without a call", f"write {node.id}(...)")
         if node.id.startswith("__"):
-            raise _refuse(text, node, f"the name {node.id!r} (names may not start with '__')",
-                          "use plain variable names such as w1, x, b")
+            raise _refuse(
+                text,
+                node,
+                f"the name {node.id!r} (names may not start with '__')",
+                "use plain variable names such as w1, x, b",
+            )
         if node.id not in names:
             names.append(node.id)
         return
@@ -258,8 +304,12 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
             if n is not None and abs(n) > MAX_EXPONENT:
                 raise _refuse(text, node.right, f"the exponent {n:g} is too large (|exponent| <= {MAX_EXPONENT})")
             if isinstance(node.right, ast.BinOp) and isinstance(node.right.op, ast.Pow):
-                raise _refuse(text, node.right, "a power of a power (x ** y ** z) can be huge",
-                              "write the exponent as one number or one variable: x ** 3, x ** p")
+                raise _refuse(
+                    text,
+                    node.right,
+                    "a power of a power (x ** y ** z) can be huge",
+                    "write the exponent as one number or one variable: x ** 3, x ** p",
+                )
         return
     if isinstance(node, ast.Call):
         func = node.func
@@ -269,8 +319,12 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
         if func.id not in FUNCTIONS:
             raise _refuse(text, func, f"a call of {func.id!r}, which is not one of the engine's functions")
         if node.keywords:
-            raise _refuse(text, node.keywords[0].value if node.keywords[0].arg is None else node,
-                          "keyword arguments", f"write {func.id}(x)" + (", slope" if func.id == "leaky_relu" else ""))
+            raise _refuse(
+                text,
+                node.keywords[0].value if node.keywords[0].arg is None else node,
+                "keyword arguments",
+                f"write {func.id}(x)" + (", slope" if func.id == "leaky_relu" else ""),
+            )
         arity = (1, 2) if func.id == "leaky_relu" else (1,)
         if len(node.args) not in arity:
             need = "1 or 2 arguments (x, slope)" if func.id == "leaky_relu" else "exactly 1 argument"
@@ -281,8 +335,9 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
         if len(node.args) == 2:
             slope = _number(node.args[1])
             if slope is None or not abs(slope) <= MAX_NUMBER:
-                raise _refuse(text, node.args[1], "the slope of leaky_relu must be a number",
-                              "write leaky_relu(x, 0.01)")
+                raise _refuse(
+                    text, node.args[1], "the slope of leaky_relu must be a number", "write leaky_relu(x, 0.01)"
+                )
         return
     raise _refuse(text, node, _KINDS.get(type(node), f"the construct {type(node).__name__!r}"))
 
@@ -307,4 +362,3 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
             raise ValueError(f"--set: {name} is given twice")
         values[name] = v
     return values
-

@@ -10,7 +10,8 @@ automatic collapsing of big graphs so ``dot`` never gets a huge input.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from autograd import Value, topological_order
 
@@ -70,7 +71,8 @@ class _Drawer:
 
     def fill(self, v: Value) -> str:
         return {"output": style.OUTPUT, "param": style.PARAM, "input": style.INPUT}.get(
-            self.kind(v), style.INTERMEDIATE)
+            self.kind(v), style.INTERMEDIATE
+        )
 
     def cells(self, v: Value) -> list[str]:
         """The ``<td>`` cells of a value box: name, data, grad, Δw."""
@@ -92,8 +94,10 @@ class _Drawer:
 
     def table(self, cells: list[str], fill: str) -> str:
         sep = "" if self.horizontal else "</tr><tr>"
-        return ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" '
-                f'bgcolor="{fill}"><tr>' + sep.join(cells) + "</tr></table>>")
+        return (
+            '<<table border="0" cellborder="1" cellspacing="0" cellpadding="3" '
+            f'bgcolor="{fill}"><tr>' + sep.join(cells) + "</tr></table>>"
+        )
 
     def tooltip(self, i: int, v: Value) -> str:
         name = v.label or f"v{i}"
@@ -107,36 +111,53 @@ class _Drawer:
 
     # ---- DOT lines ----------------------------------------------------------------
     def value_node(self, i: int, v: Value) -> str:
-        return (f"\tv{i} " + style.attrs(label=self.table(self.cells(v), self.fill(v)),
-                                         shape="none", margin="0", tooltip=self.tooltip(i, v)))
+        return f"\tv{i} " + style.attrs(
+            label=self.table(self.cells(v), self.fill(v)), shape="none", margin="0", tooltip=self.tooltip(i, v)
+        )
 
     def op_node(self, i: int, v: Value) -> str:
-        return (f"\to{i} " + style.attrs(label=f"<{style.html(v.op)}>", shape="ellipse", style="filled",
-                                         fillcolor=style.OP, fontsize="10", width="0.3", height="0.25",
-                                         margin="0.03,0.01"))
+        return f"\to{i} " + style.attrs(
+            label=f"<{style.html(v.op)}>",
+            shape="ellipse",
+            style="filled",
+            fillcolor=style.OP,
+            fontsize="10",
+            width="0.3",
+            height="0.25",
+            margin="0.03,0.01",
+        )
 
     def legend(self, extra: str = "") -> str:
         """A two-row strip: what each colour means, then what Δw means here."""
         items = [
-            (style.PARAM, "parameter"), (style.INPUT, "input / constant"),
-            (style.INTERMEDIATE, "intermediate"), (style.OUTPUT, "output"), (style.OP, "op"),
-            (style.diverging(-1.0, 1.0), "grad, Δw &lt; 0"), (style.diverging(1.0, 1.0), "grad, Δw &gt; 0"),
+            (style.PARAM, "parameter"),
+            (style.INPUT, "input / constant"),
+            (style.INTERMEDIATE, "intermediate"),
+            (style.OUTPUT, "output"),
+            (style.OP, "op"),
+            (style.diverging(-1.0, 1.0), "grad, Δw &lt; 0"),
+            (style.diverging(1.0, 1.0), "grad, Δw &gt; 0"),
         ]
         if extra:
             items.append((style.GROUP, style.html(extra)))
         row = "".join(f'<td bgcolor="{c}">{t}</td>' for c, t in items)
-        return ("\tlegend " + style.attrs(
+        return "\tlegend " + style.attrs(
             label='<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
-                  f'<tr><td><b>legend</b></td>{row}</tr>'
-                  f'<tr><td colspan="{len(items) + 1}">{style.html(self.src.description)}</td></tr></table>>',
-            shape="none", margin="0", fontsize="10"))
+            f"<tr><td><b>legend</b></td>{row}</tr>"
+            f'<tr><td colspan="{len(items) + 1}">{style.html(self.src.description)}</td></tr></table>>',
+            shape="none",
+            margin="0",
+            fontsize="10",
+        )
 
 
 def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
     root = order[-1]
     name = style.html(root.label) if root.label else "L"
-    t = (f"computation graph of {name if root.label else 'the output L'}: {len(order)} values, {n_ops} ops, "
-         f"grad = ∂{name}/∂node · {style.html(src.description)}")
+    t = (
+        f"computation graph of {name if root.label else 'the output L'}: {len(order)} values, {n_ops} ops, "
+        f"grad = ∂{name}/∂node · {style.html(src.description)}"
+    )
     if how:
         t += f"<br/><b>collapsed</b> ({reason}): {style.html(how)}; "
         t += "max_nodes=None draws every node"
@@ -144,9 +165,19 @@ def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> 
 
 
 def _header(g: Graph, rankdir: str, title: str) -> None:
-    g.body.append("\t" + "graph " + style.attrs(rankdir=rankdir, label=title, labelloc="t",
-                                                 fontname="Helvetica", fontsize="12", nodesep="0.15",
-                                                 ranksep="0.3"))
+    g.body.append(
+        "\t"
+        + "graph "
+        + style.attrs(
+            rankdir=rankdir,
+            label=title,
+            labelloc="t",
+            fontname="Helvetica",
+            fontsize="12",
+            nodesep="0.15",
+            ranksep="0.3",
+        )
+    )
     g.body.append("\t" + "node " + style.attrs(fontname="Helvetica", fontsize="11", color=style.BORDER))
     g.body.append("\t" + "edge " + style.attrs(color=style.EDGE, arrowsize="0.6"))
 
@@ -200,8 +231,7 @@ def _box_label(d: _Drawer, box: Any, order: list) -> str:
     limit = 6
     params.sort(key=lambda v: _natural(v.label))
     for v in params[:limit]:
-        short = v.label[len(box.key) + 1:] if box.kind == "neuron" and v.label.startswith(box.key + ".") \
-            else v.label
+        short = v.label[len(box.key) + 1 :] if box.kind == "neuron" and v.label.startswith(box.key + ".") else v.label
         r = f"{style.html(short)} = {f(v.data)}, grad {f(v.grad)}"
         delta = d.src.delta(v)
         if "delta" in d.show and delta is not None:
@@ -210,8 +240,7 @@ def _box_label(d: _Drawer, box: Any, order: list) -> str:
     if len(params) > limit:
         rows.append(f"… {len(params) - limit} more parameters")
     cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
-    return ('<<table border="1" cellborder="0" cellspacing="0" cellpadding="2" '
-            f'bgcolor="{style.GROUP}">{cells}</table>>')
+    return f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="2" bgcolor="{style.GROUP}">{cells}</table>>'
 
 
 def _plan_collapsed(d: _Drawer, c: Collapsed) -> tuple[list[str], list[tuple[str, str, int]]]:
@@ -220,8 +249,10 @@ def _plan_collapsed(d: _Drawer, c: Collapsed) -> tuple[list[str], list[tuple[str
     order = d.order
     unit = c.unit
     index = {v: i for i, v in enumerate(order)}
-    nodes = [f"\tb{b} " + style.attrs(label=_box_label(d, box, order), shape="none", margin="0")
-             for b, box in enumerate(c.boxes)]
+    nodes = [
+        f"\tb{b} " + style.attrs(label=_box_label(d, box, order), shape="none", margin="0")
+        for b, box in enumerate(c.boxes)
+    ]
     edges: dict[tuple[str, str], int] = {}
     for i, v in enumerate(order):
         if unit[i] == SINGLE:
@@ -248,7 +279,7 @@ def _emit(g: Graph, nodes: list[str], edges: list[tuple[str, str, int]]) -> None
         if n == 1:
             body.append(f"\t{s} -> {t}")
         else:
-            width = min(4.0, 1.0 + (n ** 0.5) / 8)
+            width = min(4.0, 1.0 + (n**0.5) / 8)
             body.append(f"\t{s} -> {t} " + style.attrs(xlabel=f"×{n}", penwidth=f"{width:.2f}", fontsize="9"))
 
 
@@ -261,9 +292,17 @@ def _end_lines(g: Graph) -> None:
     g.body[:] = [line if line.endswith("\n") else line + "\n" for line in g.body]
 
 
-def draw_graph(root: Value, *, optimizer: Any = None, lr: float | None = None,
-               show: Sequence[str] = SHOW, rankdir: str = "LR", max_nodes: int | None = 1000,
-               precision: int = 4, params: Iterable[Value] | None = None) -> Graph:
+def draw_graph(
+    root: Value,
+    *,
+    optimizer: Any = None,
+    lr: float | None = None,
+    show: Sequence[str] = SHOW,
+    rankdir: str = "LR",
+    max_nodes: int | None = 1000,
+    precision: int = 4,
+    params: Iterable[Value] | None = None,
+) -> Graph:
     """The computation graph under ``root`` as a ``graphviz.Digraph``.
 
     Each ``Value`` is a box with its label, ``data``, ``grad`` and, on
@@ -288,8 +327,7 @@ def draw_graph(root: Value, *, optimizer: Any = None, lr: float | None = None,
     if max_nodes is None or total <= max_nodes:
         nodes, edges = _plan_full(d)
         if max_nodes is not None and dot_work(_ids(nodes), [(s, t) for s, t, _ in edges]) > WORK_PER_NODE * max_nodes:
-            reason = (f"{total} nodes, but edges spanning far would cost dot "
-                      f"more than {WORK_PER_NODE}×max_nodes of work")
+            reason = f"{total} nodes, but edges spanning far would cost dot more than {WORK_PER_NODE}×max_nodes of work"
             budget = total // 2
         else:
             budget = 0

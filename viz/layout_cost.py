@@ -11,7 +11,7 @@ ends with) in linear time, so :func:`viz.draw_graph` can collapse further.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def dot_work(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> int:
@@ -27,7 +27,7 @@ def dot_work(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> int:
     rank = {n: 0 for n in indeg}
     left = dict(indeg)
     done: set[str] = set()
-    order = list(indeg)          # insertion order: deterministic cycle breaking
+    order = list(indeg)  # insertion order: deterministic cycle breaking
     pos = 0
     queue = deque(n for n, k in left.items() if k == 0)
     while len(done) < len(left):

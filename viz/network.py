@@ -23,7 +23,8 @@ drawn; the title says so too.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from autograd import Value, no_grad
 
@@ -31,16 +32,16 @@ from . import style
 from .deltas import DeltaSource, resolve
 from .digraph import Graph
 
-LABEL_EDGES_UP_TO = 16   # a fan of at most this many weights still gets its numbers as text
-NODE_FONT = 9.0          # points
+LABEL_EDGES_UP_TO = 16  # a fan of at most this many weights still gets its numbers as text
+NODE_FONT = 9.0  # points
 CHAR_W = 0.58 * NODE_FONT  # Helvetica's widest common advance (digits, '=', 'δ'), points per character
-LINE_H = 1.3 * NODE_FONT   # points per text line
-PAD = 10.0               # points around the text inside a node
-EDGE_FONT = 7.0          # points, edge text
-NODESEP = 0.06           # inches between the neurons of a column
-RANKSEP = 1.3            # inches between columns
-RANKSEP_TEXT = 2.4       # ... when some edges carry text: room for it before the fan converges
-LABEL_BG = "#ffffffdd"   # edge text sits on its edge, on a nearly opaque white box
+LINE_H = 1.3 * NODE_FONT  # points per text line
+PAD = 10.0  # points around the text inside a node
+EDGE_FONT = 7.0  # points, edge text
+NODESEP = 0.06  # inches between the neurons of a column
+RANKSEP = 1.3  # inches between columns
+RANKSEP_TEXT = 2.4  # ... when some edges carry text: room for it before the fan converges
+LABEL_BG = "#ffffffdd"  # edge text sits on its edge, on a nearly opaque white box
 
 
 def _layers(model: Any) -> list:
@@ -49,8 +50,10 @@ def _layers(model: Any) -> list:
         return [model]
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise TypeError(f"draw_network: {type(model).__name__} has no .layers or .neurons; "
-                        "pass an nn.MLP, nn.Layer or nn.Sequential of Layers")
+        raise TypeError(
+            f"draw_network: {type(model).__name__} has no .layers or .neurons; "
+            "pass an nn.MLP, nn.Layer or nn.Sequential of Layers"
+        )
     found = [m for m in layers if hasattr(m, "neurons")]
     if not found:
         raise TypeError("draw_network: the model has no layer of neurons to draw")
@@ -118,8 +121,10 @@ def _pick_edges(layers: list, src: DeltaSource, max_edges: int) -> tuple[list[se
         keep.append(chosen)
         if k < fan_in:
             notes.append(f"layer {li}: {len(chosen)} of {size}")
-    how = (f"thinned to the {by}-largest weights into each neuron ({'; '.join(notes)} weights drawn); "
-           f"max_edges=None draws all")
+    how = (
+        f"thinned to the {by}-largest weights into each neuron ({'; '.join(notes)} weights drawn); "
+        f"max_edges=None draws all"
+    )
     return keep, how
 
 
@@ -141,15 +146,22 @@ def _label_distance(k: int, fan: int, pitch: float, gap: float, chars: int) -> f
     the column, which keeps the texts of a fan in one tidy column.
     """
     rise = abs(k - (fan - 1) / 2) * pitch
-    along = math.hypot(rise, gap) / gap                 # edge length per unit of horizontal distance
+    along = math.hypot(rise, gap) / gap  # edge length per unit of horizontal distance
     half_width = chars * CHAR_W * EDGE_FONT / NODE_FONT / 2
     return (half_width + 6.0) * along / 10.0
 
 
-def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
-                 inputs: Sequence[float] | None = None, max_edges: int | None = 400,
-                 precision: int = 3, caption: str | None = None,
-                 label_edges_up_to: int = LABEL_EDGES_UP_TO) -> Graph:
+def draw_network(
+    model: Any,
+    *,
+    optimizer: Any = None,
+    lr: float | None = None,
+    inputs: Sequence[float] | None = None,
+    max_edges: int | None = 400,
+    precision: int = 3,
+    caption: str | None = None,
+    label_edges_up_to: int = LABEL_EDGES_UP_TO,
+) -> Graph:
     """The network diagram of ``model`` (an ``nn.MLP``, ``Layer`` or ``Sequential``).
 
     Neurons show bias b (and Δb), δ = ∂L/∂z (= ∂L/∂b) and, with ``inputs=``
@@ -184,8 +196,9 @@ def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
 
     # ---- the text of every node first: one size fits all, so columns are equal
     acts = [str(getattr(layer, "activation", getattr(layer.neurons[0], "activation", "?"))) for layer in layers]
-    headers = [["inputs"]] + [[f"layer {li}", f"{len(layer.neurons)} × {act}"]
-                              for li, (layer, act) in enumerate(zip(layers, acts))]
+    headers = [["inputs"]] + [
+        [f"layer {li}", f"{len(layer.neurons)} × {act}"] for li, (layer, act) in enumerate(zip(layers, acts))
+    ]
     input_lines = [[f"x{i}"] + ([f"{f(x[i])}"] if x is not None else []) for i in range(nin)]
     neuron_lines = []
     for li, layer in enumerate(layers):
@@ -226,40 +239,88 @@ def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
         notes.append("w, ∂L/∂w and Δw written on every edge")
     else:
         on = [str(li) for li in range(len(layers)) if place[li]]
-        notes.append("w, ∂L/∂w, Δw: in every edge's SVG tooltip; as text only on "
-                     + (f"the edges into layer {', '.join(on)}" if on else "no edges here")
-                     + f" (fans of ≤ {label_edges_up_to} weights; elsewhere text would overlap)")
-    title = (f"network: {nin} inputs → " + " → ".join(str(len(layer.neurons)) for layer in layers)
-             + f" · δ = ∂L/∂z = ∂L/∂b · {src.description}")
+        notes.append(
+            "w, ∂L/∂w, Δw: in every edge's SVG tooltip; as text only on "
+            + (f"the edges into layer {', '.join(on)}" if on else "no edges here")
+            + f" (fans of ≤ {label_edges_up_to} weights; elsewhere text would overlap)"
+        )
+    title = (
+        f"network: {nin} inputs → "
+        + " → ".join(str(len(layer.neurons)) for layer in layers)
+        + f" · δ = ∂L/∂z = ∂L/∂b · {src.description}"
+    )
     rows = [f"<b>{style.html(caption)}</b>"] if caption else []
     rows += [style.html(title)] + [style.html(n) for n in notes]
-    legend = ('<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td>'
-              f'<td><font color="{style.POS_LINE}">━━</font> Δw &gt; 0</td>'
-              f'<td><font color="{style.NEG_LINE}">━━</font> Δw &lt; 0</td>'
-              '<td>edge width ∝ |w|, faint: small |Δw|</td>'
-              f'<td bgcolor="{style.diverging(-1, 1)}">δ &lt; 0</td><td bgcolor="{style.diverging(1, 1)}">δ &gt; 0</td>'
-              '</tr></table>')
-    label = ('<<table border="0" cellborder="0" cellspacing="2">'
-             + "".join(f"<tr><td>{r}</td></tr>" for r in rows) + f"<tr><td>{legend}</td></tr></table>>")
+    legend = (
+        '<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td>'
+        f'<td><font color="{style.POS_LINE}">━━</font> Δw &gt; 0</td>'
+        f'<td><font color="{style.NEG_LINE}">━━</font> Δw &lt; 0</td>'
+        "<td>edge width ∝ |w|, faint: small |Δw|</td>"
+        f'<td bgcolor="{style.diverging(-1, 1)}">δ &lt; 0</td><td bgcolor="{style.diverging(1, 1)}">δ &gt; 0</td>'
+        "</tr></table>"
+    )
+    label = (
+        '<<table border="0" cellborder="0" cellspacing="2">'
+        + "".join(f"<tr><td>{r}</td></tr>" for r in rows)
+        + f"<tr><td>{legend}</td></tr></table>>"
+    )
     any_text = any(place)
     gap = RANKSEP_TEXT if any_text else RANKSEP
     pitch = height + NODESEP
-    body.append("\tgraph " + style.attrs(
-        rankdir="LR", label=label, labelloc="t", fontname="Helvetica", fontsize="12",
-        ranksep=f"{gap:g}", nodesep=f"{NODESEP:g}", splines="line", ordering="out",
-        outputorder="edgesfirst", forcelabels="true"))
-    body.append("\tnode " + style.attrs(fontname="Helvetica", fontsize=f"{NODE_FONT:g}", shape="box",
-                                         style="filled", color=style.BORDER, margin="0", **dims))
-    body.append("\tedge " + style.attrs(fontname="Helvetica", fontsize=f"{EDGE_FONT:g}", arrowhead="none",
-                                         tailport="e", headport="w", labelangle="0", labelfontcolor="#333333"))
+    body.append(
+        "\tgraph "
+        + style.attrs(
+            rankdir="LR",
+            label=label,
+            labelloc="t",
+            fontname="Helvetica",
+            fontsize="12",
+            ranksep=f"{gap:g}",
+            nodesep=f"{NODESEP:g}",
+            splines="line",
+            ordering="out",
+            outputorder="edgesfirst",
+            forcelabels="true",
+        )
+    )
+    body.append(
+        "\tnode "
+        + style.attrs(
+            fontname="Helvetica",
+            fontsize=f"{NODE_FONT:g}",
+            shape="box",
+            style="filled",
+            color=style.BORDER,
+            margin="0",
+            **dims,
+        )
+    )
+    body.append(
+        "\tedge "
+        + style.attrs(
+            fontname="Helvetica",
+            fontsize=f"{EDGE_FONT:g}",
+            arrowhead="none",
+            tailport="e",
+            headport="w",
+            labelangle="0",
+            labelfontcolor="#333333",
+        )
+    )
 
     # Columns are rank=same groups, the nodes chained in order by invisible flat edges
     # under a header (clusters would let dot shuffle the neurons).
     body.append("\tsubgraph col_in {")
     body.append("\t\thin " + style.attrs(label=markup(headers[0]), shape="plaintext", style="solid"))
     for i in range(nin):
-        body.append(f"\t\tx{i} " + style.attrs(label=markup(input_lines[i]), fillcolor=style.INPUT,
-                                                 tooltip=f"input x{i}" + (f" = {x[i]!r}" if x is not None else "")))
+        body.append(
+            f"\t\tx{i} "
+            + style.attrs(
+                label=markup(input_lines[i]),
+                fillcolor=style.INPUT,
+                tooltip=f"input x{i}" + (f" = {x[i]!r}" if x is not None else ""),
+            )
+        )
     body.append("\t\t{rank=same; hin -> " + " -> ".join(f"x{i}" for i in range(nin)) + " [style=invis]}")
     body.append("\t}")
 
@@ -275,9 +336,15 @@ def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
                 tip += f" Δb={db!r}"
             if za is not None:
                 tip += f" z={za[li][j][0]!r} a={acts[li]}(z)={za[li][j][1]!r}"
-            body.append(f"\t\tn{li}_{j} " + style.attrs(
-                label=markup(neuron_lines[li][j]), fillcolor=style.diverging(delta, bscale),
-                penwidth="2" if last else None, tooltip=tip))
+            body.append(
+                f"\t\tn{li}_{j} "
+                + style.attrs(
+                    label=markup(neuron_lines[li][j]),
+                    fillcolor=style.diverging(delta, bscale),
+                    penwidth="2" if last else None,
+                    tooltip=tip,
+                )
+            )
         chain = " -> ".join([f"h{li}"] + [f"n{li}_{j}" for j in range(len(layer.neurons))])
         body.append(f"\t\t{{rank=same; {chain} [style=invis]}}")
         body.append("\t}")
@@ -300,14 +367,24 @@ def draw_network(model: Any, *, optimizer: Any = None, lr: float | None = None,
                 text = distance = None
                 if place[li]:
                     lines = [f"w={f(w.data)}" + (f"  Δw={f(d)}" if d is not None else ""), f"∂L/∂w={f(w.grad)}"]
-                    text = ('<<table border="0" cellborder="0" cellpadding="0" cellspacing="0" '
-                            f'bgcolor="{LABEL_BG}">'
-                            + "".join(f"<tr><td>{style.html(ln)}</td></tr>" for ln in lines) + "</table>>")
+                    text = (
+                        '<<table border="0" cellborder="0" cellpadding="0" cellspacing="0" '
+                        f'bgcolor="{LABEL_BG}">'
+                        + "".join(f"<tr><td>{style.html(ln)}</td></tr>" for ln in lines)
+                        + "</table>>"
+                    )
                     k, fan = (i, fan_in) if place[li] == "tail" else (j, len(layer.neurons))
                     distance = f"{_label_distance(k, fan, pitch, gap, max(map(len, lines))):.2f}"
-                body.append(f"\t{s} -> n{li}_{j} " + style.attrs(
-                    color=colour, penwidth=f"{pen:.2f}", tooltip=tip,
-                    taillabel=text if place[li] == "tail" else None,
-                    headlabel=text if place[li] == "head" else None, labeldistance=distance))
+                body.append(
+                    f"\t{s} -> n{li}_{j} "
+                    + style.attrs(
+                        color=colour,
+                        penwidth=f"{pen:.2f}",
+                        tooltip=tip,
+                        taillabel=text if place[li] == "tail" else None,
+                        headlabel=text if place[li] == "head" else None,
+                        labeldistance=distance,
+                    )
+                )
     g.body[:] = [line if line.endswith("\n") else line + "\n" for line in g.body]
     return g

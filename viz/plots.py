@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -31,11 +32,12 @@ class Figure(_MplFigure):
         self.savefig(buf, format="png", dpi=100)
         return buf.getvalue()
 
+
 from autograd import Value, no_grad
 
 Runs = Union[Any, Sequence[Any], Mapping[str, Any]]
 
-WIDTH = 7.0       # inches: about README width at 100 dpi
+WIDTH = 7.0  # inches: about README width at 100 dpi
 HEIGHT = 4.0
 
 
@@ -66,8 +68,10 @@ def _runs(runs: Runs, labels: Sequence[str] | None = None) -> list[tuple[str, An
     elif isinstance(runs, Sequence) and not isinstance(runs, str):
         items = [(f"run {i}", _Curve(h) if _is_curve(h) else h) for i, h in enumerate(runs)]
     else:
-        raise TypeError(f"plots: expected a History (or a list of losses), a list of them or a dict "
-                        f"label -> History, got {type(runs).__name__}")
+        raise TypeError(
+            f"plots: expected a History (or a list of losses), a list of them or a dict "
+            f"label -> History, got {type(runs).__name__}"
+        )
     if labels is not None:
         if len(labels) != len(items):
             raise ValueError(f"plots: {len(labels)} labels for {len(items)} runs")
@@ -78,7 +82,7 @@ def _runs(runs: Runs, labels: Sequence[str] | None = None) -> list[tuple[str, An
     return items
 
 
-def _finish(fig: Figure, path: Union[str, Path, None], dpi: int = 100) -> Figure:
+def _finish(fig: Figure, path: str | Path | None, dpi: int = 100) -> Figure:
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +93,7 @@ def _finish(fig: Figure, path: Union[str, Path, None], dpi: int = 100) -> Figure
 def figure_to_image(fig: Figure, dpi: int = 80) -> Any:
     """A figure as an RGB PIL image (for GIF frames)."""
     from PIL import Image
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     buf.seek(0)
@@ -107,13 +112,25 @@ def _loss_axes(ax: Any, items: list, per: str, logy: bool) -> None:
     for lab, h in items:
         if per == "step":
             y = np.asarray(h.loss, float)
-            line, = ax.plot(np.arange(1, len(y) + 1), y, lw=1.2, label=lab or "loss per step")
+            (line,) = ax.plot(np.arange(1, len(y) + 1), y, lw=1.2, label=lab or "loss per step")
             if len(h.epoch_loss) > 1 and len(h.epoch_loss) < len(y):
-                ax.plot(_epoch_x(h), h.epoch_loss, "o", ms=3, color=line.get_color(),
-                        label=f"{lab} epoch mean" if lab else "epoch mean")
+                ax.plot(
+                    _epoch_x(h),
+                    h.epoch_loss,
+                    "o",
+                    ms=3,
+                    color=line.get_color(),
+                    label=f"{lab} epoch mean" if lab else "epoch mean",
+                )
         else:
-            ax.plot(np.arange(1, len(h.epoch_loss) + 1), h.epoch_loss, lw=1.5, marker="o", ms=3,
-                    label=lab or "loss per epoch")
+            ax.plot(
+                np.arange(1, len(h.epoch_loss) + 1),
+                h.epoch_loss,
+                lw=1.5,
+                marker="o",
+                ms=3,
+                label=lab or "loss per epoch",
+            )
     ax.set_xlabel("step" if per == "step" else "epoch")
     ax.set_ylabel("loss")
     if logy:
@@ -121,9 +138,16 @@ def _loss_axes(ax: Any, items: list, per: str, logy: bool) -> None:
     ax.grid(alpha=0.3)
 
 
-def plot_losses(runs: Runs, *, labels: Sequence[str] | None = None, per: str = "step", log: bool = True,
-                title: str | None = None, xlabel: str | None = None,
-                path: Union[str, Path, None] = None) -> Figure:
+def plot_losses(
+    runs: Runs,
+    *,
+    labels: Sequence[str] | None = None,
+    per: str = "step",
+    log: bool = True,
+    title: str | None = None,
+    xlabel: str | None = None,
+    path: str | Path | None = None,
+) -> Figure:
     """Loss curves of one or several runs: per step (with epoch means) or per epoch.
 
     ``runs``: a History, a list of losses, or a list/dict of either (dict
@@ -143,8 +167,14 @@ def plot_losses(runs: Runs, *, labels: Sequence[str] | None = None, per: str = "
     return _finish(fig, path)
 
 
-def plot_weights(recorder: Any, *, names: Sequence[str] | None = None, max_lines: int = 12,
-                 title: str | None = None, path: Union[str, Path, None] = None) -> Figure:
+def plot_weights(
+    recorder: Any,
+    *,
+    names: Sequence[str] | None = None,
+    max_lines: int = 12,
+    title: str | None = None,
+    path: str | Path | None = None,
+) -> Figure:
     """Weight trajectories: w after each step, from a :class:`viz.WeightRecorder`
     (or a dict name → values).  Without ``names`` the ``max_lines`` weights
     that moved most are shown.
@@ -155,8 +185,10 @@ def plot_weights(recorder: Any, *, names: Sequence[str] | None = None, max_lines
     """
     values = recorder if isinstance(recorder, Mapping) else getattr(recorder, "values", None)
     if not isinstance(values, Mapping) or not values:
-        raise ValueError("plot_weights: nothing recorded; pass viz.WeightRecorder() to nn.fit(callbacks=[...]), "
-                         f"or a non-empty dict name -> list of weights (got {type(recorder).__name__})")
+        raise ValueError(
+            "plot_weights: nothing recorded; pass viz.WeightRecorder() to nn.fit(callbacks=[...]), "
+            f"or a non-empty dict name -> list of weights (got {type(recorder).__name__})"
+        )
     unknown = [n for n in (names or []) if n not in values]
     if unknown:
         raise ValueError(f"plot_weights: no weights named {unknown}; recorded are e.g. {list(values)[:4]}")
@@ -196,8 +228,9 @@ def _delta_axes(ax: Any, items: list) -> None:
     ax.grid(alpha=0.3)
 
 
-def plot_deltas(runs: Runs, *, labels: Sequence[str] | None = None, title: str | None = None,
-                path: Union[str, Path, None] = None) -> Figure:
+def plot_deltas(
+    runs: Runs, *, labels: Sequence[str] | None = None, title: str | None = None, path: str | Path | None = None
+) -> Figure:
     """Mean |Δw| per layer over the steps (``History.delta``): how big each update was.
 
     One run: a line per layer.  Several runs: a panel per layer (up to 4)
@@ -228,14 +261,14 @@ def plot_deltas(runs: Runs, *, labels: Sequence[str] | None = None, title: str |
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("mean |Δw|")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-               ncol=min(len(items), 4), fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=min(len(items), 4), fontsize=8)
     fig.suptitle(title or "size of the weight updates, per layer")
     return _finish(fig, path)
 
 
-def plot_runs(runs: Runs, *, labels: Sequence[str] | None = None, title: str | None = None,
-              path: Union[str, Path, None] = None) -> Figure:
+def plot_runs(
+    runs: Runs, *, labels: Sequence[str] | None = None, title: str | None = None, path: str | Path | None = None
+) -> Figure:
     """Several runs side by side: loss, accuracy (when recorded) and mean |Δw|,
     one colour per run with a shared legend — for comparing optimizers,
     learning rates or inits."""
@@ -266,15 +299,15 @@ def plot_runs(runs: Runs, *, labels: Sequence[str] | None = None, title: str | N
     for ax in axes:
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=min(len(items), 6),
-               fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=min(len(items), 6), fontsize=8)
     if title:
         fig.suptitle(title)
     return _finish(fig, path)
 
 
-def plot_weight_histograms(weights: Mapping[str, Any], *, bins: int = 40, title: str | None = None,
-                           path: Union[str, Path, None] = None) -> Figure:
+def plot_weight_histograms(
+    weights: Mapping[str, Any], *, bins: int = 40, title: str | None = None, path: str | Path | None = None
+) -> Figure:
     """Histograms of weight values, one outline per entry of ``weights``
     (label → list of values, or label → model): sparsity from L1, shrinkage
     from L2, the spread an init produces."""
@@ -340,9 +373,17 @@ def _predict(model: Any, grid: np.ndarray) -> np.ndarray:
     return out
 
 
-def plot_decision_boundary(model: Any, X: Any, y: Any, *, resolution: int = 120, threshold: float | None = None,
-                           title: str | None = None, ax: Any = None,
-                           path: Union[str, Path, None] = None) -> Figure:
+def plot_decision_boundary(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    resolution: int = 120,
+    threshold: float | None = None,
+    title: str | None = None,
+    ax: Any = None,
+    path: str | Path | None = None,
+) -> Figure:
     """The regions a 2-D classifier assigns to each class, with the data on top.
 
     One output: the boundary is ``output = threshold``, by default halfway
@@ -374,8 +415,9 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, resolution: int = 120,
             labs = np.unique(y).astype(float) if np.issubdtype(y.dtype, np.number) else np.array([0.0, 1.0])
             threshold = float(labs.min() + labs.max()) / 2 if len(labs) > 1 else 0.5
         span = max(abs(score.max() - threshold), abs(score.min() - threshold), 1e-12)
-        cf = ax.contourf(gx, gy, score, levels=21, cmap="RdBu_r", vmin=threshold - span, vmax=threshold + span,
-                         alpha=0.75)
+        cf = ax.contourf(
+            gx, gy, score, levels=21, cmap="RdBu_r", vmin=threshold - span, vmax=threshold + span, alpha=0.75
+        )
         ax.contour(gx, gy, score, levels=[threshold], colors="k", linewidths=1.5)
         fig.colorbar(cf, ax=ax, label="model output", shrink=0.85)
     else:
@@ -385,8 +427,15 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, resolution: int = 120,
     markers = "os^vD<>p*h"
     for i, c in enumerate(labels):
         m = y == c
-        ax.scatter(X[m, 0], X[m, 1], s=18, marker=markers[i % len(markers)], edgecolors="k", linewidths=0.5,
-                   label=f"class {c:g}" if np.issubdtype(labels.dtype, np.number) else f"class {c}")
+        ax.scatter(
+            X[m, 0],
+            X[m, 1],
+            s=18,
+            marker=markers[i % len(markers)],
+            edgecolors="k",
+            linewidths=0.5,
+            label=f"class {c:g}" if np.issubdtype(labels.dtype, np.number) else f"class {c}",
+        )
     ax.set_xlabel("x₀")
     ax.set_ylabel("x₁")
     ax.set_title(title or "decision boundary")

@@ -13,7 +13,8 @@ the model and optimizer that ``fit`` hands to callbacks after each step:
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 class WeightRecorder:
@@ -40,8 +41,9 @@ class WeightRecorder:
                 lookup = dict(named)
                 missing = [n for n in self.names if n not in lookup]
                 if missing:
-                    raise ValueError(f"WeightRecorder: no parameters named {missing}; "
-                                     f"the model has e.g. {[n for n, _ in named[:4]]}")
+                    raise ValueError(
+                        f"WeightRecorder: no parameters named {missing}; the model has e.g. {[n for n, _ in named[:4]]}"
+                    )
                 chosen = [(n, lookup[n]) for n in self.names]
             self._params = chosen
             for n, _ in chosen:
@@ -60,8 +62,17 @@ class FrameRecorder:
     ``X``, ``y``.  A frame every ``every`` steps, at most ``max_frames``.
     """
 
-    def __init__(self, kind: str = "network", *, every: int = 1, X: Any = None, y: Any = None,
-                 max_frames: int = 200, dpi: int = 80, **draw_kw: Any) -> None:
+    def __init__(
+        self,
+        kind: str = "network",
+        *,
+        every: int = 1,
+        X: Any = None,
+        y: Any = None,
+        max_frames: int = 200,
+        dpi: int = 80,
+        **draw_kw: Any,
+    ) -> None:
         if kind not in ("network", "boundary"):
             raise ValueError(f"FrameRecorder: kind must be 'network' or 'boundary', got {kind!r}")
         if kind == "boundary" and (X is None or y is None):
@@ -75,7 +86,7 @@ class FrameRecorder:
         self.max_frames = max_frames
         self.dpi = dpi
         self.draw_kw = draw_kw
-        self.frames: list[Any] = []   # PIL images
+        self.frames: list[Any] = []  # PIL images
 
     def on_step(self, info: Any) -> None:
         if info.step % self.every or len(self.frames) >= self.max_frames:
@@ -86,14 +97,14 @@ class FrameRecorder:
         """One picture of the model now, as a PIL image."""
         if self.kind == "network":
             from PIL import Image
+
             from .network import draw_network
             from .renderers import pipe
-            g = draw_network(model, optimizer=optimizer, caption=f"step {step} · loss {loss:.4g}",
-                             **self.draw_kw)
+
+            g = draw_network(model, optimizer=optimizer, caption=f"step {step} · loss {loss:.4g}", **self.draw_kw)
             png = pipe(g, "png")
             return Image.open(io.BytesIO(png)).convert("RGB")
         from .plots import figure_to_image, plot_decision_boundary
-        fig = plot_decision_boundary(model, self.X, self.y, title=f"step {step} · loss {loss:.4g}",
-                                     **self.draw_kw)
-        return figure_to_image(fig, dpi=self.dpi)
 
+        fig = plot_decision_boundary(model, self.X, self.y, title=f"step {step} · loss {loss:.4g}", **self.draw_kw)
+        return figure_to_image(fig, dpi=self.dpi)

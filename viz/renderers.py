@@ -15,7 +15,6 @@ import subprocess
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import graphviz
 
@@ -43,7 +42,7 @@ class RenderError(RuntimeError):
 class Renderer:
     """A Graphviz executable and the formats it writes."""
 
-    name: str          # "graphviz" (system dot) or "graphviz-pure"
+    name: str  # "graphviz" (system dot) or "graphviz-pure"
     path: str
     formats: tuple
 
@@ -83,7 +82,7 @@ def find_renderer() -> Renderer | None:
     return None
 
 
-def _source(graph: Union[graphviz.Digraph, graphviz.Graph, str]) -> str:
+def _source(graph: graphviz.Digraph | graphviz.Graph | str) -> str:
     if isinstance(graph, str):
         return graph
     source = getattr(graph, "source", None)
@@ -92,8 +91,7 @@ def _source(graph: Union[graphviz.Digraph, graphviz.Graph, str]) -> str:
     return source
 
 
-def pipe(graph: Union[graphviz.Digraph, graphviz.Graph, str], format: str = "svg",
-         timeout: float | None = 300) -> bytes:
+def pipe(graph: graphviz.Digraph | graphviz.Graph | str, format: str = "svg", timeout: float | None = 300) -> bytes:
     """The rendered bytes of ``graph`` in ``format`` (no file written).
 
     Raises :class:`RendererNotFound` when no renderer exists, ``ValueError``
@@ -108,22 +106,28 @@ def pipe(graph: Union[graphviz.Digraph, graphviz.Graph, str], format: str = "svg
     if format not in r.formats:
         raise ValueError(
             f"render: {r.name} ({r.path}) writes {' and '.join(r.formats)} only, not {format}; "
-            "install the system Graphviz (apt-get install graphviz / brew install graphviz) for pdf")
+            "install the system Graphviz (apt-get install graphviz / brew install graphviz) for pdf"
+        )
     try:
-        out = subprocess.run([r.path, f"-T{format}"], input=source.encode("utf-8"),
-                             capture_output=True, timeout=timeout)
+        out = subprocess.run(
+            [r.path, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise RenderError(
-            f"render: {r.name} took more than {timeout} s; draw fewer nodes (max_nodes=) "
-            "or pass a larger timeout") from None
+            f"render: {r.name} took more than {timeout} s; draw fewer nodes (max_nodes=) or pass a larger timeout"
+        ) from None
     if out.returncode != 0 or not out.stdout:
         err = out.stderr.decode("utf-8", "replace").strip()
         raise RenderError(f"render: {r.name} ({r.path}) failed with exit code {out.returncode}: {err}")
     return out.stdout
 
 
-def render(graph: Union[graphviz.Digraph, graphviz.Graph, str], path: Union[str, os.PathLike],
-           format: str = "svg", timeout: float | None = 300) -> Path:
+def render(
+    graph: graphviz.Digraph | graphviz.Graph | str,
+    path: str | os.PathLike,
+    format: str = "svg",
+    timeout: float | None = 300,
+) -> Path:
     """Write ``graph`` to ``path`` as svg, png or pdf and return the path written.
 
     ``path`` gets the ``.{format}`` suffix when it has none.  Without any
@@ -142,7 +146,9 @@ def render(graph: Union[graphviz.Digraph, graphviz.Graph, str], path: Union[str,
         dot_path.write_text(source, encoding="utf-8")
         raise RendererNotFound(
             f"render: no Graphviz renderer found; wrote the DOT source to {dot_path} instead.\n"
-            + INSTALL_HINT + f"\nthen run: dot -T{format} {dot_path} -o {path}") from None
+            + INSTALL_HINT
+            + f"\nthen run: dot -T{format} {dot_path} -o {path}"
+        ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path

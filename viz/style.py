@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 
 # ---- node colours: what a node *is* ----------------------------------------------
-PARAM = "#cfe8fc"      # parameters: light blue, like torchviz
-INPUT = "#f2f2f2"      # inputs and constants: light grey
-OUTPUT = "#b7e4b0"     # the root (loss / output): green, like torchviz
-OP = "#fff3c4"         # op nodes: small pale-yellow ellipses
+PARAM = "#cfe8fc"  # parameters: light blue, like torchviz
+INPUT = "#f2f2f2"  # inputs and constants: light grey
+OUTPUT = "#b7e4b0"  # the root (loss / output): green, like torchviz
+OP = "#fff3c4"  # op nodes: small pale-yellow ellipses
 INTERMEDIATE = "#ffffff"
-GROUP = "#e8e0f5"      # collapsed boxes (a neuron, a subgraph summary)
+GROUP = "#e8e0f5"  # collapsed boxes (a neuron, a subgraph summary)
 BORDER = "#555555"
 EDGE = "#777777"
 

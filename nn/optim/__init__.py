@@ -14,5 +14,18 @@ from .sgd import SGD
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 
-__all__ = ["Optimizer", "TrainingDiverged", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "OPTIMIZERS",
-           "LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"]
+__all__ = [
+    "Optimizer",
+    "TrainingDiverged",
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "OPTIMIZERS",
+    "LRScheduler",
+    "StepLR",
+    "ExponentialLR",
+    "LinearLR",
+    "CosineAnnealingLR",
+]

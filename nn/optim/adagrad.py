@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -19,15 +19,36 @@ class Adagrad(Optimizer):
 
     state_names = ("sum",)
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
         _check_number("Adagrad", "lr", lr, strict=True)
-        for name, x in (("lr_decay", lr_decay), ("weight_decay", weight_decay),
-                        ("initial_accumulator_value", initial_accumulator_value), ("eps", eps)):
+        for name, x in (
+            ("lr_decay", lr_decay),
+            ("weight_decay", weight_decay),
+            ("initial_accumulator_value", initial_accumulator_value),
+            ("eps", eps),
+        ):
             _check_number("Adagrad", name, x)
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=bool(maximize)))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                lr_decay=lr_decay,
+                weight_decay=weight_decay,
+                initial_accumulator_value=initial_accumulator_value,
+                eps=eps,
+                maximize=bool(maximize),
+            ),
+        )
 
     def _update(self, w, g, state, t):
         h = self._hyper

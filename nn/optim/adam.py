@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -33,15 +33,32 @@ class Adam(Optimizer):
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _decoupled = False
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: Sequence[float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: Sequence[float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         where = type(self).__name__
         _check_number(where, "lr", lr, strict=True)
         _check_number(where, "eps", eps)
         _check_number(where, "weight_decay", weight_decay)
-        super().__init__(params, dict(lr=lr, betas=_check_betas(where, betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=bool(amsgrad), maximize=bool(maximize)))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=_check_betas(where, betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=bool(amsgrad),
+                maximize=bool(maximize),
+            ),
+        )
 
     def _update(self, w, g, state, t):
         h = self._hyper
@@ -59,8 +76,8 @@ class Adam(Optimizer):
         v = state.get("exp_avg_sq", zeros) * b2 + (1.0 - b2) * (g * g)
         state["exp_avg"] = m
         state["exp_avg_sq"] = v
-        bias_correction1 = 1.0 - b1 ** t
-        bias_correction2_sqrt = math.sqrt(1.0 - b2 ** t)
+        bias_correction1 = 1.0 - b1**t
+        bias_correction2_sqrt = math.sqrt(1.0 - b2**t)
         step_size = lr / bias_correction1
         if h["amsgrad"]:
             v = np.maximum(state.get("max_exp_avg_sq", zeros), v)
@@ -75,8 +92,17 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: Sequence[float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: Sequence[float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )

@@ -9,7 +9,8 @@ makes ``state_dict()`` plain JSON-ready data, like torch's.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -39,8 +40,9 @@ def _param_list(params: Any, where: str) -> list[Value]:
         if not isinstance(p, Value):
             raise TypeError(f"{where}: params[{i}] is a {type(p).__name__}, not a Value")
         if id(p) in seen:
-            raise ValueError(f"{where}: params[{i}] ({p.label or 'unlabelled'}) appears twice; "
-                             "each parameter must be listed once")
+            raise ValueError(
+                f"{where}: params[{i}] ({p.label or 'unlabelled'}) appears twice; each parameter must be listed once"
+            )
         seen.add(id(p))
     return ps
 
@@ -115,8 +117,9 @@ class Optimizer:
         for p in self.params:
             p.grad = 0.0
 
-    def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray],
-                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _update(
+        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     def step(self) -> None:
@@ -133,7 +136,8 @@ class Optimizer:
             i = int(np.argmax(bad))
             raise TrainingDiverged(
                 f"{name}.step: parameter {i} ({ps[i].label or 'unlabelled'}) has gradient {float(g[i])!r}; "
-                f"the loss diverged — use a smaller lr (now {self.lr:g}) or clip gradients (nn.clip_grad_norm)")
+                f"the loss diverged — use a smaller lr (now {self.lr:g}) or clip gradients (nn.clip_grad_norm)"
+            )
         old = [p.data for p in ps]
         w = np.array(old, dtype=np.float64)
         if self._hyper.get("maximize"):
@@ -144,7 +148,8 @@ class Optimizer:
             i = int(np.argmax(bad))
             raise TrainingDiverged(
                 f"{name}.step: the update would make parameter {i} ({ps[i].label or 'unlabelled'}) {float(new[i])!r}; "
-                f"use a smaller lr (now {self.lr:g})")
+                f"use a smaller lr (now {self.lr:g})"
+            )
         self.state = state
         self.step_count += 1
         deltas = {}
@@ -164,8 +169,7 @@ class Optimizer:
                     if key in self.state:
                         per_param[i][key] = float(self.state[key][i])
         hyper = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._hyper.items()}
-        return {"optimizer": type(self).__name__, "hyperparameters": hyper,
-                "step": self.step_count, "state": per_param}
+        return {"optimizer": type(self).__name__, "hyperparameters": hyper, "step": self.step_count, "state": per_param}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore what ``state_dict()`` returned (int or str indices); checks everything before changing anything."""
