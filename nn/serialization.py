@@ -69,9 +69,10 @@ def _to_float(x: Any, name: str, source: str) -> float:
     try:
         value = float(x)
     except OverflowError:  # only an int can overflow float()
-        digits = int(int(x).bit_length() * math.log10(2)) + 1
+        bits = int(x).bit_length()  # str() of a huge int is slow, and refused past 4300 digits
+        digits = len(str(abs(x))) if bits < 14000 else f"about {int(bits * math.log10(2)) + 1}"
         raise ValueError(
-            f"{source}: parameter {name!r} is an integer of about {digits} digits, beyond float64; "
+            f"{source}: parameter {name!r} is an integer of {digits} digits, beyond float64; "
             "parameters must be finite numbers"
         ) from None
     if not math.isfinite(value):
