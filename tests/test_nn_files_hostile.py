@@ -4,6 +4,7 @@ the file and the entry, without reading their data and with the model unchanged.
 
 import io
 import json
+import random
 import tracemalloc
 import zipfile
 
@@ -211,3 +212,42 @@ def test_a_file_far_larger_than_the_model_needs_is_refused_before_reading(tmp_pa
     finally:
         tracemalloc.stop()
     assert peak < 2**20
+
+
+def mutate(data, rng):
+    """Flip, cut or insert a few bytes, as a bad disk or a careless edit would."""
+    out = bytearray(data)
+    for _ in range(rng.choice([1, 1, 2, 5])):
+        pos, roll = rng.randrange(len(out)), rng.random()
+        if roll < 0.6:
+            out[pos] = rng.randrange(256)
+        elif roll < 0.8:
+            del out[pos : pos + rng.randrange(1, 40)]
+        else:
+            out[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 10)))
+    return bytes(out)
+
+
+@pytest.mark.parametrize("name", ["m.npz", "m.json"])
+def test_damaged_files_raise_value_errors_only(tmp_path, model, name):
+    # 300 seeded random damages: each load raises a ValueError naming the file with the model
+    # unchanged, or succeeds; a damaged .npz that loads has the saved values (zip CRCs catch the rest)
+    good = tmp_path / ("good_" + name)
+    model.save(good)
+    data, saved = good.read_bytes(), model.state_dict()
+    rng = random.Random(1)
+    path = tmp_path / name
+    outcomes = set()
+    for _ in range(300):
+        path.write_bytes(mutate(data, rng))
+        target = nn.MLP(2, [3, 1], seed=8)
+        before = target.state_dict()
+        try:
+            target.load(path)
+        except ValueError as e:
+            assert str(path) in str(e) and target.state_dict() == before, str(e)
+            outcomes.add("refused")
+        else:
+            assert name.endswith(".json") or target.state_dict() == saved
+            outcomes.add("loaded")
+    assert outcomes == {"refused", "loaded"}
