@@ -33,7 +33,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], objec
     if os.path.islink(path):
         path = os.path.realpath(path)
     folder = os.path.dirname(path) or "."
-    fd, tmp = _create_temporary(folder, os.path.basename(path))
+    try:
+        fd, tmp = _create_temporary(folder, os.path.basename(path))
+    except OSError as e:  # name the file the caller asked for, not the hidden temporary
+        raise OSError(e.errno, e.strerror, path) from None
     try:
         _copy_permissions(path, fd)
         with os.fdopen(fd, "wb") as f:

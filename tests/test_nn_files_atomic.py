@@ -208,3 +208,11 @@ def test_json_save_is_unchanged_text(tmp_path):
         "parameters": model.state_dict(),
     }
     assert (tmp_path / "m.json").read_text(encoding="utf-8") == json.dumps(doc, indent=1)
+
+
+def test_saving_into_a_missing_folder_names_the_file(tmp_path):
+    path = tmp_path / "no" / "such" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        nn.MLP(2, [3, 1], seed=3).save(path)
+    assert info.value.filename == str(path)
+    assert listing(tmp_path) == []
