@@ -33,8 +33,8 @@ _ZIP_ERRORS = (
     EOFError,
     OSError,
     zlib.error,
-    NotImplementedError,
-    RuntimeError,
+    NotImplementedError,  # an unsupported compression method
+    RuntimeError,  # an encrypted entry
 )
 
 
