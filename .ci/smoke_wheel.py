@@ -51,7 +51,8 @@ def wheel_files() -> dict[str, set[str]]:
     groups: dict[str, set[str]] = {}
     for f in dist.files or []:
         top = f.parts[0]
-        if top == ".." or top.endswith(".dist-info") or "__pycache__" in f.parts or len(f.parts) < 2:  # scripts
+        # ".." holds the console scripts (bin/deltaw)
+        if top == ".." or top.endswith(".dist-info") or "__pycache__" in f.parts or len(f.parts) < 2:
             continue
         groups.setdefault(top, set()).add(f.as_posix())
     return groups
@@ -86,7 +87,8 @@ def check_contents(source: Path) -> list[str]:
         if missing:
             fail(
                 f"{len(missing)} file(s) of {top} missing from the wheel: {', '.join(missing)} "
-                "(a subpackage needs an __init__.py; a data file needs a pattern in [tool.setuptools.package-data])"
+                "(is [tool.setuptools.packages.find] in pyproject.toml broken? a subpackage needs an __init__.py, "
+                "a data file a pattern in [tool.setuptools.package-data])"
             )
         if extra:
             fail(f"{len(extra)} file(s) in the wheel that the source does not have: {', '.join(extra)}")
@@ -120,6 +122,7 @@ def check_imports(tops: list[str], site: Path, every_module: bool) -> None:
             ok(f"import {top}")
             continue
         package = sys.modules[top]
+        failed_before = len(failures)
         found = [top]
         errors: list[str] = []
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{top}.", onerror=errors.append):
@@ -139,7 +142,8 @@ def check_imports(tops: list[str], site: Path, every_module: bool) -> None:
         unreached = sorted(on_disk - set(found))
         if unreached:
             fail(f"modules in the wheel that walk_packages does not reach (no __init__.py?): {', '.join(unreached)}")
-        ok(f"{top}: imported all {len(found)} modules from the wheel")
+        if len(failures) == failed_before:
+            ok(f"{top}: imported all {len(found)} modules from the wheel")
 
 
 def run(argv: list[str], where: Path) -> subprocess.CompletedProcess[str] | None:
