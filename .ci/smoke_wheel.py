@@ -113,6 +113,18 @@ def import_from_venv(name: str, site: Path) -> bool:
     return True
 
 
+def compile_only(name: str) -> None:
+    """Compile a module without running it (a package's ``__main__``)."""
+    try:
+        spec = importlib.util.find_spec(name)
+        code = spec.loader.get_code(name) if spec and spec.loader else None  # type: ignore[attr-defined]
+    except Exception:
+        fail(f"compile {name}:\n{traceback.format_exc(limit=3)}")
+        return
+    if code is None:
+        fail(f"{name}: no code found")
+
+
 def check_imports(tops: list[str], site: Path, every_module: bool) -> None:
     """Import each shipped package; with every_module, each of their modules (walk_packages)."""
     for top in tops:
@@ -128,11 +140,9 @@ def check_imports(tops: list[str], site: Path, every_module: bool) -> None:
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{top}.", onerror=errors.append):
             found.append(info.name)
             if info.name.rsplit(".", 1)[-1] == "__main__":  # runs a program when imported: compile it only
-                spec = importlib.util.find_spec(info.name)
-                if spec is None or spec.loader is None or spec.loader.get_code(info.name) is None:  # type: ignore[attr-defined]
-                    fail(f"{info.name}: no code found")
-                continue
-            import_from_venv(info.name, site)
+                compile_only(info.name)
+            else:
+                import_from_venv(info.name, site)
         for name in errors:
             fail(f"walk_packages could not import {name}")
         on_disk = {
