@@ -212,7 +212,7 @@ def main() -> int:
     args = parser.parse_args()
     site = Path(sysconfig.get_paths()["purelib"]).resolve()
     bindir = Path(sysconfig.get_paths()["scripts"])
-    print(f"== installed wheel ({'with extras' if args.full else 'no extras'}): {site}", flush=True)
+    print(f"== the installed wheel ({'with extras' if args.full else 'no extras'}) in {site}", flush=True)
     if args.full:  # the same wheel as the first pass: its contents and version are checked already
         tops = sorted(wheel_files().keys() - NOT_SHIPPED)
     else:
@@ -220,10 +220,11 @@ def main() -> int:
         check_version(bindir, tops, args.out)
     check_imports(tops, site, every_module=args.full)
     check_demo(bindir, args.out.resolve() / ("demo-full" if args.full else "demo"), with_plots=args.full)
+    which = "with extras" if args.full else "no extras"
     if failures:
-        print(f"\nwheel smoke check: {len(failures)} failure(s)", flush=True)
+        print(f"\nwheel smoke check ({which}): {len(failures)} failure(s)", flush=True)
         return 1
-    print("wheel smoke check: all passed", flush=True)
+    print(f"wheel smoke check ({which}): all passed", flush=True)
     return 0
 
 
