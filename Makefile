@@ -42,4 +42,4 @@ wheel-check:
 	PYTHON=$(PYTHON) bash .ci/smoke_wheel.sh
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
