@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo docs test bench lint clean
+.PHONY: demo docs test bench lint wheel-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,5 +36,10 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+# the install a user does: sdist and wheel built from a clean copy, the wheel installed into a fresh
+# venv outside the repo, every module imported from it, `deltaw --version`, `deltaw demo --quick`
+wheel-check:
+	PYTHON=$(PYTHON) bash .ci/smoke_wheel.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
