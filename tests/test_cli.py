@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from autograd import Value
-from viz import cli
-from viz.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse, parse_assignments
+from deltaw import cli
+from deltaw.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse, parse_assignments
 
 NEURON = "tanh(w1*x1 + w2*x2 + b)"
 SET = ["--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
