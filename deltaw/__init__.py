@@ -14,15 +14,16 @@ from pathlib import Path
 __all__ = ["__version__"]
 
 DISTRIBUTION = "deltaw"
+#: where pyproject.toml sits in a source tree (the one place the version is written)
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
-def _version() -> str:
+def _version(pyproject: Path = PYPROJECT) -> str:
     """The installed distribution's version; in a source tree without install, pyproject's."""
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         pass
-    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     try:
         text = pyproject.read_text(encoding="utf-8")
     except OSError:

@@ -79,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deltaw`` console script; returns the exit code."""
     args = _parser().parse_args(argv)  # exits with 2 (and usage) on unknown options, 0 on --help
     try:
-        return COMMANDS[args.command].run(args)
+        code = COMMANDS[args.command].run(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then one of ours to handle
+        return code
     except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
         _quiet_stdout()
         return EXIT_CANNOT_WRITE
