@@ -75,8 +75,20 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _tolerant_stdout() -> None:
+    """On a terminal that cannot show ∂ or Δ (an ASCII or cp1252 locale), print them escaped
+    (``\\u2202``) instead of failing halfway through the output."""
+    try:
+        "∂Δ−·✓".encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deltaw`` console script; returns the exit code."""
+    _tolerant_stdout()
     args = _parser().parse_args(argv)  # exits with 2 (and usage) on unknown options, 0 on --help
     try:
         code = COMMANDS[args.command].run(args)

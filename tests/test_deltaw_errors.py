@@ -242,3 +242,9 @@ def test_every_exit_code_is_in_the_help_and_in_the_readme(capsys):
     for code, meaning in EXIT_CODES.items():
         assert f"{code}  {meaning}" in help_lines
         assert f"| {code} |" in cli_section, f"README's command-line section lacks exit code {code}"
+
+
+def test_a_terminal_that_cannot_show_unicode_gets_escapes_not_a_failure(tmp_path):
+    r = deltaw("explain", "w*x", "--set", "w=2", "x=3", "--wrt", "w", cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.splitlines()[0] == "\\u2202out/\\u2202w for w = w: how out = 6 changes with w = 2"
