@@ -89,14 +89,26 @@ def _tolerant_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deltaw`` console script; returns the exit code."""
     _tolerant_stdout()
-    args = _parser().parse_args(argv)  # exits with 2 (and usage) on unknown options, 0 on --help
+    try:
+        try:
+            args = _parser().parse_args(argv)  # exits with 2 (and usage) on bad options, 0 on --help
+        finally:
+            sys.stdout.flush()  # --help/--version text: a closed pipe shows up here, not at exit
+        return _run(args)
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
+        _quiet_stdout()
+        return EXIT_CANNOT_WRITE
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand inside the one error boundary: a failure the user caused is
+    one line on stderr and its exit code; anything else is a bug and keeps its traceback."""
     try:
         code = COMMANDS[args.command].run(args)
         sys.stdout.flush()  # here, not at exit: a closed pipe is then one of ours to handle
         return code
-    except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
-        _quiet_stdout()
-        return EXIT_CANNOT_WRITE
+    except BrokenPipeError:
+        raise
     except (Exception, KeyboardInterrupt) as e:
         known = failure(e)
         if known is None:
