@@ -89,11 +89,8 @@ def _tolerant_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deltaw`` console script; returns the exit code."""
     _tolerant_stdout()
+    args = _parser().parse_args(argv)  # exits with 2 (and usage) on bad options, 0 on --help
     try:
-        try:
-            args = _parser().parse_args(argv)  # exits with 2 (and usage) on bad options, 0 on --help
-        finally:
-            sys.stdout.flush()  # --help/--version text: a closed pipe shows up here, not at exit
         return _run(args)
     except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
         _quiet_stdout()
