@@ -32,7 +32,7 @@ def deltaw(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
     """``python -m deltaw ARGV`` in a fresh process, from ``cwd``."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "deltaw", "explain", *NEURON, "--wrt", "w"],
+        [sys.executable, "-m", "deltaw", *argv],
         capture_output=True,
         text=True,
         timeout=120,
