@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from autograd import Value
+from autograd import Value, ops
 
 __all__ = [
     "ExpressionError",
@@ -39,52 +39,59 @@ __all__ = [
 ]
 
 
+_OPERAND_NAMES = ("x", "y")
+
+
 @dataclass(frozen=True)
 class Function:
-    """A function a formula may call: ``name(x)`` or, with number parameters, ``name(x, p1, ...)``.
+    """A function a formula may call: ``name(x)``, ``name(x, y)`` for two operands, and optional
+    trailing number parameters, ``name(x, slope)``.
 
-    ``apply(x, *numbers)`` builds the node; ``numbers`` lists the optional
-    trailing number arguments as (name, example value), e.g. leaky_relu's slope."""
+    ``apply(*operands, *numbers)`` builds the node; ``numbers`` lists the optional number
+    parameters as (name, default), e.g. leaky_relu's ("slope", 0.01)."""
 
     name: str
     apply: Callable[..., Value]
+    operands: int = 1
     numbers: tuple[tuple[str, float], ...] = ()
 
     @property
     def max_args(self) -> int:
-        return 1 + len(self.numbers)
+        return self.operands + len(self.numbers)
+
+    def _names(self) -> list[str]:
+        return [*_OPERAND_NAMES[: self.operands], *(n for n, _ in self.numbers)]
 
     def arity(self) -> str:
         """``exactly 1 argument`` or ``1 or 2 arguments (x, slope)``."""
-        if not self.numbers:
-            return "exactly 1 argument"
-        counts = "1 or 2" if self.max_args == 2 else f"1 to {self.max_args}"
-        return f"{counts} arguments (" + ", ".join(["x", *(n for n, _ in self.numbers)]) + ")"
+        fewest, most = self.operands, self.max_args
+        if fewest == most:
+            return f"exactly {most} argument" + ("s" if most > 1 else "")
+        counts = f"{fewest} or {most}" if most == fewest + 1 else f"{fewest} to {most}"
+        return f"{counts} arguments ({', '.join(self._names())})"
 
     def usage(self) -> str:
         """How to call it, e.g. ``leaky_relu(x, 0.01)``."""
-        return f"{self.name}(" + ", ".join(["x", *(f"{v:g}" for _, v in self.numbers)]) + ")"
+        return (
+            f"{self.name}(" + ", ".join([*_OPERAND_NAMES[: self.operands], *(f"{v:g}" for _, v in self.numbers)]) + ")"
+        )
 
 
 def _functions() -> dict[str, Function]:
-    """The whitelist: the engine's functions a formula may call, by name."""
-    table = [
-        Function("tanh", Value.tanh),
-        Function("exp", Value.exp),
-        Function("log", Value.log),
-        Function("sqrt", Value.sqrt),
-        Function("sigmoid", Value.sigmoid),
-        Function("relu", Value.relu),
-        Function("softplus", Value.softplus),
-        Function("sin", Value.sin),
-        Function("cos", Value.cos),
-        Function("abs", Value.__abs__),
-        Function("leaky_relu", Value.leaky_relu, (("slope", 0.01),)),
-    ]
-    return {f.name: f for f in table}
+    """The whitelist, read from the op registry: every op with a command-line name, applied by
+    its ``Value`` method.  A family's number parameter (leaky_relu's slope) is an optional
+    trailing number argument.  Adding an op to the registry adds it here; nothing to edit."""
+    table: dict[str, Function] = {}
+    for row in ops.entries():
+        if row.cli is None or row.method is None or not 1 <= row.arity <= len(_OPERAND_NAMES):
+            continue  # operators (+, **, ...) are syntax, not calls; n-ary ops have no call form here
+        fewest, most = row.cli_arity
+        numbers = ((row.param_name, row.default),) if most > fewest and row.default is not None else ()
+        table[row.cli] = Function(row.cli, getattr(Value, row.method), row.arity, numbers)
+    return table
 
 
-#: the engine's functions an expression may call, by name
+#: the engine's functions an expression may call, by name (from the op registry)
 FUNCTIONS: dict[str, Function] = _functions()
 MAX_LENGTH = 1000  # characters of expression text
 MAX_DEPTH = 40  # levels of the syntax tree (operators, calls, unary minus)
@@ -237,8 +244,9 @@ class Expression:
             return left**right
         if isinstance(node, ast.Call):
             fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-            numbers = [_number(a) for a in node.args[1:]]  # checked by parse(): number literals
-            return fn.apply(self._value(node.args[0], leaves), *numbers)
+            operands = [self._value(a, leaves) for a in node.args[: fn.operands]]
+            numbers = [_number(a) for a in node.args[fn.operands :]]  # checked by parse(): number literals
+            return fn.apply(*operands, *numbers)
         raise AssertionError(f"unchecked node {type(node).__name__}")  # parse() refuses it first
 
 
@@ -286,8 +294,9 @@ def _operands(node: ast.AST) -> list[ast.AST]:
         return [node.right, node.left]
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
-    if isinstance(node, ast.Call):
-        return list(reversed(node.args[:1]))  # the number parameters after x are checked as numbers
+    if isinstance(node, ast.Call):  # _check() has made sure it calls one of FUNCTIONS
+        n = FUNCTIONS[node.func.id].operands  # type: ignore[attr-defined]
+        return list(reversed(node.args[:n]))  # the number parameters after them are checked as numbers
     return []
 
 
@@ -364,12 +373,12 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
                 "keyword arguments",
                 f"write {fn.usage()}",
             )
-        if not 1 <= len(node.args) <= fn.max_args:
+        if not fn.operands <= len(node.args) <= fn.max_args:
             raise _refuse(text, node, f"{fn.name} takes {fn.arity()}, got {len(node.args)}", f"write {fn.usage()}")
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise _refuse(text, a, "a starred argument")
-        for (param, _), a in zip(fn.numbers, node.args[1:]):
+        for (param, _), a in zip(fn.numbers, node.args[fn.operands :]):
             n = _number(a)
             if n is None or not abs(n) <= MAX_NUMBER:
                 raise _refuse(text, a, f"the {param} of {fn.name} must be a number", f"write {fn.usage()}")
