@@ -48,7 +48,7 @@ def test_ordering_compares_data():
     assert sorted([b, a]) == [a, b]
     assert max([a, b]) is b
     with pytest.raises(TypeError, match="compare"):
-        a < "x"
+        _ = a < "x"
 
 
 def test_float_and_repr():
