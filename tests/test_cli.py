@@ -255,7 +255,7 @@ def test_draw_inputs_option_decides_which_variables_get_a_delta(tmp_path, capsys
     assert "Δw = −0.5·∂out/∂w = -1.5" in text and "Δy" not in text and "Δx" not in text
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the system Graphviz")
+@pytest.mark.requires_dot
 @pytest.mark.parametrize("suffix, magic", [(".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF")])
 def test_draw_renders_through_graphviz(tmp_path, suffix, magic, capsys):
     out = tmp_path / f"graph{suffix}"
@@ -392,5 +392,10 @@ def test_demo_quick_runs_every_act_and_names_its_files(tmp_path, capsys):
         if line.strip().startswith("wrote "):
             path = Path(line.split()[1])
             assert path.exists() and path.stat().st_size > 0
-    if shutil.which("dot"):
-        assert (tmp_path / "neuron_graph.svg").exists()
+
+
+@pytest.mark.requires_dot
+def test_demo_quick_draws_the_neuron_and_the_network(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path), "--quick", "--no-progress"]) == 0
+    for name in ("neuron_graph.svg", "moons_network.svg"):
+        assert (tmp_path / name).read_bytes().lstrip().startswith((b"<?xml", b"<svg")), name
