@@ -5,7 +5,7 @@ act 2 takes one tanh neuron, o = tanh(x1·w1 + x2·w2 + b), draws its graph
 with data, grad and Δw, and writes out the chain rule for w1 with every
 factor checked against the engine; act 3 trains micrograd's moons network
 with a progress bar and draws what it learned.  The code lives in
-``viz/demo.py`` so the installed ``deltaw`` command can run it too.
+``deltaw/demo.py`` so the installed ``deltaw`` command can run it too.
 
     python -m examples.demo --out out/demo
 """
@@ -20,8 +20,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: python examples/demo.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from deltaw.demo import run
 from examples._common import main_guard, setup
-from viz.demo import run
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from autograd import Value
-from viz import cli
-from viz.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse, parse_assignments
+from deltaw import cli
+from deltaw.expression import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse, parse_assignments
 
 NEURON = "tanh(w1*x1 + w2*x2 + b)"
 SET = ["--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -229,12 +229,20 @@ def test_draw_writes_dot_with_data_grad_and_the_gradient_descent_step(tmp_path, 
     assert dot.startswith("digraph")
     for name in ("w1", "w2", "x1", "x2", "b", "tanh"):
         assert name in dot
-    assert "Δw" in dot and "-0.1" in dot  # Δw1 = −0.1·1
-    text = capsys.readouterr().out
-    assert "out = 0.707107" in text
-    assert "Δw1 = −0.1·∂out/∂w1 = -0.1" in text
-    assert "Δx1" not in text  # names starting with x are inputs: no Δ
-    assert f"wrote {out}" in text
+    # w1's box: data -3, grad ∂tanh(z)/∂w1 = (1 − tanh²z)·x1 = 0.5·2 = 1, Δw1 = −0.1·1
+    w1_box = next(line for line in dot.splitlines() if "<b>w1</b>" in line)
+    assert "<td>data -3</td>" in w1_box and ">grad 1</td>" in w1_box and "<b>Δw -0.1</b>" in w1_box
+    lines = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
+    # z = -6 + 0 + 6.8814 = 0.8814, tanh z = √½; ∂/∂w = 0.5·x, ∂/∂x = 0.5·w, ∂/∂b = 0.5; Δ = −0.1·∂
+    assert lines == [
+        "out = 0.707107",
+        "      w1 = -3         ∂out/∂w1 = +1         Δw1 = −0.1·∂out/∂w1 = -0.1",
+        "      x1 = 2          ∂out/∂x1 = -1.5",
+        "      w2 = 1          ∂out/∂w2 = +0         Δw2 = −0.1·∂out/∂w2 = +0",
+        "      x2 = 0          ∂out/∂x2 = +0.5",
+        "       b = 6.88137    ∂out/∂b = +0.5       Δb = −0.1·∂out/∂b = -0.05",
+        f"wrote {out}",
+    ]
 
 
 def test_draw_inputs_option_decides_which_variables_get_a_delta(tmp_path, capsys):
@@ -247,7 +255,7 @@ def test_draw_inputs_option_decides_which_variables_get_a_delta(tmp_path, capsys
     assert "Δw = −0.5·∂out/∂w = -1.5" in text and "Δy" not in text and "Δx" not in text
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the system Graphviz")
+@pytest.mark.requires_dot
 @pytest.mark.parametrize("suffix, magic", [(".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF")])
 def test_draw_renders_through_graphviz(tmp_path, suffix, magic, capsys):
     out = tmp_path / f"graph{suffix}"
@@ -269,21 +277,29 @@ def test_draw_without_a_renderer_writes_the_dot_and_exits_3(tmp_path, monkeypatc
 # ---- explain ----------------------------------------------------------------------------------
 def test_explain_prints_the_chain_rule_checked_against_the_engine(capsys):
     assert cli.main(["explain", NEURON, *SET, "--wrt", "w1", "--lr", "0.1"]) == 0
-    text = capsys.readouterr().out
-    assert "tanh" in text and "every factor agrees with the engine" in text
-    assert "✗" not in text
-    assert "= 1" in text  # ∂out/∂w1 = 0.5 · 2
-    assert "−0.1 · (1) = -0.1" in text
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "out = tanh(u2) = 0.707107;  local ∂out/∂u2 = 0.5" in lines  # 1 − tanh² = 1 − ½
+    assert "= (0.5) · (1) · (1) · (2)" in lines
+    assert lines.count("= 1") == 1  # ∂out/∂w1 = 0.5 · x1 = 0.5 · 2
+    assert "engine: autograd.grad gives 1 ✓; w.grad holds 1 ✓" in lines
+    assert "every factor agrees with the engine" in lines
+    assert lines[-1] == "Δw = −η·δ·x = −η·∂out/∂w = −0.1 · (1) = -0.1"
+    assert not any("✗" in line for line in lines)
 
 
 def test_a_formula_starting_with_minus_works_after_a_space(capsys):
     assert cli.main(["explain", " -w*x", "--set", "w=2", "x=3", "--wrt", "w"]) == 0
-    assert "-3" in capsys.readouterr().out  # ∂(−w·x)/∂w = −x
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "z = neg(w) = -2" in lines  # the leading minus is a neg node
+    assert "= -3" in lines  # ∂(−w·x)/∂w = −x = −3
+    assert "engine: autograd.grad gives -3 ✓; w.grad holds -3 ✓" in lines
 
 
 def test_explain_of_an_input_works_too(capsys):
     assert cli.main(["explain", NEURON, *SET, "--wrt", "x1"]) == 0
-    assert "-1.5" in capsys.readouterr().out
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "= (0.5) · (1) · (1) · (-3)" in lines  # ∂out/∂x1 = 0.5 · w1
+    assert "engine: autograd.grad gives -1.5 ✓; w.grad holds -1.5 ✓" in lines
 
 
 # ---- errors and exit codes --------------------------------------------------------------------
@@ -376,5 +392,10 @@ def test_demo_quick_runs_every_act_and_names_its_files(tmp_path, capsys):
         if line.strip().startswith("wrote "):
             path = Path(line.split()[1])
             assert path.exists() and path.stat().st_size > 0
-    if shutil.which("dot"):
-        assert (tmp_path / "neuron_graph.svg").exists()
+
+
+@pytest.mark.requires_dot
+def test_demo_quick_draws_the_neuron_and_the_network(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path), "--quick", "--no-progress"]) == 0
+    for name in ("neuron_graph.svg", "moons_network.svg"):
+        assert (tmp_path / name).read_bytes().lstrip().startswith((b"<?xml", b"<svg")), name

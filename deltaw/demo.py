@@ -14,7 +14,6 @@ plots, Graphviz for graphs) are skipped with a message saying how to get it.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +30,8 @@ def _wrote(path: Any, what: str) -> None:
     print(f"  wrote {path}  ({what})")
 
 
-def _optional(name: str) -> Callable | None:
-    """A part of viz that may be missing from this installation (plots, animations)."""
-    import viz
-
-    fn = getattr(viz, name, None)
-    if fn is None:
-        print(f"  (skipped: viz.{name} is not in this version of deltaw)")
-    return fn
-
-
 def _render(graph: Any, path: Path, what: str) -> Path | None:
-    from .renderers import RendererNotFound, render
+    from viz import RendererNotFound, render
 
     try:
         written = render(graph, path, format=path.suffix.lstrip("."))
@@ -87,8 +76,7 @@ def worked_example() -> float:
 
 def neuron(out: Path, lr: float = 0.1) -> Value:
     """Act 2: o = tanh(w1·x1 + w2·x2 + b), drawn and explained; returns o."""
-    from .explain import explain
-    from .graph import draw_graph
+    from viz import draw_graph, explain
 
     _say("2. One neuron: the chain rule, factor by factor")
     v = {name: Value(x, label=name) for name, x in NEURON_VALUES.items()}
@@ -119,10 +107,10 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
     opt = SGD(model.parameters(), lr=1.0)
     steps = 3 if quick else 50
     schedule = LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
-    callbacks: list = []
+    callbacks: list[Any] = []
     frames = None
     if importlib.util.find_spec("matplotlib") is not None:  # the frames are matplotlib figures
-        from .record import FrameRecorder
+        from viz import FrameRecorder
 
         frames = FrameRecorder("boundary", every=max(1, steps // 10), X=X, y=labels)
         callbacks.append(frames)
@@ -161,7 +149,7 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
 
 
 def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: Any, frames: Any) -> None:
-    from .network import draw_network
+    from viz import draw_network
 
     _render(
         draw_network(model, optimizer=opt, caption=f"after step {hist.steps - 1}"),
@@ -169,7 +157,7 @@ def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: 
         "the network after its last update: w, ∂L/∂w and Δw on every edge",
     )
     try:
-        from . import plots
+        from viz import plots
     except ImportError:
         print("  (no plots: matplotlib is missing; pip install 'deltaw[plot]')")
         return
@@ -187,7 +175,7 @@ def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: 
         "the decision boundary with the data",
     )
     if frames is not None and frames.frames:
-        from .animation import animate
+        from viz import animate
 
         _wrote(animate(frames, out / "moons_training.gif"), "the decision boundary taking shape, as a GIF")
 

@@ -5,9 +5,9 @@ user.  We parse it with :func:`ast.parse` and accept only a whitelist:
 
 - names (variables, given values with ``--set``) and numbers (int or float);
 - the binary operators ``+ - * / **`` and unary ``-`` / ``+``;
-- calls of the engine's functions by name: ``tanh exp log sqrt sigmoid relu
-  softplus sin cos abs`` with one argument, ``leaky_relu(x)`` or
-  ``leaky_relu(x, slope)`` with a number as slope.
+- calls of the engine's functions by name (:data:`FUNCTIONS`): ``tanh(x)``,
+  ``exp(x)``, ... with one argument, and number parameters where the op has
+  them, such as ``leaky_relu(x, slope)`` with a number as slope.
 
 Everything else — attribute access, calls of any other name, lambdas,
 subscripts, strings, comparisons, exponents above :data:`MAX_EXPONENT`,
@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from autograd import Value
+from autograd import Value, ops
 
 __all__ = [
     "ExpressionError",
@@ -35,22 +35,64 @@ __all__ = [
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "parse_assignments",
+    "Function",
 ]
 
-#: the engine's functions an expression may call, by name
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "tanh": Value.tanh,
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "softplus": Value.softplus,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": abs,
-    "leaky_relu": Value.leaky_relu,
-}
+
+_OPERAND_NAMES = ("x", "y")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function a formula may call: ``name(x)``, ``name(x, y)`` for two operands, and optional
+    trailing number parameters, ``name(x, slope)``.
+
+    ``apply(*operands, *numbers)`` builds the node; ``numbers`` lists the optional number
+    parameters as (name, default), e.g. leaky_relu's ("slope", 0.01)."""
+
+    name: str
+    apply: Callable[..., Value]
+    operands: int = 1
+    numbers: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def max_args(self) -> int:
+        return self.operands + len(self.numbers)
+
+    def _names(self) -> list[str]:
+        return [*_OPERAND_NAMES[: self.operands], *(n for n, _ in self.numbers)]
+
+    def arity(self) -> str:
+        """``exactly 1 argument`` or ``1 or 2 arguments (x, slope)``."""
+        fewest, most = self.operands, self.max_args
+        if fewest == most:
+            return f"exactly {most} argument" + ("s" if most > 1 else "")
+        counts = f"{fewest} or {most}" if most == fewest + 1 else f"{fewest} to {most}"
+        return f"{counts} arguments ({', '.join(self._names())})"
+
+    def usage(self) -> str:
+        """How to call it, e.g. ``leaky_relu(x, 0.01)``."""
+        return (
+            f"{self.name}(" + ", ".join([*_OPERAND_NAMES[: self.operands], *(f"{v:g}" for _, v in self.numbers)]) + ")"
+        )
+
+
+def _functions() -> dict[str, Function]:
+    """The whitelist, read from the op registry: every op with a command-line name, applied by
+    its ``Value`` method.  A family's number parameter (leaky_relu's slope) is an optional
+    trailing number argument.  Adding an op to the registry adds it here; nothing to edit."""
+    table: dict[str, Function] = {}
+    for row in ops.entries():
+        if row.cli is None or row.method is None or not 1 <= row.arity <= len(_OPERAND_NAMES):
+            continue  # operators (+, **, ...) are syntax, not calls; n-ary ops have no call form here
+        fewest, most = row.cli_arity
+        numbers = ((row.param_name, row.default),) if most > fewest and row.default is not None else ()
+        table[row.cli] = Function(row.cli, getattr(Value, row.method), row.arity, numbers)
+    return table
+
+
+#: the engine's functions an expression may call, by name (from the op registry)
+FUNCTIONS: dict[str, Function] = _functions()
 MAX_LENGTH = 1000  # characters of expression text
 MAX_DEPTH = 40  # levels of the syntax tree (operators, calls, unary minus)
 MAX_EXPONENT = 64  # |n| for a number exponent in x ** n
@@ -137,8 +179,9 @@ def _number(node: ast.AST) -> float | None:
         if isinstance(node.op, ast.USub):
             sign = -sign
         node = node.operand
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return sign * float(node.value)
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return sign * float(value)
     return None
 
 
@@ -150,13 +193,8 @@ class Expression:
     tree: ast.Expression
     names: list[str]
 
-    def build(self, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
-        """The Value graph of the formula with ``values`` for its variables.
-
-        Returns (root, leaves): each variable is ONE leaf Value labelled with its
-        name, shared by every place the name appears.  Raises ``ValueError``
-        naming the variables that have no value, and the engine's own errors
-        (``DomainError``, ``OpOverflowError``) when an op is undefined there."""
+    def check_values(self, values: Mapping[str, float]) -> None:
+        """Raise ``ValueError`` naming the variables that have no value in ``values``, with the fix."""
         missing = [n for n in self.names if n not in values]
         if missing:
             raise ValueError(
@@ -166,12 +204,21 @@ class Expression:
                 + " ".join(f"{n}=NUMBER" for n in missing)
                 + " after --set"
             )
+
+    def build(self, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+        """The Value graph of the formula with ``values`` for its variables.
+
+        Returns (root, leaves): each variable is ONE leaf Value labelled with its
+        name, shared by every place the name appears.  Raises ``ValueError``
+        naming the variables that have no value, and the engine's own errors
+        (``DomainError``, ``OpOverflowError``) when an op is undefined there."""
+        self.check_values(values)
         leaves = {n: Value(float(values[n]), label=n) for n in self.names}
         return self._value(self.tree.body, leaves), leaves
 
     def _value(self, node: ast.AST, leaves: dict[str, Value]) -> Value:
         # depth <= MAX_DEPTH was checked by parse(), so this recursion is shallow
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):  # parse() refused the rest
             return Value(float(node.value))
         if isinstance(node, ast.Name):
             return leaves[node.id]
@@ -196,11 +243,10 @@ class Expression:
                 return left / right
             return left**right
         if isinstance(node, ast.Call):
-            name = node.func.id  # type: ignore[attr-defined]
-            arg = self._value(node.args[0], leaves)
-            if name == "leaky_relu" and len(node.args) == 2:
-                return arg.leaky_relu(_number(node.args[1]))
-            return FUNCTIONS[name](arg)
+            fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+            operands = [self._value(a, leaves) for a in node.args[: fn.operands]]
+            numbers = [_number(a) for a in node.args[fn.operands :]]  # checked by parse(): number literals
+            return fn.apply(*operands, *numbers)
         raise AssertionError(f"unchecked node {type(node).__name__}")  # parse() refuses it first
 
 
@@ -229,10 +275,10 @@ def parse(text: str) -> Expression:
     lead = len(text) - len(text.lstrip())
     raw = text.strip().encode("utf-8")
     for node in ast.walk(tree):  # ast counts UTF-8 bytes; report characters of the text as typed
-        if hasattr(node, "col_offset"):
-            node.col_offset = lead + len(raw[: node.col_offset].decode("utf-8", "replace"))  # type: ignore
-            if node.end_col_offset is not None:  # type: ignore[attr-defined]
-                node.end_col_offset = lead + len(raw[: node.end_col_offset].decode("utf-8", "replace"))  # type: ignore
+        for attr in ("col_offset", "end_col_offset"):
+            offset = getattr(node, attr, None)
+            if offset is not None:
+                setattr(node, attr, lead + len(raw[:offset].decode("utf-8", "replace")))
     names: list[str] = []
     stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
     while stack:  # iterative: the check itself never recurses, however deep the text nests
@@ -248,8 +294,9 @@ def _operands(node: ast.AST) -> list[ast.AST]:
         return [node.right, node.left]
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
-    if isinstance(node, ast.Call):
-        return list(reversed(node.args[:1]))  # a second argument (the slope) is checked as a number
+    if isinstance(node, ast.Call):  # _check() has made sure it calls one of FUNCTIONS
+        n = FUNCTIONS[node.func.id].operands  # type: ignore[attr-defined]
+        return list(reversed(node.args[:n]))  # the number parameters after them are checked as numbers
     return []
 
 
@@ -318,26 +365,23 @@ def _check(text: str, node: ast.AST, depth: int, names: list[str]) -> None:
             raise _refuse(text, func, what)
         if func.id not in FUNCTIONS:
             raise _refuse(text, func, f"a call of {func.id!r}, which is not one of the engine's functions")
+        fn = FUNCTIONS[func.id]
         if node.keywords:
             raise _refuse(
                 text,
                 node.keywords[0].value if node.keywords[0].arg is None else node,
                 "keyword arguments",
-                f"write {func.id}(x)" + (", slope" if func.id == "leaky_relu" else ""),
+                f"write {fn.usage()}",
             )
-        arity = (1, 2) if func.id == "leaky_relu" else (1,)
-        if len(node.args) not in arity:
-            need = "1 or 2 arguments (x, slope)" if func.id == "leaky_relu" else "exactly 1 argument"
-            raise _refuse(text, node, f"{func.id} takes {need}, got {len(node.args)}", f"write {func.id}(x)")
+        if not fn.operands <= len(node.args) <= fn.max_args:
+            raise _refuse(text, node, f"{fn.name} takes {fn.arity()}, got {len(node.args)}", f"write {fn.usage()}")
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise _refuse(text, a, "a starred argument")
-        if len(node.args) == 2:
-            slope = _number(node.args[1])
-            if slope is None or not abs(slope) <= MAX_NUMBER:
-                raise _refuse(
-                    text, node.args[1], "the slope of leaky_relu must be a number", "write leaky_relu(x, 0.01)"
-                )
+        for (param, _), a in zip(fn.numbers, node.args[fn.operands :]):
+            n = _number(a)
+            if n is None or not abs(n) <= MAX_NUMBER:
+                raise _refuse(text, a, f"the {param} of {fn.name} must be a number", f"write {fn.usage()}")
         return
     raise _refuse(text, node, _KINDS.get(type(node), f"the construct {type(node).__name__!r}"))
 
