@@ -22,6 +22,8 @@ from .optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"]
 
+_MAX_EPOCH = 2**53  # epochs stay exact as floats (cosine's π·epoch/T_max)
+
 
 def _positive_int(where: str, name: str, x: Any) -> int:
     return checks.integer(where, name, x, low=1)
@@ -40,7 +42,7 @@ class LRScheduler:
                 f"{where}: expected an nn.optim optimizer, got {type(optimizer).__name__}; "
                 "pass the optimizer whose lr the schedule sets"
             )
-        epoch = checks.integer(where, "last_epoch", last_epoch, low=-1)
+        epoch = checks.integer(where, "last_epoch", last_epoch, low=-1, high=_MAX_EPOCH)
         for name, value in settings.items():
             setattr(self, name, self.settings[name](where, name, value))
         self.optimizer = optimizer
@@ -120,7 +122,7 @@ class LRScheduler:
             raise ValueError(f"{where}: expected the keys {sorted(expected)}, got {sorted(map(str, state))}")
         n = len(self.base_lrs)
         new = {name: check(where, name, state[name]) for name, check in self.settings.items()}
-        new["last_epoch"] = checks.integer(where, "last_epoch", state["last_epoch"], low=-1)
+        new["last_epoch"] = checks.integer(where, "last_epoch", state["last_epoch"], low=-1, high=_MAX_EPOCH)
         for key in ("base_lrs", "_last_lr"):
             values = state[key]
             if not isinstance(values, (list, tuple)) or len(values) != n:

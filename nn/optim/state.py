@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["load_groups"]
 
 _KEYS = ("optimizer", "state", "param_groups")
+_MAX_STEP = 2**53  # steps stay exact as floats (Adagrad's (t − 1)·lr_decay, Adam's βᵗ)
 
 
 def load_groups(opt: Optimizer, state_dict: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -105,7 +106,7 @@ def _one_group(opt: Optimizer, where: str, got: dict[int, Mapping[str, Any]], id
         entry, idx = got[j], ids[j]
         if set(entry) != names:
             raise ValueError(f"{where}: state[{idx}] has entries {sorted(entry)}, state[{ids[0]}] {sorted(names)}")
-        steps.add(checks.integer(where, f"state[{idx}]['step']", entry.get("step"), low=1))
+        steps.add(checks.integer(where, f"state[{idx}]['step']", entry.get("step"), low=1, high=_MAX_STEP))
         for k in keys:
             low = 0.0 if k in opt.nonnegative_state else None
             vectors[k][j] = checks.number(where, f"state[{idx}][{k!r}]", entry[k], low=low)
