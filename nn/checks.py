@@ -10,7 +10,13 @@ A value of the wrong kind (``"0.1"``, ``True`` for a number, ``None``) raises
 ``InputTypeError``, which is both a ``TypeError`` and a ``ValueError`` (as
 numpy's ``AxisError`` is both a ``ValueError`` and an ``IndexError``): callers
 catching either keep working.  A value of the right kind outside its range
-(``-1``, ``nan``, ``10**400``) raises a plain ``ValueError``.
+(``-1``, ``nan``, ``10**400``) raises a plain ``ValueError``.  Messages read
+``"SGD: lr must be > 0, got -1.0; typical values are 1e-3 to 1.0"`` (range),
+``"SGD: lr must be a finite number > 0, got 'oops'"`` (kind, nan or inf); the
+optional ``hint`` says what to do.
+
+This module does not import numpy (``import nn`` stays light): numpy bools are
+recognised only once numpy is loaded, and ``generator`` imports it on use.
 """
 
 from __future__ import annotations
