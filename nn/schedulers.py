@@ -85,17 +85,18 @@ class LRScheduler:
             out.append(lr)
         return out
 
-    def lr_at(self, epoch: int) -> float:
-        """The first group's learning rate at ``last_epoch == epoch``."""
-        return self.lrs_at(epoch)[0]
-
     def _describe(self) -> str:
         return ", ".join(f"{k}={getattr(self, k)!r}" for k in self.settings)
 
     def step(self) -> None:
         """Advance one epoch and set every group's lr (all or nothing: a bad lr changes nothing)."""
-        lrs = self.lrs_at(self.last_epoch + 1)
         groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}.step: the optimizer has {len(groups)} parameter groups but the schedule "
+                f"was made for {len(self.base_lrs)}; create the scheduler after add_param_group"
+            )
+        lrs = self.lrs_at(self.last_epoch + 1)
         checked = [
             self.optimizer._checked_group(type(self).__name__, "", {**g, "lr": lr}) for g, lr in zip(groups, lrs)
         ]

@@ -138,3 +138,12 @@ def test_an_adam_group_lr_of_zero_from_a_schedule_is_allowed():
     sched.step()
     sched.step()
     assert opt.lr == pytest.approx(0.0, abs=1e-18) and sched.base_lr == 0.1
+
+
+def test_a_group_added_after_the_scheduler_is_not_silently_left_out():
+    opt = two_groups()
+    sched = nn.ExponentialLR(opt, gamma=0.5)
+    opt.add_param_group({"params": [Value(3.0)], "lr": 1.0})
+    with pytest.raises(ValueError, match="ExponentialLR.step: the optimizer has 3 parameter groups but"):
+        sched.step()
+    assert lrs(opt) == [0.1, 0.01, 1.0]

@@ -48,14 +48,14 @@ def _new_lr(where: str, name: str, x: Any) -> float:
 
 
 def _option_property(name: str) -> property:
-    def get(self: Optimizer) -> Any:
+    def getter(self: Optimizer) -> Any:
         return self.param_groups[0][name]
 
-    def set(self: Optimizer, value: Any) -> None:
+    def setter(self: Optimizer, value: Any) -> None:
         self._set_everywhere(name, value)
 
     doc = f"The first group's {name}; setting it sets every group's (checked first)."
-    return property(get, set, doc=doc)
+    return property(getter, setter, doc=doc)
 
 
 class Optimizer:
@@ -95,7 +95,12 @@ class Optimizer:
             if key == "params":
                 continue
             name = f"{label}[{key!r}]" if label else key
-            check = _lr if key == "initial_lr" else _new_lr if new and key == "lr" else self.option_checks.get(key)
+            if key == "initial_lr":  # set by schedulers, as in torch
+                check: Check | None = _lr
+            elif key == "lr" and new:
+                check = _new_lr
+            else:
+                check = self.option_checks.get(key)
             if check is None:
                 raise ValueError(
                     f"{where}: unknown option {key!r}; {type(self).__name__}'s options are "
