@@ -60,14 +60,10 @@ class ParamGroup(dict):  # type: ignore[type-arg]
         """Change several options at once: all are checked first, so either all apply or none."""
         changes = dict(*args, **kwargs)
         if "params" in changes:
-            if "params" in self:  # a copy or unpickling fills a fresh group; a live group keeps its Values
-                raise TypeError(
-                    f"{self._where}: a parameter group's params cannot be replaced; "
-                    "use add_param_group for new parameters or build a new optimizer"
-                )
-            dict.__setitem__(self, "params", changes.pop("params"))
-        if not changes:
-            return
+            raise TypeError(
+                f"{self._where}: a parameter group's params cannot be replaced; "
+                "use add_param_group for new parameters or build a new optimizer"
+            )
         merged = {k: v for k, v in self.items() if k != "params"}
         merged.update(changes)
         checked = self._owner._checked_group(self._where, f"param_groups[{self._index}]", merged)
@@ -92,7 +88,7 @@ class ParamGroup(dict):  # type: ignore[type-arg]
     __delitem__ = pop = popitem = clear = _refuse
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        # copies rebuild the dict first, then the owner: give them a plain dict to refill
+        # copy and pickle would refill the dict through the checked __setitem__: rebuild it directly
         return (_rebuild, (type(self), self.__dict__, dict(self)))
 
 
