@@ -167,6 +167,8 @@ def snapshot(opt):
         (lambda o: o.param_groups[0].__delitem__("lr"), "options cannot be removed"),
         (lambda o: o.param_groups.append({"params": [Value(0.0)]}), "use optimizer.add_param_group"),
         (lambda o: o.param_groups.__setitem__(0, {}), "use optimizer.add_param_group"),
+        (lambda o: o.param_groups[0]["params"].append(Value(0.0)), "a group's params are fixed"),
+        (lambda o: o.param_groups[1]["params"].__setitem__(0, Value(0.0) * 2), "a group's params are fixed"),
     ],
 )
 def test_assignment_is_checked_and_a_refusal_changes_nothing(change, text):
