@@ -80,6 +80,32 @@ def test_adam_groups_with_their_own_lr_and_betas():
     assert got == pytest.approx(expected, rel=1e-11, abs=1e-13)
 
 
+@pytest.mark.parametrize(
+    "cls,first,second",
+    [
+        (SGD, dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=0.02, weight_decay=0.1, dampening=0.3, momentum=0.5)),
+        (Adagrad, dict(lr=0.1, lr_decay=0.2), dict(lr=0.3, initial_accumulator_value=0.5, eps=1e-3)),
+        (RMSprop, dict(lr=0.01, centered=True), dict(lr=0.02, alpha=0.9, momentum=0.5, weight_decay=0.1)),
+        (Adam, dict(lr=0.05, amsgrad=True), dict(lr=0.1, betas=(0.5, 0.8), weight_decay=0.1, maximize=True)),
+        (AdamW, dict(lr=0.05), dict(lr=0.1, weight_decay=0.3, eps=1e-3)),
+    ],
+)
+def test_each_group_steps_as_its_own_optimizer_would(cls, first, second):
+    ws = [Value(x) for x in W0]
+    grouped = cls([{"params": ws[:2], **first}, {"params": ws[2:], **second}])
+    twins = [Value(x) for x in W0]
+    alone = [cls(twins[:2], **first), cls(twins[2:], **second)]
+    for _ in range(6):
+        for opt in (grouped, *alone):
+            opt.zero_grad()
+        loss_of(ws).backward()
+        loss_of(twins).backward()
+        for opt in (grouped, *alone):
+            opt.step()
+    assert [w.data for w in ws] == [w.data for w in twins]
+    assert list(grouped.deltas.values()) == [*alone[0].deltas.values(), *alone[1].deltas.values()]
+
+
 def test_param_groups_look_like_torch():
     a, b, c = Value(1.0), Value(2.0), Value(3.0)
     opt = SGD([{"params": [a, b]}, {"params": c, "lr": 0.01}], lr=0.1, momentum=0.9)
