@@ -185,6 +185,7 @@ def snapshot(opt):
         (lambda o: setattr(o, "betas", (0.9, 1.0)), r"Adam: betas\[1\] must be in \[0, 1\), got 1.0"),
         (lambda o: o.param_groups[0].update(lr=0.5, betas=[5, 5]), r"Adam: param_groups\[0\]\['betas'\]\[0\]"),
         (lambda o: setattr(o, "lr", math.inf), "Adam: lr must be a finite number >= 0, got inf"),
+        (lambda o: setattr(o, "weight_decay", 10**400), r"Adam: weight_decay must be .*\(beyond float64\)"),
         (lambda o: setattr(o, "eps", None), "Adam: eps must be a finite number >= 0, got NoneType None"),
         (lambda o: setattr(o, "amsgrad", "no"), "Adam: amsgrad must be True or False, got 'no'"),
         (lambda o: o.param_groups[0].__setitem__("lrr", 0.1), "Adam: unknown option 'lrr'"),
