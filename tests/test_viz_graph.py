@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 import nn
 import viz
 from autograd import Value, dot, topological_order, vsum
-from viz.renderers import find_renderer, pipe
+from viz.renderers import pipe
 
 GOLDEN_TANH = r"""digraph computation_graph {
 	graph [rankdir="LR" label=<computation graph of L: 4 values, 2 ops, grad = ∂L/∂node · no Δw (pass optimizer= or lr=)> labelloc="t" fontname="Helvetica" fontsize="12" nodesep="0.15" ranksep="0.3"]
@@ -29,7 +28,7 @@ GOLDEN_TANH = r"""digraph computation_graph {
 	v2 -> o3
 	legend [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td><td bgcolor="#cfe8fc">parameter</td><td bgcolor="#f2f2f2">input / constant</td><td bgcolor="#ffffff">intermediate</td><td bgcolor="#b7e4b0">output</td><td bgcolor="#fff3c4">op</td><td bgcolor="#427db8">grad, Δw &lt; 0</td><td bgcolor="#be3b4b">grad, Δw &gt; 0</td></tr><tr><td colspan="8">no Δw (pass optimizer= or lr=)</td></tr></table>> shape="none" margin="0" fontsize="10"]
 }
-"""
+"""  # noqa: E501
 
 
 def tanh_graph() -> Value:
@@ -131,11 +130,8 @@ def special_graph() -> Value:
     return out
 
 
+@pytest.mark.requires_dot
 def test_special_character_labels_render_with_real_dot(tmp_path) -> None:
-    r = find_renderer()
-    assert r is not None and r.name == "graphviz", (
-        "the system dot must be installed for this test (apt-get install graphviz)"
-    )
     g = viz.draw_graph(special_graph(), lr=0.5)
     svg = pipe(g, "svg").decode("utf-8")
     # every label arrives as text in the SVG (XML-escaped by dot itself)
@@ -189,43 +185,37 @@ def mlp_batch_loss(n: int, sizes=(2, 16, 16, 1), fused: bool = True):
     return model, loss
 
 
+@pytest.mark.requires_dot
 @pytest.mark.parametrize("fused", [False, True])
-def test_30000_node_nn_graph_collapses_per_neuron_in_seconds(fused: bool) -> None:
+def test_30000_node_nn_graph_collapses_per_neuron(fused: bool) -> None:
+    # how fast: benchmarks/bench_viz.py
     # fused=False: micrograd's chains of binary nodes; fused: one dot node per neuron and sample
     model, loss = mlp_batch_loss(50 if not fused else 430, fused=fused)
     n = len(topological_order(loss))
     assert n >= 30_000
-    t = time.perf_counter()
     g = viz.draw_graph(loss, lr=0.1)
-    took = time.perf_counter() - t
-    assert took < 5.0, f"draw_graph took {took:.1f} s for {n} nodes"
     src = g.source
     assert "collapsed" in src and "one box per neuron" in src
     boxes = re.findall(r"<b>(layers\.\d+\.neurons\.\d+)</b>", src)
     assert sorted(boxes) == sorted(f"layers.{i}.neurons.{j}" for i, k in enumerate([16, 16, 1]) for j in range(k))
     drawn = len(re.findall(r"^\t\w+ \[label", src, flags=re.M))
     assert drawn <= 1000 + 1
-    t = time.perf_counter()
-    svg = pipe(g, "svg")
-    assert time.perf_counter() - t < 30 and svg.startswith(b"<?xml")
+    assert pipe(g, "svg").startswith(b"<?xml")
 
 
-def test_30000_node_generic_graph_summarized_in_seconds() -> None:
+@pytest.mark.requires_dot
+def test_30000_node_generic_graph_summarized() -> None:
     # no parameter names; a hub (x) feeds ops all along a long chain: long edges for dot
     x = Value(0.5)
     y = x
     for i in range(15_000):
         y = (y * 1.0001).tanh() if i % 2 else y + x
     assert len(topological_order(y)) >= 30_000
-    t = time.perf_counter()
     g = viz.draw_graph(y)
-    assert time.perf_counter() - t < 5.0
     src = g.source
     assert "collapsed" in src and "summarized" in src
     assert len(re.findall(r"^\t\w+ \[label", src, flags=re.M)) <= 1000
-    t = time.perf_counter()
     assert pipe(g, "svg").startswith(b"<?xml")
-    assert time.perf_counter() - t < 30
 
 
 def test_max_nodes_none_draws_every_node() -> None:
@@ -249,7 +239,8 @@ def test_hand_built_fused_neuron_and_n_ary_nodes() -> None:
     assert "<dot>" in src
 
 
-def test_shared_weights_over_time_steps_stay_fast_for_dot() -> None:
+@pytest.mark.requires_dot
+def test_shared_weights_over_time_steps_collapse_for_dot() -> None:
     # an LSTM unrolled 40 steps: every weight feeds every step (hubs, long edges,
     # boxes that feed each other); this once handed dot a graph it laid out for minutes
     import random
@@ -263,13 +254,9 @@ def test_shared_weights_over_time_steps_stay_fast_for_dot() -> None:
         h = cell([rng.uniform(-1, 1) for _ in range(3)], h)
     out = sum(h[0])
     out.backward()
-    t = time.perf_counter()
     g = viz.draw_graph(out, lr=0.1)
-    assert time.perf_counter() - t < 2.0
     assert "collapsed" in g.source
-    t = time.perf_counter()
     assert pipe(g, "svg").startswith(b"<?xml")
-    assert time.perf_counter() - t < 15
 
 
 def test_dot_work_counts_long_edges_and_survives_cycles() -> None:

@@ -46,6 +46,7 @@ def no_renderer(monkeypatch, tmp_path):
     monkeypatch.setattr(R.sysconfig, "get_path", lambda name: str(empty))
 
 
+@pytest.mark.requires_dot
 def test_system_dot_is_found_and_renders_svg_png_pdf(tmp_path) -> None:
     r = R.find_renderer()
     assert r is not None and r.name == "graphviz" and "pdf" in r.formats
@@ -82,6 +83,7 @@ def test_jupyter_display_with_graphviz_pure(only_pure, monkeypatch) -> None:
     assert isinstance(g.pipe(format="svg", encoding="utf-8"), str)
 
 
+@pytest.mark.requires_dot
 def test_jupyter_display_with_system_dot() -> None:
     g = small_graph()
     assert isinstance(g, viz.Graph) and isinstance(g, __import__("graphviz").Digraph)
@@ -112,6 +114,7 @@ def test_bad_format_and_bad_input(tmp_path) -> None:
         viz.render(42, tmp_path / "g.svg")
 
 
+@pytest.mark.requires_dot
 def test_render_error_carries_dot_message(tmp_path) -> None:
     with pytest.raises(viz.RenderError, match="syntax error"):
         viz.render("digraph { a -> }", tmp_path / "bad.svg")
