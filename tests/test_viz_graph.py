@@ -295,3 +295,24 @@ def test_dot_is_identical_across_processes_and_hash_seeds() -> None:
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+@pytest.mark.requires_dot
+@pytest.mark.parametrize("length", [10_000, 100_000])
+def test_a_huge_label_is_cut_in_the_box_and_whole_in_the_tooltip(length: int) -> None:
+    import html
+
+    label = ("∂" + "abcdefghi" * length)[:length]
+    w = Value(0.5, label=label)
+    L = (w * 2.0).tanh()
+    L.label = label[::-1]  # the root's label goes into the title too
+    L.backward()
+    g = viz.draw_graph(L, lr=0.1)
+    svg = html.unescape(pipe(g, "svg").decode("utf-8"))  # dot refused labels over 16384 bytes
+    texts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
+    assert label[:47] + "…" in texts and max(map(len, texts)) < 300
+    tips = re.findall(r'xlink:title="([^"]*)"', svg)
+    if length == 10_000:
+        assert any(label in t for t in tips)  # the whole label, where the user can read it
+    else:
+        assert any(label[:5000] in t and "cut to fit" in t for t in tips)

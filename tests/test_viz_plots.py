@@ -166,3 +166,27 @@ def test_animate_any_frames_and_errors(tmp_path) -> None:
         viz.FrameRecorder("movie")
     with pytest.raises(TypeError, match="not an nn.History"):
         viz.plot_losses({"a": 1})
+
+
+def test_plots_and_gifs_are_written_atomically(tmp_path, monkeypatch) -> None:
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    hist = nn.History(loss=[1.0, 0.5], epoch_loss=[0.75])
+    frames = [Image.new("RGB", (20, 20), c) for c in ("red", "blue")]
+    for name, write in (
+        ("loss.png", lambda p: viz.plot_losses(hist, path=p)),
+        ("train.gif", lambda p: viz.animate(frames, p)),
+    ):
+        target = tmp_path / name
+        target.write_bytes(b"old")
+        with monkeypatch.context() as m:
+            m.setattr("viz.atomic.os.replace", fail)
+            with pytest.raises(OSError, match="No space left"):
+                write(target)
+        assert target.read_bytes() == b"old"
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+        write(target)
+        assert target.read_bytes() != b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "train.gif"]
+    assert viz.plot_losses(hist, path=tmp_path / "nosuffix") is not None and (tmp_path / "nosuffix.png").exists()

@@ -132,3 +132,49 @@ def test_special_characters_with_graphviz_pure(only_pure) -> None:
     texts = html.unescape(" ".join(re.findall(r"<text[^>]*>(.*?)</text>", svg)))
     for s in names:
         assert s in texts, s
+
+
+@pytest.mark.requires_dot
+def test_format_comes_from_the_suffix(tmp_path) -> None:
+    g = small_graph()
+    assert viz.render(g, tmp_path / "g.png").read_bytes().startswith(PNG)
+    assert viz.render(g, tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    assert viz.render(g, tmp_path / "G.SVG").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert viz.render(g, tmp_path / "g.dot").read_text(encoding="utf-8") == g.source
+    assert viz.render(g, tmp_path / "plain").suffix == ".svg"
+    assert viz.render(g, tmp_path / "g.png", "png").read_bytes().startswith(PNG)  # agreeing format= is fine
+
+
+@pytest.mark.parametrize(
+    "name, kw, message",
+    [
+        ("g.png", {"format": "svg"}, r"'g.png' ends in .png but format='svg'.*name the file g.svg"),
+        ("g.pdf", {"format": "png"}, r"ends in .pdf but format='png'"),
+        ("g.jpg", {}, r"cannot tell the format of 'g.jpg': .jpg is not one of .svg, .png, .pdf, .dot"),
+        ("g.jpg", {"format": "jpg"}, r"format must be one of svg, png, pdf, dot, got 'jpg'"),
+    ],
+)
+def test_a_suffix_that_disagrees_with_the_format_is_refused(tmp_path, name, kw, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        viz.render(small_graph(), tmp_path / name, **kw)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_failed_render_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "g.svg"
+    target.write_text("the old picture", encoding="utf-8")
+    monkeypatch.setattr(R, "pipe", lambda *a, **k: b"<svg>new</svg>")
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("viz.atomic.os.replace", fail)
+    with pytest.raises(OSError, match="No space left"):
+        viz.render(small_graph(), target)
+    assert target.read_text(encoding="utf-8") == "the old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+    monkeypatch.undo()
+    monkeypatch.setattr(R, "pipe", lambda *a, **k: b"<svg>new</svg>")
+    viz.render(small_graph(), target)
+    assert target.read_bytes() == b"<svg>new</svg>"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]

@@ -79,7 +79,7 @@ class _Drawer:
         f = lambda x: style.html(style.fmt(x, self.p))
         out = []
         if v.label:
-            out.append(f"<td><b>{style.html(v.label)}</b></td>")
+            out.append(f"<td><b>{style.html(style.short(v.label))}</b></td>")
         if "data" in self.show:
             out.append(f"<td>data {f(v.data)}</td>")
         if "grad" in self.show:
@@ -153,7 +153,7 @@ class _Drawer:
 
 def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
     root = order[-1]
-    name = style.html(root.label) if root.label else "L"
+    name = style.html(style.short(root.label)) if root.label else "L"
     t = (
         f"computation graph of {name if root.label else 'the output L'}: {len(order)} values, {n_ops} ops, "
         f"grad = ∂{name}/∂node · {style.html(src.description)}"
@@ -218,12 +218,12 @@ def _box_label(d: _Drawer, box: Any, order: list) -> str:
     f = lambda x: style.html(style.fmt(x, d.p))
     ops = ", ".join(f"{style.html(k)} ×{n}" for k, n in sorted(n_ops.items(), key=lambda kv: (-kv[1], kv[0])))
     if box.kind == "neuron":
-        head = f"<b>{style.html(box.key)}</b>"
+        head = f"<b>{style.html(style.short(box.key))}</b>"
     elif box.kind == "inputs":
         head = "<b>inputs and constants</b>"
     elif box.kind == "subgraph":
         top = order[int(box.key)]
-        name = style.html(top.label) if top.label else f"v{box.key}"
+        name = style.html(style.short(top.label)) if top.label else f"v{box.key}"
         head = f"<b>subgraph below {name}</b> (top: data {f(top.data)}, grad {f(top.grad)})"
     else:
         head = "<b>the rest of the graph</b>"
@@ -232,7 +232,7 @@ def _box_label(d: _Drawer, box: Any, order: list) -> str:
     params.sort(key=lambda v: _natural(v.label))
     for v in params[:limit]:
         short = v.label[len(box.key) + 1 :] if box.kind == "neuron" and v.label.startswith(box.key + ".") else v.label
-        r = f"{style.html(short)} = {f(v.data)}, grad {f(v.grad)}"
+        r = f"{style.html(style.short(short))} = {f(v.data)}, grad {f(v.grad)}"
         delta = d.src.delta(v)
         if "delta" in d.show and delta is not None:
             r += f", <b>Δw {f(delta)}</b>"

@@ -249,7 +249,7 @@ def draw_network(
         + " → ".join(str(len(layer.neurons)) for layer in layers)
         + f" · δ = ∂L/∂z = ∂L/∂b · {src.description}"
     )
-    rows = [f"<b>{style.html(caption)}</b>"] if caption else []
+    rows = [f"<b>{style.html(style.short(caption, 200))}</b>"] if caption else []
     rows += [style.html(title)] + [style.html(n) for n in notes]
     legend = (
         '<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td>'

@@ -14,9 +14,13 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
+
+from autograd import Value, no_grad
+
+from .atomic import replacing
 
 try:
     from matplotlib.figure import Figure as _MplFigure
@@ -33,9 +37,7 @@ class Figure(_MplFigure):
         return buf.getvalue()
 
 
-from autograd import Value, no_grad
-
-Runs = Union[Any, Sequence[Any], Mapping[str, Any]]
+Runs = Any  # one History (or list of losses), a sequence of them, or a mapping label -> History
 
 WIDTH = 7.0  # inches: about README width at 100 dpi
 HEIGHT = 4.0
@@ -83,10 +85,13 @@ def _runs(runs: Runs, labels: Sequence[str] | None = None) -> list[tuple[str, An
 
 
 def _finish(fig: Figure, path: str | Path | None, dpi: int = 100) -> Figure:
+    """Save ``fig`` to ``path`` (when given) atomically, in the format its suffix names (png without one)."""
     if path is not None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())
     return fig
 
 
@@ -252,7 +257,7 @@ def plot_deltas(
         return _finish(fig, path)
     fig = Figure(figsize=(3.6 * len(layers), HEIGHT), layout="constrained")
     axes = fig.subplots(1, len(layers), sharey=True)
-    for k, (ax, name) in enumerate(zip(axes, layers)):
+    for ax, name in zip(axes, layers):
         for r, (lab, h) in enumerate(items):
             ys = [d.get(name, math.nan) for d in h.delta]
             ax.plot(range(1, len(ys) + 1), ys, lw=1.2, color=f"C{r}", label=lab)
