@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -181,7 +183,7 @@ def test_plots_and_gifs_are_written_atomically(tmp_path, monkeypatch) -> None:
         target = tmp_path / name
         target.write_bytes(b"old")
         with monkeypatch.context() as m:
-            m.setattr("viz.atomic.os.replace", fail)
+            m.setattr(os, "replace", fail)
             with pytest.raises(OSError, match="No space left"):
                 write(target)
         assert target.read_bytes() == b"old"

@@ -168,7 +168,7 @@ def test_a_failed_render_leaves_the_old_file_and_no_temporary_file(tmp_path, mon
     def fail(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("viz.atomic.os.replace", fail)
+    monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="No space left"):
         viz.render(small_graph(), target)
     assert target.read_text(encoding="utf-8") == "the old picture"

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from .atomic import replacing
+from .atomic import write_file
 
 
 def _image(frame: Any) -> Image.Image:
@@ -80,15 +80,7 @@ def animate(
     path = Path(path)
     if path.suffix.lower() != ".gif":
         path = path.with_suffix(".gif")
-    with replacing(path) as tmp:
-        canvas[0].save(
-            tmp,
-            format="GIF",
-            save_all=True,
-            append_images=canvas[1:],
-            duration=durations,
-            loop=loop,
-            optimize=False,
-            disposal=1,
-        )
+    first, rest = canvas[0], canvas[1:]
+    options = dict(save_all=True, append_images=rest, duration=durations, loop=loop, optimize=False, disposal=1)
+    write_file(path, lambda f: first.save(f, format="GIF", **options))
     return path

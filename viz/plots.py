@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 
-from .atomic import replacing
+from .atomic import write_file
 
 try:
     from matplotlib.figure import Figure as _MplFigure
@@ -90,8 +90,8 @@ def _finish(fig: Figure, path: str | Path | None, dpi: int = 100) -> Figure:
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(".png")
-        with replacing(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())
+        fmt = path.suffix[1:].lower()
+        write_file(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt))
     return fig
 
 
