@@ -115,7 +115,7 @@ def test_layer_and_sequential_and_errors() -> None:
     assert len(EDGE.findall(viz.draw_network(seq).source)) == 2 * 3 + 3
     with pytest.raises(ValueError, match="takes 2 inputs"):
         viz.draw_network(seq, inputs=[1.0, 2.0, 3.0])
-    with pytest.raises(TypeError, match="no .layers"):
+    with pytest.raises(TypeError, match="draw_network: cannot read object as layers of neurons"):
         viz.draw_network(object())
     with pytest.raises(ValueError, match="max_edges"):
         viz.draw_network(layer, max_edges=0)

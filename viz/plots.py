@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograd import Value, no_grad
+from nn.structure import describe
 
 from .atomic import write_file
 
@@ -339,29 +340,26 @@ def plot_weight_histograms(
 
 
 # ---- decision boundary ----------------------------------------------------------
-_NUMPY_ACTS = {
-    "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
-}
+def _array_form(fn: Callable[[Value], Value]) -> Callable[[np.ndarray], np.ndarray]:
+    """An activation applied elementwise to an array, computing exactly what ``fn`` computes on a Value."""
+    each = np.frompyfunc(lambda z: fn(Value(float(z))).data, 1, 1)
+    return lambda z: np.asarray(each(z), dtype=float)
 
 
 def _numpy_forward(model: Any, grid: np.ndarray) -> np.ndarray | None:
-    """The model on many points at once with numpy, when it is a plain stack of Layers
-    with named activations; ``None`` otherwise (then the Value forward is used)."""
-    layers = getattr(model, "layers", None)
-    if layers is None or not all(hasattr(layer, "neurons") for layer in layers):
+    """The model on many points at once with numpy, when ``nn.structure`` reads it as a stack of
+    dense layers with named activations; ``None`` otherwise (then the Value forward is used)."""
+    try:
+        st = describe(model)
+    except (TypeError, ValueError):
+        return None
+    if not st.is_dense_stack() or any(layer.function() is None for layer in st.layers):
         return None
     h = grid
-    for layer in layers:
-        act = _NUMPY_ACTS.get(getattr(layer, "activation", None))
-        if act is None or not all(getattr(n, "activation", None) == layer.activation for n in layer.neurons):
-            return None
-        W = np.array([[w.data for w in n.w] for n in layer.neurons])
-        b = np.array([n.b.data for n in layer.neurons])
-        h = act(h @ W.T + b)
+    for layer in st.layers:
+        W = np.array([[w.data for w in u.weights] for u in layer.units])
+        b = np.array([u.bias.data for u in layer.units])
+        h = _array_form(layer.function())(h @ W.T + b)  # type: ignore[arg-type]
     return h
 
 
