@@ -187,17 +187,28 @@ def mlp_batch_loss(n: int, sizes=(2, 16, 16, 1), fused: bool = True):
 
 @pytest.mark.requires_dot
 @pytest.mark.parametrize("fused", [False, True])
-def test_30000_node_nn_graph_collapses_per_neuron(fused: bool) -> None:
+@pytest.mark.parametrize("with_model", [True, False])
+def test_30000_node_nn_graph_collapses_per_neuron(fused: bool, with_model: bool) -> None:
     # how fast: benchmarks/bench_viz.py
     # fused=False: micrograd's chains of binary nodes; fused: one dot node per neuron and sample
     model, loss = mlp_batch_loss(50 if not fused else 430, fused=fused)
     n = len(topological_order(loss))
     assert n >= 30_000
-    g = viz.draw_graph(loss, lr=0.1)
+    g = viz.draw_graph(loss, lr=0.1, model=model if with_model else None)
     src = g.source
-    assert "collapsed" in src and "one box per neuron" in src
-    boxes = re.findall(r"<b>(layers\.\d+\.neurons\.\d+)</b>", src)
-    assert sorted(boxes) == sorted(f"layers.{i}.neurons.{j}" for i, k in enumerate([16, 16, 1]) for j in range(k))
+    sizes = [16, 16, 1]
+    if with_model:  # boxes named by nn.structure
+        assert "collapsed" in src and "one box per neuron (33 boxes)" in src
+        boxes = re.findall(r"<b>(layers\.\d+\.neurons\.\d+)</b>", src)
+        assert sorted(boxes) == sorted(f"layers.{i}.neurons.{j}" for i, k in enumerate(sizes) for j in range(k))
+        assert '<td align="left">w.0 = ' in src and '<td align="left">b = ' in src  # roles inside the box
+    else:  # no model: the parameters each neuron's ops read together, found in the graph
+        assert "collapsed" in src and "one box per group of parameters read together (33 boxes)" in src
+        for i, k in enumerate(sizes):
+            for j in range(k):
+                names = [f"layers.{i}.neurons.{j}.w.0", f"layers.{i}.neurons.{j}.w.1"]
+                box = [row for row in src.splitlines() if row.startswith("\tb") and names[0] + " = " in row]
+                assert len(box) == 1 and names[1] + " = " in box[0]  # a neuron's weights share one box
     drawn = len(re.findall(r"^\t\w+ \[label", src, flags=re.M))
     assert drawn <= 1000 + 1
     assert pipe(g, "svg").startswith(b"<?xml")
@@ -240,23 +251,35 @@ def test_hand_built_fused_neuron_and_n_ary_nodes() -> None:
 
 
 @pytest.mark.requires_dot
-def test_shared_weights_over_time_steps_collapse_for_dot() -> None:
-    # an LSTM unrolled 40 steps: every weight feeds every step (hubs, long edges,
-    # boxes that feed each other); this once handed dot a graph it laid out for minutes
+@pytest.mark.parametrize("kind", ["lstm_cell", "gru"])
+def test_recurrent_graph_with_model_collapses_per_unit(kind: str) -> None:
+    # unrolled 40 steps every weight feeds every step (hubs, long edges, boxes that feed each other);
+    # with the model each hidden unit (its row of every gate and its state update) is one box,
+    # nothing is left to summary boxes
     import random
 
-    from nn import rnn
-
-    cell = rnn.LSTMCell(3, 8, seed=0)
     rng = random.Random(0)
-    h = None
-    for _ in range(40):
-        h = cell([rng.uniform(-1, 1) for _ in range(3)], h)
-    out = sum(h[0])
+    if kind == "lstm_cell":
+        model = nn.rnn.LSTMCell(3, 8, seed=0)
+        h = None
+        for _ in range(40):
+            h = model([rng.uniform(-1, 1) for _ in range(3)], h)
+        out = sum(h[0])
+        names = [f"unit {j}" for j in range(8)]
+    else:
+        model = nn.GRU(3, 8, seed=0)
+        outs, _ = model([[rng.uniform(-1, 1) for _ in range(3)] for _ in range(40)])
+        out = sum(outs[-1])
+        names = [f"cells.0 unit {j}" for j in range(8)]
     out.backward()
-    g = viz.draw_graph(out, lr=0.1)
-    assert "collapsed" in g.source
-    assert pipe(g, "svg").startswith(b"<?xml")
+    src = viz.draw_graph(out, lr=0.1, model=model).source
+    assert "one box per unit (8 boxes)" in src and "summarized" not in src
+    assert sorted(re.findall(r"<b>((?:cells\.0 )?unit \d+)</b>", src)) == names
+    without = viz.draw_graph(out, lr=0.1).source  # without the model: groups of gate rows, then summaries
+    assert "collapsed" in without and "one box per unit" not in without
+    assert pipe(src, "svg").startswith(b"<?xml")
+    with pytest.raises(TypeError, match="draw_graph: model= must be an nn model"):
+        viz.draw_graph(out, model=object())
 
 
 def test_dot_work_counts_long_edges_and_survives_cycles() -> None:
