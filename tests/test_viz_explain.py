@@ -206,3 +206,43 @@ def test_a_wrong_stored_local_derivative_is_reported(monkeypatch) -> None:
     text = viz.explain(w, L)
     assert "✗ DIFFERS from the engine's stored 6" in text
     assert "SOME FACTORS DIFFER FROM THE ENGINE" in text
+
+
+def test_explain_after_opt_step_says_the_graph_is_stale_and_uses_its_values() -> None:
+    model, loss = small_mlp_loss()
+    p = model.layers[1].neurons[2].w[0]
+    fresh = viz.explain(p, loss, precision=17)
+    assert "STALE" not in fresh
+    old = p.data
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    opt.step()
+    assert p.data != old
+    text = viz.explain(p, loss, optimizer=opt, precision=17)
+    assert "⚠ STALE GRAPH" in text
+    assert f"w holds {viz.style.fmt(p.data, 17)} now, but L was computed with w = {viz.style.fmt(old, 17)}" in text
+    assert f"changes with w = {viz.style.fmt(old, 17)}" in text.splitlines()[0]  # the value the graph used
+    assert f"{len(model.parameters()) - 1} other leaves too" in text  # biases too: dot nodes tell
+    assert "run the forward pass and backward() again" in text
+    # the chain rule itself is the graph's, unchanged by the step
+    assert number_after(text, "autograd.grad gives") == number_after(fresh, "autograd.grad gives")
+
+
+def test_a_changed_input_or_a_sum_operand_is_named() -> None:
+    w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    L = (w * x + w).tanh()
+    L.label = "L"
+    L.backward()
+    x.data = 3.0  # an input edited after the forward pass
+    text = viz.explain(w, L)
+    assert "1 other leaves too: x (2 → 3)" in text and "w holds" not in text
+    x.data = 2.0
+    assert "STALE" not in viz.explain(w, L)
+    b = Value(1.0, label="b")
+    M = b.tanh() * 3.0  # tanh keeps no copy of its operand: the graph cannot tell b's old value
+    M.backward()
+    b.data = 1.5
+    assert "w holds 1.5 now, but L was computed with w = another value" in viz.explain(b, M)
+    N = (b + x).tanh()  # two leaves under one +: one of them changed, the graph cannot say which
+    N.backward()
+    x.data = 5.0
+    assert "one or more of w, x changed" in viz.explain(b, N)

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from autograd import Value, grad, topological_order
 
 from .deltas import resolve
+from .stale import Change, changed_leaves
 from .style import fmt
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "softplus")
@@ -222,6 +223,43 @@ def _rule_of(z: Value, pos: int, w: str, zn: str, name_of: Callable[[Value], str
     return _Rule("other", f" (the derivative of {op} that the engine stored)", None)
 
 
+def _graph_value(weight: Value, changes: list[Change], f: Callable[[float], str]) -> str:
+    """The data ``weight`` had when the graph was built, as text (its data now when it did not change)."""
+    for ch in changes:
+        if ch.leaf is weight:
+            return f(ch.then) if ch.then is not None else f"? (the graph keeps no copy; now {f(ch.now)})"
+    return f(weight.data)
+
+
+def _stale_lines(weight: Value, changes: list[Change], w: str, L: str, f: Callable[[float], str]) -> list[str]:
+    """A warning when leaves changed after the forward pass (e.g. ``opt.step()``): the text is the graph's."""
+    if not changes:
+        return []
+    mine = next((ch for ch in changes if ch.leaf is weight), None)
+    others = [ch for ch in changes if ch.leaf is not weight and ch.certain]
+    unsure = [ch for ch in changes if not ch.certain]
+    out = ["⚠ STALE GRAPH: leaves changed after this graph was built (opt.step() or an edit of .data):"]
+    if mine is not None and mine.certain:
+        then = f"{f(mine.then)}" if mine.then is not None else "another value"
+        out.append(f"  {w} holds {f(mine.now)} now, but {L} was computed with {w} = {then}")
+    if others:
+        shown = ", ".join(
+            f"{ch.leaf.label or 'an unlabelled leaf'}"
+            + (f" ({f(ch.then)} → {f(ch.now)})" if ch.then is not None else f" (now {f(ch.now)})")
+            for ch in others[:4]
+        )
+        more = f" and {len(others) - 4} more" if len(others) > 4 else ""
+        out.append(f"  {len(others)} other leaves too: {shown}{more}")
+    if unsure:
+        names = ", ".join(w if ch.leaf is weight else ch.leaf.label or "an unlabelled leaf" for ch in unsure[:4])
+        out.append(f"  one or more of {names} changed (their ops keep no copy of them to tell which)")
+    out.append(
+        "  every number below is the graph's (data and local derivatives stored at the forward pass, "
+        f"grads from its backward); run the forward pass and backward() again to explain {w} as it is now"
+    )
+    return out
+
+
 def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | None = None, precision: int = 6) -> str:
     """The chain rule for ∂root/∂weight, written out with the current numbers.
 
@@ -258,10 +296,12 @@ def explain(weight: Value, root: Value, *, optimizer: Any = None, lr: float | No
     nodes = sorted({u for c, _, _ in chains for u in c} | {weight}, key=index.__getitem__)
     engine = dict(zip(nodes, grad(root, nodes)))
 
+    changes = changed_leaves(order)
     lines = [
         f"∂{L}/∂{w} for {w} = {weight.label or 'this node'}: how {L} = {f(root.data)} changes "
-        f"with {w} = {f(weight.data)}"
+        f"with {w} = {_graph_value(weight, changes, f)}"
     ]
+    lines += _stale_lines(weight, changes, w, L, f)
     if len(uses) > 1:
         lines.append(f"{w} feeds {len(uses)} ops; ∂{L}/∂{w} is the sum of one chain per use.")
     total = 0.0
