@@ -28,7 +28,7 @@ WORK_PER_NODE = 6
 MIN_BUDGET = 16
 
 
-def _check_args(root: Any, show: Sequence[str], rankdir: str, max_nodes: int | None, precision: int) -> tuple:
+def _check_args(root: Any, show: Sequence[str], rankdir: str, max_nodes: int | None, precision: int) -> tuple[str, ...]:
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be an autograd.Value, got {type(root).__name__}")
     if isinstance(show, str):
@@ -49,7 +49,9 @@ def _check_args(root: Any, show: Sequence[str], rankdir: str, max_nodes: int | N
 class _Drawer:
     """Writes the DOT lines of one drawing; holds the scales and the Δw source."""
 
-    def __init__(self, order: list, src: DeltaSource, show: tuple, rankdir: str, precision: int) -> None:
+    def __init__(
+        self, order: list[Value], src: DeltaSource, show: tuple[str, ...], rankdir: str, precision: int
+    ) -> None:
         self.order = order
         self.src = src
         self.show = show
@@ -62,6 +64,10 @@ class _Drawer:
         self.dscale = max((abs(d) for d in ds if d is not None), default=0.0)
 
     # ---- pieces of labels --------------------------------------------------------
+    def number(self, x: float) -> str:
+        """``x`` at this drawing's precision, escaped for an HTML label."""
+        return style.html(style.fmt(x, self.p))
+
     def kind(self, v: Value) -> str:
         if v is self.root:
             return "output"
@@ -76,7 +82,7 @@ class _Drawer:
 
     def cells(self, v: Value) -> list[str]:
         """The ``<td>`` cells of a value box: name, data, grad, Δw."""
-        f = lambda x: style.html(style.fmt(x, self.p))
+        f = self.number
         out = []
         if v.label:
             out.append(f"<td><b>{style.html(style.short(v.label))}</b></td>")
@@ -151,7 +157,7 @@ class _Drawer:
         )
 
 
-def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
+def _title(order: list[Value], n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
     root = order[-1]
     name = style.html(style.short(root.label)) if root.label else "L"
     t = (
@@ -210,7 +216,7 @@ def _box_label(d: _Drawer, box: Box, order: list[Value], roles: dict[Value, str]
                 params.append(v)
         else:
             n_ops[v.op] = n_ops.get(v.op, 0) + 1
-    f = lambda x: style.html(style.fmt(x, d.p))
+    f = d.number
     ops = ", ".join(f"{style.html(k)} ×{n}" for k, n in sorted(n_ops.items(), key=lambda kv: (-kv[1], kv[0])))
     if box.kind == "unit":
         head = f"<b>{style.html(style.short(box.key))}</b>"

@@ -110,7 +110,7 @@ def _pick_edges(st: Structure, src: DeltaSource, max_edges: int) -> tuple[list[s
     for li, (layer, size) in enumerate(zip(st.layers, sizes)):
         fan_in = layer.nin
         k = max(1, min(fan_in, budget[li] // layer.nout))
-        chosen = set()
+        chosen: set[int] = set()
         for j, unit in enumerate(layer.units):
             ranked = sorted(range(fan_in), key=lambda i: (-key(unit.weights[i]), i))
             chosen.update(j * fan_in + i for i in ranked[:k])

@@ -51,7 +51,7 @@ class _Curve:
         self.loss = [float(v) for v in values]
         self.epoch_loss: list[float] = []
         self.accuracy: list[float] = []
-        self.delta: list[dict] = []
+        self.delta: list[dict[str, float]] = []
         self.steps_per_epoch: list[int] = []
 
 
@@ -114,7 +114,7 @@ def _epoch_x(h: Any) -> np.ndarray:
     return np.arange(1, len(h.epoch_loss) + 1)
 
 
-def _loss_axes(ax: Any, items: list, per: str, logy: bool) -> None:
+def _loss_axes(ax: Any, items: list[tuple[str, Any]], per: str, logy: bool) -> None:
     for lab, h in items:
         if per == "step":
             y = np.asarray(h.loss, float)
@@ -216,7 +216,7 @@ def plot_weights(
     return _finish(fig, path)
 
 
-def _delta_axes(ax: Any, items: list) -> None:
+def _delta_axes(ax: Any, items: list[tuple[str, Any]]) -> None:
     """One colour per layer for a single run; with several runs one colour per run
     and one line style per layer."""
     styles = ["-", "--", ":", "-."]
@@ -330,7 +330,7 @@ def plot_weight_histograms(
     fig = Figure(figsize=(WIDTH, HEIGHT), layout="constrained")
     ax = fig.add_subplot()
     for lab, v in data.items():
-        ax.hist(v, bins=edges, histtype="step", lw=1.5, label=f"{lab} ({len(v)} weights)")
+        ax.hist(v, bins=list(edges), histtype="step", lw=1.5, label=f"{lab} ({len(v)} weights)")
     ax.set_xlabel("weight value w")
     ax.set_ylabel("number of weights")
     ax.set_title(title or "weight values")

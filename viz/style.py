@@ -135,7 +135,7 @@ def short(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def attrs(**kw: str) -> str:
+def attrs(**kw: str | None) -> str:
     """DOT attribute list ``[k=v ...]``; values starting with ``<`` are HTML labels,
     others are quoted with :func:`quoted`.  Keys keep their order (determinism)."""
     parts = []
