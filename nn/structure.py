@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import Value
+from autograd.ops import activations
 
 from .activations import ACTIVATIONS
 from .layers import Layer, Neuron
@@ -71,8 +72,15 @@ class LayerInfo:
     module: Any  # the nn module itself (a Layer, Neuron or cell): callable on one input
 
     def function(self) -> Callable[[Value], Value] | None:
-        """The activation as a function Value -> Value when it is one of ``nn.ACTIVATIONS``, else None."""
-        return ACTIVATIONS.get(self.activation) if self.kind == "dense" else None
+        """The activation as a function Value -> Value when it has a name that ``nn.ACTIVATIONS`` or
+        the op registry's activations know (``tanh``, ``gelu``, ...), else None (a custom callable)."""
+        if self.kind != "dense":
+            return None
+        fn = ACTIVATIONS.get(self.activation)
+        row = activations().get(self.activation)
+        if fn is None and row is not None and row.method is not None:
+            fn = getattr(Value, row.method)
+        return fn
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,6 +10,7 @@ from PIL import Image
 
 import nn
 import viz
+from autograd import Value
 from viz import plots
 
 
@@ -192,3 +193,18 @@ def test_plots_and_gifs_are_written_atomically(tmp_path, monkeypatch) -> None:
         assert target.read_bytes() != b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "train.gif"]
     assert viz.plot_losses(hist, path=tmp_path / "nosuffix") is not None and (tmp_path / "nosuffix.png").exists()
+
+
+@pytest.mark.parametrize("activation", ["gelu", "silu", "leaky_relu", "softplus"])
+def test_decision_boundary_fast_path_reads_the_op_registry(activation, monkeypatch) -> None:
+    # any registry activation (gelu and silu were added after plots was written) gets its numpy
+    # form from the registry: the element-by-element fallback is never needed
+    fn = getattr(Value, activation)
+    model = nn.MLP(2, [5, 1], activation=fn, seed=0)
+    assert model.layers[0].activation == activation
+    monkeypatch.setattr(np, "frompyfunc", lambda *a: pytest.fail("used the elementwise fallback"))
+    pts = np.array([[0.1, 0.2], [-1.0, 0.5], [2.0, -0.3], [-3.0, -2.0]])
+    fast = plots._numpy_forward(model, pts)
+    assert fast is not None
+    slow = [model([float(a), float(b)]).data for a, b in pts]
+    assert fast[:, 0] == pytest.approx(slow, rel=1e-12, abs=1e-15)

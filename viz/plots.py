@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import Value, enable_grad, no_grad
+from autograd.ops import op_of
 from nn.structure import describe
 
 from .atomic import write_file
@@ -341,7 +342,22 @@ def plot_weight_histograms(
 
 # ---- decision boundary ----------------------------------------------------------
 def _array_form(fn: Callable[[Value], Value]) -> Callable[[np.ndarray], np.ndarray]:
-    """An activation applied elementwise to an array, computing exactly what ``fn`` computes on a Value."""
+    """An activation applied elementwise to an array.
+
+    When ``fn`` is one op of the registry (probed on a Value: ``relu``,
+    ``leaky_relu`` with its slope, ``gelu``, ...), that op's numpy form
+    (``op.arrays().forward``); the identity stays the identity; anything else
+    is ``fn`` itself mapped over the elements (exact, slower).
+    """
+    probe = Value(0.5)
+    with enable_grad():  # the probe's node must record its op even inside a no_grad block
+        out = fn(probe)
+    if out is probe:
+        return lambda z: z
+    op = op_of(out)
+    if op is not None and op.arity == 1 and out.children == (probe,):
+        forward = op.arrays().forward
+        return lambda z: np.asarray(forward(z), dtype=float)
     each = np.frompyfunc(lambda z: fn(Value(float(z))).data, 1, 1)
     return lambda z: np.asarray(each(z), dtype=float)
 

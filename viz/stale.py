@@ -11,16 +11,10 @@ deterministic, so the comparison is exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
 from autograd import Value
-
-try:
-    from autograd.ops import op_of
-except ImportError:  # until the op registry lands: the node's op row  TODO(registry): remove
-
-    def op_of(v: Value) -> Any:
-        return v._op
+from autograd.ops import Op, op_of
 
 
 @dataclass(frozen=True)
@@ -51,19 +45,29 @@ def _recomputed(v: Value, known: dict[int, float] | None = None) -> float | None
 def seen_value(leaf: Value, z: Value, pos: int) -> float | None:
     """The data operand ``pos`` of ``z`` (``leaf``) had when ``z`` was computed, when ``z`` stores it.
 
-    A product stores each operand as the other's local derivative: ∂(x·y)/∂y = x,
-    and a ``dot`` node's ∂/∂xᵢ is wᵢ; for other ops the graph keeps no copy.
+    The registry's text says when a local derivative *is* another operand
+    (∂(x·y)/∂y = x, a ``dot`` node's ∂/∂xᵢ = wᵢ): that stored derivative is
+    the operand's value at forward time.  Other ops keep no copy (None).
     """
+    op = op_of(z)
     kids = z.children
-    if z.op == "*" and kids[0] is not kids[1]:
-        return z.local_grads[1 - pos]
-    if z.op == "dot":
-        half = len(kids) // 2
-        if pos < 2 * half:
-            partner = pos + half if pos < half else pos - half
-            if kids[partner] is not leaf:
-                return z.local_grads[partner]
-    return None
+    if op is None or sum(1 for c in kids if c is leaf) > 1:
+        return None
+    k = _partners(op, len(kids))[pos]
+    return None if k < 0 else float(z.local_grads[k])
+
+
+@lru_cache(maxsize=1024)
+def _partners(op: Op, n: int) -> tuple[int, ...]:
+    """For each operand of ``op`` (with ``n`` operands), the operand whose local derivative is it (-1: none)."""
+    names = [f"operand{k}" for k in range(n)]
+    position = {name: k for k, name in enumerate(names)}
+    partner = [-1] * n
+    for k in range(n):
+        p = position.get(op.text.derivative(k, names), -1)
+        if p >= 0 and p != k:
+            partner[p] = k
+    return tuple(partner)
 
 
 def changed_leaves(order: list[Value]) -> list[Change]:
