@@ -27,7 +27,18 @@ from typing import Any
 
 from .errors import NonFiniteGradError
 from .mode import enable_grad
-from .node import Node, check_data, edges, leaf, local_derivatives, op_of, operands, propagate, reverse_creation_order
+from .node import (
+    Node,
+    check_data,
+    edges,
+    is_leaf,
+    leaf,
+    local_derivatives,
+    op_of,
+    operands,
+    propagate,
+    reverse_creation_order,
+)
 from .ops import Op
 
 _creation = attrgetter("_seq")
@@ -38,7 +49,7 @@ def topological_order(root: Node) -> list[Any]:
 
     That is creation order: an op's operands always exist before its result.
     """
-    if root._a is None:
+    if is_leaf(root):
         return [root]
     interior, _, leaves = reverse_creation_order(root)
     order = [*leaves, *interior]
@@ -55,7 +66,7 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     if not isinstance(root, Node):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     gradient = check_data(gradient)  # a finite real number
-    if root._a is None:  # a leaf: its derivative with respect to itself
+    if is_leaf(root):  # a leaf: its derivative with respect to itself
         g = root.grad + gradient
         if g - g:
             raise NonFiniteGradError(
@@ -78,7 +89,7 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     total = sum([c.grad for c in leaves])  # finite unless a leaf's grad is (or the sum overflows)
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
         _restore(order, holding, held, leaves, before)
-        error = _first_non_finite(order, root, gradient, lambda c: c.grad if c._a is None else 0.0, "backward")
+        error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")
         raise error or NonFiniteGradError("backward: a gradient turned inf or nan")
     for v, g in zip(holding, held):
         total = v.grad + g
@@ -239,7 +250,7 @@ def _grads_as_floats(order: list[Any], output: Node) -> dict[Any, float]:
                 grads[c] = get(c, 0.0) + g * d
     total = sum(grads.values())
     if total - total:
-        interior = [v for v in reversed(order) if v._a is not None]
+        interior = [v for v in reversed(order) if not is_leaf(v)]
         raise _first_non_finite(interior, output, 1.0, lambda c: 0.0, "grad") or NonFiniteGradError(
             "grad: a gradient turned inf or nan"
         )
@@ -251,7 +262,7 @@ def _grads_as_values(order: list[Any], output: Node) -> dict[Any, Any]:
     get = grads.get
     for v in reversed(order):
         g = get(v)
-        if g is None or v._a is None:
+        if g is None or is_leaf(v):
             continue
         op = op_of(v)
         assert op is not None
