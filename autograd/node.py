@@ -94,6 +94,7 @@ def bind(cls: type[Node]) -> None:
 def check_data(data: Any) -> float:
     """``data`` as a finite float; a clear TypeError / ValueError / OpOverflowError otherwise."""
     cls = data.__class__
+    x: float
     if cls is float:
         x = data
     elif cls is int or isinstance(data, Real):  # int first: the ABC check is slow

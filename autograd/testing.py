@@ -116,7 +116,8 @@ def _positive(u: Value) -> Value:
 def _evaluate(tree: tuple[Any, ...], xs: list[Value], guard: _Guard | None) -> Value:
     kind = tree[0]
     if kind == "x":
-        return xs[tree[1]]
+        leaf: Value = xs[tree[1]]
+        return leaf
     if kind == "c":
         return Value(tree[1])
     op = _OPS[kind]
@@ -140,7 +141,7 @@ def _source(tree: tuple[Any, ...]) -> str:
     return op.text.formula([p if p.isidentifier() or " " not in p else f"({p})" for p in parts])
 
 
-def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrategy:
+def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrategy[Any]:
     unary = [op for op in ops if _OPS[op].arity == 1]
     binary = [op for op in ops if _OPS[op].arity == 2]
     nary = [op for op in ops if _OPS[op].arity == 0]
@@ -149,8 +150,8 @@ def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrat
         st.tuples(st.just("c"), st.sampled_from([-2.0, -0.5, 0.5, 1.5, 3.0])),
     )
 
-    def extend(children: st.SearchStrategy) -> st.SearchStrategy:
-        options = []
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        options: list[st.SearchStrategy[Any]] = []
         if unary:
             options.append(st.tuples(st.sampled_from(unary), children))
         if binary:
@@ -166,8 +167,11 @@ def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrat
     return st.recursive(leaf, extend, max_leaves=max_leaves)
 
 
+_ONE_TO_THREE = st.integers(1, 3)
+
+
 def expressions(
-    n_inputs: int | st.SearchStrategy[int] = st.integers(1, 3), max_leaves: int = 8, ops: Sequence[str] | None = None
+    n_inputs: int | st.SearchStrategy[int] = _ONE_TO_THREE, max_leaves: int = 8, ops: Sequence[str] | None = None
 ) -> st.SearchStrategy[Expression]:
     """A strategy for random ``Expression``s over ``ops`` (default: every op of the registry) using every input.
 
@@ -198,7 +202,7 @@ def _resolve(ops: Sequence[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _with_every_input(tree: tuple, n: int) -> Expression:
+def _with_every_input(tree: tuple[Any, ...], n: int) -> Expression:
     """Add the inputs the random tree left out, so every derivative is exercised."""
     used = _inputs_of(tree)
     for i in range(n):
@@ -207,7 +211,7 @@ def _with_every_input(tree: tuple, n: int) -> Expression:
     return Expression(tree, n)
 
 
-def _inputs_of(tree: tuple) -> set[int]:
+def _inputs_of(tree: tuple[Any, ...]) -> set[int]:
     if tree[0] == "x":
         return {tree[1]}
     if tree[0] == "c":
@@ -242,11 +246,11 @@ def op_points(
 
 @st.composite
 def expression_points(
-    draw, expr: Expression, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, tries: int = 20
+    draw: st.DrawFn, expr: Expression, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, tries: int = 20
 ) -> list[float]:
     """A point where ``expr`` is smooth (see ``Expression.smooth_at``); rejects the example otherwise."""
     for _ in range(tries):
-        xs = draw(st.lists(smooth_floats(low, high), min_size=expr.n_inputs, max_size=expr.n_inputs))
+        xs: list[float] = draw(st.lists(smooth_floats(low, high), min_size=expr.n_inputs, max_size=expr.n_inputs))
         if expr.smooth_at(xs, margin):
             return xs
     assume(False)
@@ -254,7 +258,7 @@ def expression_points(
 
 
 @st.composite
-def expressions_with_points(draw, **expression_kwargs) -> tuple[Expression, list[float]]:
+def expressions_with_points(draw: st.DrawFn, /, **expression_kwargs: Any) -> tuple[Expression, list[float]]:
     """``(expr, xs)``: a random expression and a smooth point for it."""
     expr = draw(expressions(**expression_kwargs))
     return expr, draw(expression_points(expr))

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from operator import countOf
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import node as _node
 from . import ops as _ops
@@ -20,14 +20,14 @@ from .backward import backward as _backward
 from .errors import OpOverflowError
 from .node import NARY, Node, check_data, local_derivatives, operands
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number: TypeAlias = "int | float"
+Operand: TypeAlias = "Value | int | float"
 
 __all__ = ["Value", "dot", "matvec", "vsum", "apply_op", "NARY"]  # NARY: still importable here for compile
 
-_record = _node.binary
-_record1 = _node.unary
-_record_n = _node.nary
+_record: Callable[..., Value] = _node.binary
+_record1: Callable[..., Value] = _node.unary
+_record_n: Callable[..., Value] = _node.nary
 
 
 def _overflow(op: _ops.Op, args: Sequence[float], z: float) -> ArithmeticError | ValueError:
@@ -48,22 +48,24 @@ def _overflow(op: _ops.Op, args: Sequence[float], z: float) -> ArithmeticError |
 
 def _unary(op: _ops.Op, a: Value) -> Value:
     x = a.data
+    if x - x:  # .data set to inf or nan by hand: some ops (tanh, exp of -inf) would hide it
+        raise _overflow(op, (x,), x)
     z = op.forward(x)
     if z - z:
         raise _overflow(op, (x,), z)
-    v: Value = _record1(op, a, z, op.local(x, z)[0])
-    return v
+    return _record1(op, a, z, op.local(x, z)[0])
 
 
 def _binary(op: _ops.Op, a: Value, b: Value) -> Value:
     x = a.data
     y = b.data
+    if x - x or y - y:
+        raise _overflow(op, (x, y), x + y)
     z = op.forward(x, y)
     if z - z:
         raise _overflow(op, (x, y), z)
     da, db = op.local(x, y, z)
-    v: Value = _record(op, a, b, z, da, db)
-    return v
+    return _record(op, a, b, z, da, db)
 
 
 def _nary(op: _ops.Op, items: tuple[Value, ...]) -> Value:
@@ -71,8 +73,7 @@ def _nary(op: _ops.Op, items: tuple[Value, ...]) -> Value:
     z = op.forward(xs)
     if z - z:
         raise _overflow(op, xs, z)
-    v: Value = _record_n(op, items, z, op.local(xs, z))
-    return v
+    return _record_n(op, items, z, op.local(xs, z))
 
 
 def _wrap(x: Any, where: str) -> Value:
@@ -202,8 +203,11 @@ class Value(Node):
         """max(x, 0); its derivative at 0 is 0, as in torch."""
         x = self.data  # written out like + and *: it is most networks' activation
         if x > 0.0:
-            return _record1(_ops.RELU, self, x, 1.0)  # type: ignore[no-any-return]  # relu(x) = x, ∂/∂x = 1
-        return _record1(_ops.RELU, self, 0.0, 0.0)  # type: ignore[no-any-return]  # relu(x) = 0, ∂/∂x = 0
+            if x <= 1.7976931348623157e308:
+                return _record1(_ops.RELU, self, x, 1.0)  # relu(x) = x, ∂/∂x = 1
+        elif x >= -1.7976931348623157e308:
+            return _record1(_ops.RELU, self, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
+        raise _overflow(_ops.RELU, (x,), x)  # inf or nan, set by hand
 
     # ---- backprop -----------------------------------------------------------------
     def backward(self, gradient: Number = 1.0) -> None:
@@ -250,7 +254,7 @@ class Value(Node):
 
     # Leaves (parameters, inputs) pickle, e.g. to send a model to a worker process; the copy
     # takes a fresh creation number in the process that loads it.  Op-made nodes refuse clearly.
-    def __getstate__(self) -> tuple:
+    def __getstate__(self) -> tuple[float, float, str]:
         if self._op is not None:
             raise TypeError(
                 f"pickle: this Value was made by the op {self._op.name!r}; only leaves can be pickled "
@@ -292,21 +296,21 @@ def _as_value(x: Any, where: str) -> Value:
     return x if x.__class__ is Value else _wrap(x, where)
 
 
-def _operands(items: tuple, where: str) -> tuple:
+def _operands(items: tuple[Any, ...], where: str) -> tuple[Value, ...]:
     """Items as Values: the common all-Value case is checked at C speed, numbers are wrapped."""
     if countOf(map(type, items), Value) == len(items):
         return items
     return tuple([_as_value(x, where) for x in items])
 
 
-def _checked(items: Sequence[Operand], where: str) -> tuple[Sequence[Value], list[float]]:
+def _checked(items: Sequence[Any], where: str) -> tuple[Sequence[Value], list[float]]:
     """``(values, data)``.  Reading each item's data with a class test is the check that it is a
     Value (cheap, as a neuron does this per sample); numbers become constants, anything else is
     a TypeError naming ``where``."""
     data = [v.data for v in items if v.__class__ is Value]
     if len(data) != len(items):
-        items = _operands(tuple(items), where)
-        data = [v.data for v in items]
+        values = _operands(tuple(items), where)
+        return values, [v.data for v in values]
     return items, data
 
 
@@ -318,12 +322,12 @@ def _dot_node(ws: Sequence[Value], wd: list[float], xs: Sequence[Value], xd: lis
         z = _ops.dot_value(wd, xd, 0.0)
         if z - z:
             raise _overflow(_ops.DOT, wd + xd, z)
-        return _record_n(_ops.DOT, (*ws, *xs), z, (*xd, *wd))  # type: ignore[no-any-return]  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ
+        return _record_n(_ops.DOT, (*ws, *xs), z, (*xd, *wd))  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ
     b = bias.data
     z = _ops.dot_value(wd, xd, b)
     if z - z:
         raise _overflow(_ops.DOT, wd + xd + [b], z)
-    return _record_n(_ops.DOT, (*ws, *xs, bias), z, (*xd, *wd, 1.0))  # type: ignore[no-any-return]  # ∂z/∂b = 1
+    return _record_n(_ops.DOT, (*ws, *xs, bias), z, (*xd, *wd, 1.0))  # ∂z/∂b = 1
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -352,12 +356,13 @@ def matvec(
         if len(ws) != n:
             raise ValueError(f"matvec: row {i} has {len(ws)} weights but xs has {n}; every row needs one per input")
         wd = [w.data for w in ws if w.__class__ is Value]  # _checked's fast path, inline
+        row: Sequence[Any] = ws
         if len(wd) != n:
-            ws, wd = _checked(ws, "matvec")
+            row, wd = _checked(ws, "matvec")
         bias = None if biases is None else biases[i]
         if bias is not None and bias.__class__ is not Value:
             bias = _as_value(bias, "matvec")
-        out.append(_dot_node(ws, wd, xs, xd, bias))
+        out.append(_dot_node(row, wd, xs, xd, bias))
     return out
 
 
@@ -396,6 +401,7 @@ def _method(row: _ops.Entry) -> Callable[..., Value]:
     """The ``Value`` method of a unary registry row (a family's takes its number parameter,
     named ``row.param_name``, with the row's default)."""
     name = row.method or row.key
+    method: Callable[..., Value]
     if row.is_family:
         pname, default = row.param_name, row.default
 
