@@ -48,8 +48,8 @@ def hub_chain() -> Value:
     return y
 
 
-def lstm_unrolled(steps: int = 40) -> Value:
-    """An LSTM cell unrolled ``steps`` times: every weight feeds every step."""
+def lstm_unrolled(steps: int = 40) -> tuple[Any, Value]:
+    """An LSTM cell unrolled ``steps`` times (every weight feeds every step), and the cell."""
     cell = nn.rnn.LSTMCell(3, 8, seed=0)
     rng = random.Random(0)
     h = None
@@ -57,7 +57,7 @@ def lstm_unrolled(steps: int = 40) -> Value:
         h = cell([rng.uniform(-1, 1) for _ in range(3)], h)
     out = sum(h[0])
     out.backward()
-    return out
+    return cell, out
 
 
 def trained(nin: int, sizes: list[int]) -> tuple[Any, Any, list[float]]:
@@ -78,7 +78,7 @@ def cases() -> list[tuple[str, Callable[[], Any], float, float]]:
     unfused = mlp_batch_loss(50, fused=False)
     fused = mlp_batch_loss(430, fused=True)
     hub = hub_chain()
-    lstm = lstm_unrolled()
+    cell, lstm = lstm_unrolled()
     small, small_opt, small_x = trained(2, [8, 8, 1])
     big, big_opt, big_x = trained(2, [50, 50, 1])
     return [
@@ -91,6 +91,7 @@ def cases() -> list[tuple[str, Callable[[], Any], float, float]]:
         (f"draw_graph MLP fused ({len(topological_order(fused))} nodes)", lambda: viz.draw_graph(fused, lr=0.1), 5, 30),
         (f"draw_graph hub chain ({len(topological_order(hub))} nodes)", lambda: viz.draw_graph(hub), 5, 30),
         (f"draw_graph LSTM x40 ({len(topological_order(lstm))} nodes)", lambda: viz.draw_graph(lstm, lr=0.1), 2, 15),
+        ("draw_graph LSTM x40, model=cell", lambda: viz.draw_graph(lstm, lr=0.1, model=cell), 2, 15),
         ("draw_network MLP 2-8-8-1", lambda: viz.draw_network(small, optimizer=small_opt, inputs=small_x), 0.5, 10),
         ("draw_network MLP 2-50-50-1", lambda: viz.draw_network(big, optimizer=big_opt, inputs=big_x), 1, 10),
     ]
