@@ -339,3 +339,16 @@ def test_a_huge_label_is_cut_in_the_box_and_whole_in_the_tooltip(length: int) ->
         assert any(label in t for t in tips)  # the whole label, where the user can read it
     else:
         assert any(label[:5000] in t and "cut to fit" in t for t in tips)
+
+
+def test_a_graph_drawn_after_opt_step_says_it_is_stale() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = nn.mse_loss([model([1.0, -2.0])], [0.5])
+    loss.backward()
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    assert "stale" not in viz.draw_graph(loss, optimizer=opt).source
+    moved = [name for name, p in model.named_parameters() if p.grad != 0.0]  # SGD leaves dead relu units alone
+    opt.step()
+    src = viz.draw_graph(loss, optimizer=opt).source
+    assert 0 < len(moved) < 13
+    assert f"⚠ stale graph</b>: {len(moved)} leaves changed after the forward pass ({', '.join(moved[:3])} and" in src

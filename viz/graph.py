@@ -20,6 +20,7 @@ from .collapse import SINGLE, Box, Collapsed, Grouping, collapse, connected_grou
 from .deltas import DeltaSource, resolve
 from .digraph import Graph
 from .layout_cost import dot_work
+from .stale import changed_leaves
 
 SHOW = ("data", "grad", "delta")
 #: dot's work (nodes + edges + virtual nodes, see layout_cost) allowed per unit of max_nodes;
@@ -157,6 +158,19 @@ class _Drawer:
         )
 
 
+def _stale_note(order: list[Value]) -> str:
+    """A title line when leaves changed after the forward pass: their boxes show today's data."""
+    changes = changed_leaves(order)
+    if not changes:
+        return ""
+    shown = ", ".join(style.short(ch.leaf.label or "an unlabelled leaf", 24) for ch in changes[:3])
+    more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+    return (
+        f"<br/><b>⚠ stale graph</b>: {len(changes)} leaves changed after the forward pass ({style.html(shown)}{more}, "
+        "e.g. by opt.step()); their boxes show today's data, every other number is the graph's"
+    )
+
+
 def _title(order: list[Value], n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
     root = order[-1]
     name = style.html(style.short(root.label)) if root.label else "L"
@@ -167,7 +181,7 @@ def _title(order: list[Value], n_ops: int, src: DeltaSource, how: str, reason: s
     if how:
         t += f"<br/><b>collapsed</b> ({reason}): {style.html(how)}; "
         t += "max_nodes=None draws every node"
-    return f"<{t}>"
+    return f"<{t}{_stale_note(order)}>"
 
 
 def _header(g: Graph, rankdir: str, title: str) -> None:
