@@ -90,7 +90,13 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
         _restore(order, holding, held, leaves, before)
         error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")
-        raise error or NonFiniteGradError("backward: a gradient turned inf or nan")
+        if error is None:  # no step turned it non-finite: a leaf's grad already was (set by hand)
+            bad = next(c for c, g in zip(leaves, before) if not math.isfinite(g))
+            error = NonFiniteGradError(
+                f"backward: the leaf {bad!r} already had a non-finite grad before this call; "
+                "reset it (zero_grad) first; every .grad is left as it was"
+            )
+        raise error
     for v, g in zip(holding, held):
         total = v.grad + g
         if total - total:
