@@ -106,6 +106,11 @@ def test_a_grad_already_non_finite_is_named():
     with pytest.raises(NonFiniteGradError, match="already inf"):
         (x * 3.0).backward()
     assert x.grad == math.inf
+    y = Value(1.0, label="y")
+    y.grad = math.nan
+    with pytest.raises(NonFiniteGradError, match=r"leaf Value\(.*label='y'.*already had a non-finite grad"):
+        ((y * 2.0) * 0.0 + 1.0).backward()  # y*2 gets a zero gradient: no step reaches y at all
+    assert math.isnan(y.grad)
 
 
 def test_create_graph_names_the_op_and_the_derivative():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import pytest
 
@@ -36,16 +35,15 @@ def trained_one_step(nin: int, sizes: list[int], n: int = 8, seed: int = 0):
     return model, opt, [float(v) for v in X[0]]
 
 
+@pytest.mark.requires_dot
 def test_mlp_3_8_8_1_every_weight_and_neuron() -> None:
     model, opt, x = trained_one_step(3, [8, 8, 1])
-    t = time.perf_counter()
     g = viz.draw_network(model, optimizer=opt, inputs=x)
-    assert time.perf_counter() - t < 0.5
     src = g.source
     edges = EDGE.findall(src)
     assert len(edges) == 3 * 8 + 8 * 8 + 8
     params = dict(model.named_parameters())
-    for s, t_, colour, width, name, w, gw, dw in edges:
+    for s, t_, colour, _width, name, w, gw, dw in edges:
         p = params[name]
         assert float(w) == p.data and float(gw) == p.grad and float(dw) == opt.deltas[p]
         assert colour.startswith("#b2182b" if opt.deltas[p] > 0 else "#2166ac")
@@ -72,16 +70,14 @@ def test_mlp_3_8_8_1_every_weight_and_neuron() -> None:
         assert f"a={viz.style.fmt(h[j].data, 3)}  δ={viz.style.fmt(n.b.grad, 3)}" in line
         assert f"a=tanh(z)={h[j].data!r}" in line  # exact, in the tooltip
     assert src.count("layers.") >= 17 and "thinned" not in src
-    t = time.perf_counter()
-    png = pipe(g, "png")
-    assert png.startswith(b"\x89PNG") and time.perf_counter() - t < 10
+    assert pipe(g, "png").startswith(b"\x89PNG")
 
 
-def test_mlp_2_50_50_1_is_fast_and_thinned_saying_so(tmp_path) -> None:
+@pytest.mark.requires_dot
+def test_mlp_2_50_50_1_is_thinned_saying_so(tmp_path) -> None:
+    # how fast: benchmarks/bench_viz.py
     model, opt, x = trained_one_step(2, [50, 50, 1])
-    t = time.perf_counter()
     g = viz.draw_network(model, optimizer=opt, inputs=x)
-    assert time.perf_counter() - t < 1.0
     src = g.source
     edges = EDGE.findall(src)
     assert len(edges) <= 400
@@ -96,10 +92,7 @@ def test_mlp_2_50_50_1_is_fast_and_thinned_saying_so(tmp_path) -> None:
         assert all(o <= smallest_drawn for o in others)
     # every neuron is there, in compact one-line form
     assert len(re.findall(r"^\t\tn\d+_\d+ \[", src, flags=re.M)) == 101
-    t = time.perf_counter()
     out = viz.render(g, tmp_path / "net.svg")
-    took = time.perf_counter() - t
-    assert took < 10, f"dot took {took:.1f} s"
     assert out.stat().st_size > 10_000
     full = viz.draw_network(model, optimizer=opt, max_edges=None).source
     assert len(EDGE.findall(full)) == 2 * 50 + 50 * 50 + 50
@@ -109,7 +102,7 @@ def test_lr_and_no_delta() -> None:
     model, opt, x = trained_one_step(3, [4, 1])
     src = viz.draw_network(model, lr=0.5).source
     params = dict(model.named_parameters())
-    for *_, name, w, gw, dw in EDGE.findall(src):
+    for *_, name, _w, _gw, dw in EDGE.findall(src):
         assert float(dw) == -0.5 * params[name].grad
     plain = viz.draw_network(model).source
     assert "Δw=" not in plain and "no Δw" in plain
@@ -122,7 +115,7 @@ def test_layer_and_sequential_and_errors() -> None:
     assert len(EDGE.findall(viz.draw_network(seq).source)) == 2 * 3 + 3
     with pytest.raises(ValueError, match="takes 2 inputs"):
         viz.draw_network(seq, inputs=[1.0, 2.0, 3.0])
-    with pytest.raises(TypeError, match="no .layers"):
+    with pytest.raises(TypeError, match="draw_network: cannot read object as layers of neurons"):
         viz.draw_network(object())
     with pytest.raises(ValueError, match="max_edges"):
         viz.draw_network(layer, max_edges=0)
@@ -149,6 +142,7 @@ def svg_geometry(svg: str) -> tuple[dict, list]:
     return nodes, edges
 
 
+@pytest.mark.requires_dot
 def test_mlp_2_16_16_1_draws_as_the_classic_diagram() -> None:
     # equal columns, neurons in order, straight edges: what dot made of it, read from the SVG
     model, opt, x = trained_one_step(2, [16, 16, 1])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
 import nn
 import viz
+from autograd import Value
 from viz import plots
 
 
@@ -166,3 +169,42 @@ def test_animate_any_frames_and_errors(tmp_path) -> None:
         viz.FrameRecorder("movie")
     with pytest.raises(TypeError, match="not an nn.History"):
         viz.plot_losses({"a": 1})
+
+
+def test_plots_and_gifs_are_written_atomically(tmp_path, monkeypatch) -> None:
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    hist = nn.History(loss=[1.0, 0.5], epoch_loss=[0.75])
+    frames = [Image.new("RGB", (20, 20), c) for c in ("red", "blue")]
+    for name, write in (
+        ("loss.png", lambda p: viz.plot_losses(hist, path=p)),
+        ("train.gif", lambda p: viz.animate(frames, p)),
+    ):
+        target = tmp_path / name
+        target.write_bytes(b"old")
+        with monkeypatch.context() as m:
+            m.setattr(os, "replace", fail)
+            with pytest.raises(OSError, match="No space left"):
+                write(target)
+        assert target.read_bytes() == b"old"
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+        write(target)
+        assert target.read_bytes() != b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "train.gif"]
+    assert viz.plot_losses(hist, path=tmp_path / "nosuffix") is not None and (tmp_path / "nosuffix.png").exists()
+
+
+@pytest.mark.parametrize("activation", ["gelu", "silu", "leaky_relu", "softplus"])
+def test_decision_boundary_fast_path_reads_the_op_registry(activation, monkeypatch) -> None:
+    # any registry activation (gelu and silu were added after plots was written) gets its numpy
+    # form from the registry: the element-by-element fallback is never needed
+    fn = getattr(Value, activation)
+    model = nn.MLP(2, [5, 1], activation=fn, seed=0)
+    assert model.layers[0].activation == activation
+    monkeypatch.setattr(np, "frompyfunc", lambda *a: pytest.fail("used the elementwise fallback"))
+    pts = np.array([[0.1, 0.2], [-1.0, 0.5], [2.0, -0.3], [-3.0, -2.0]])
+    fast = plots._numpy_forward(model, pts)
+    assert fast is not None
+    slow = [model([float(a), float(b)]).data for a, b in pts]
+    assert fast[:, 0] == pytest.approx(slow, rel=1e-12, abs=1e-15)

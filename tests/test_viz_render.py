@@ -46,6 +46,7 @@ def no_renderer(monkeypatch, tmp_path):
     monkeypatch.setattr(R.sysconfig, "get_path", lambda name: str(empty))
 
 
+@pytest.mark.requires_dot
 def test_system_dot_is_found_and_renders_svg_png_pdf(tmp_path) -> None:
     r = R.find_renderer()
     assert r is not None and r.name == "graphviz" and "pdf" in r.formats
@@ -82,6 +83,7 @@ def test_jupyter_display_with_graphviz_pure(only_pure, monkeypatch) -> None:
     assert isinstance(g.pipe(format="svg", encoding="utf-8"), str)
 
 
+@pytest.mark.requires_dot
 def test_jupyter_display_with_system_dot() -> None:
     g = small_graph()
     assert isinstance(g, viz.Graph) and isinstance(g, __import__("graphviz").Digraph)
@@ -112,6 +114,7 @@ def test_bad_format_and_bad_input(tmp_path) -> None:
         viz.render(42, tmp_path / "g.svg")
 
 
+@pytest.mark.requires_dot
 def test_render_error_carries_dot_message(tmp_path) -> None:
     with pytest.raises(viz.RenderError, match="syntax error"):
         viz.render("digraph { a -> }", tmp_path / "bad.svg")
@@ -129,3 +132,49 @@ def test_special_characters_with_graphviz_pure(only_pure) -> None:
     texts = html.unescape(" ".join(re.findall(r"<text[^>]*>(.*?)</text>", svg)))
     for s in names:
         assert s in texts, s
+
+
+@pytest.mark.requires_dot
+def test_format_comes_from_the_suffix(tmp_path) -> None:
+    g = small_graph()
+    assert viz.render(g, tmp_path / "g.png").read_bytes().startswith(PNG)
+    assert viz.render(g, tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    assert viz.render(g, tmp_path / "G.SVG").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert viz.render(g, tmp_path / "g.dot").read_text(encoding="utf-8") == g.source
+    assert viz.render(g, tmp_path / "plain").suffix == ".svg"
+    assert viz.render(g, tmp_path / "g.png", "png").read_bytes().startswith(PNG)  # agreeing format= is fine
+
+
+@pytest.mark.parametrize(
+    "name, kw, message",
+    [
+        ("g.png", {"format": "svg"}, r"'g.png' ends in .png but format='svg'.*name the file g.svg"),
+        ("g.pdf", {"format": "png"}, r"ends in .pdf but format='png'"),
+        ("g.jpg", {}, r"cannot tell the format of 'g.jpg': .jpg is not one of .svg, .png, .pdf, .dot"),
+        ("g.jpg", {"format": "jpg"}, r"format must be one of svg, png, pdf, dot, got 'jpg'"),
+    ],
+)
+def test_a_suffix_that_disagrees_with_the_format_is_refused(tmp_path, name, kw, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        viz.render(small_graph(), tmp_path / name, **kw)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_failed_render_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch) -> None:
+    target = tmp_path / "g.svg"
+    target.write_text("the old picture", encoding="utf-8")
+    monkeypatch.setattr(R, "pipe", lambda *a, **k: b"<svg>new</svg>")
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="No space left"):
+        viz.render(small_graph(), target)
+    assert target.read_text(encoding="utf-8") == "the old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+    monkeypatch.undo()
+    monkeypatch.setattr(R, "pipe", lambda *a, **k: b"<svg>new</svg>")
+    viz.render(small_graph(), target)
+    assert target.read_bytes() == b"<svg>new</svg>"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]

@@ -17,6 +17,8 @@ from typing import Any
 
 from PIL import Image
 
+from .atomic import write_file
+
 
 def _image(frame: Any) -> Image.Image:
     if isinstance(frame, Image.Image):
@@ -26,7 +28,8 @@ def _image(frame: Any) -> Image.Image:
     if hasattr(frame, "savefig"):  # a matplotlib figure
         from .plots import figure_to_image
 
-        return figure_to_image(frame)
+        image: Image.Image = figure_to_image(frame)
+        return image
     if hasattr(frame, "source"):  # a graphviz graph
         from .renderers import pipe
 
@@ -39,7 +42,7 @@ def _image(frame: Any) -> Image.Image:
 
 def animate(
     frames: Any | Iterable[Any],
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     fps: float = 4.0,
     loop: int = 0,
@@ -65,7 +68,9 @@ def animate(
     canvas = []
     for im in images:
         if scale < 1.0:
-            im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
+            im = im.resize(
+                (max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.LANCZOS
+            )
         c = Image.new("RGB", (W, H), "white")
         c.paste(im, ((W - im.width) // 2, (H - im.height) // 2))
         canvas.append(c)
@@ -75,8 +80,7 @@ def animate(
     path = Path(path)
     if path.suffix.lower() != ".gif":
         path = path.with_suffix(".gif")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas[0].save(
-        path, save_all=True, append_images=canvas[1:], duration=durations, loop=loop, optimize=False, disposal=1
-    )
+    first, rest = canvas[0], canvas[1:]
+    options = dict(save_all=True, append_images=rest, duration=durations, loop=loop, optimize=False, disposal=1)
+    write_file(path, lambda f: first.save(f, format="GIF", **options))
     return path

@@ -21,9 +21,9 @@ class DeltaSource:
 
     kind: str  # "optimizer", "lr" or "none"
     description: str  # for legends and titles
-    params: list = field(default_factory=list)  # parameters in a stable order
-    _ids: set = field(default_factory=set)
-    _deltas: dict = field(default_factory=dict)
+    params: list[Value] = field(default_factory=list)  # parameters in a stable order
+    _ids: set[Value] = field(default_factory=set)
+    _deltas: dict[Value, float] = field(default_factory=dict)
     lr: float | None = None
 
     def is_param(self, v: Value) -> bool:
@@ -35,14 +35,14 @@ class DeltaSource:
         if self.kind == "optimizer":
             d = self._deltas.get(v)
             return None if d is None else float(d)
-        if self.kind == "lr" and v in self._ids:
+        if self.kind == "lr" and self.lr is not None and v in self._ids:
             return -self.lr * v.grad
         return None
 
 
-def _optimizer_params(optimizer: Any) -> list:
+def _optimizer_params(optimizer: Any) -> list[Value]:
     """The parameters an optimizer updates, in its own order, from its public attributes."""
-    found: list = []
+    found: list[Any] = []
     groups = getattr(optimizer, "param_groups", None)
     if groups:
         for g in groups:

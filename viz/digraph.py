@@ -16,10 +16,10 @@ import graphviz
 from . import renderers as _render
 
 
-class Graph(graphviz.Digraph):
+class Graph(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type hints
     """A ``graphviz.Digraph`` whose Jupyter display and ``pipe()`` work with graphviz-pure too."""
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
         try:
             svg = _render.pipe(self.source, "svg").decode("utf-8")
         except _render.RendererNotFound as e:

@@ -10,16 +10,17 @@ automatic collapsing of big graphs so ``dot`` never gets a huge input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from autograd import Value, topological_order
 
 from . import style
-from .collapse import SINGLE, Collapsed, collapse
+from .collapse import SINGLE, Box, Collapsed, Grouping, collapse, connected_grouping, model_groupings
 from .deltas import DeltaSource, resolve
 from .digraph import Graph
 from .layout_cost import dot_work
+from .stale import changed_leaves
 
 SHOW = ("data", "grad", "delta")
 #: dot's work (nodes + edges + virtual nodes, see layout_cost) allowed per unit of max_nodes;
@@ -28,7 +29,7 @@ WORK_PER_NODE = 6
 MIN_BUDGET = 16
 
 
-def _check_args(root: Any, show: Sequence[str], rankdir: str, max_nodes: int | None, precision: int) -> tuple:
+def _check_args(root: Any, show: Sequence[str], rankdir: str, max_nodes: int | None, precision: int) -> tuple[str, ...]:
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be an autograd.Value, got {type(root).__name__}")
     if isinstance(show, str):
@@ -49,7 +50,9 @@ def _check_args(root: Any, show: Sequence[str], rankdir: str, max_nodes: int | N
 class _Drawer:
     """Writes the DOT lines of one drawing; holds the scales and the Δw source."""
 
-    def __init__(self, order: list, src: DeltaSource, show: tuple, rankdir: str, precision: int) -> None:
+    def __init__(
+        self, order: list[Value], src: DeltaSource, show: tuple[str, ...], rankdir: str, precision: int
+    ) -> None:
         self.order = order
         self.src = src
         self.show = show
@@ -62,6 +65,10 @@ class _Drawer:
         self.dscale = max((abs(d) for d in ds if d is not None), default=0.0)
 
     # ---- pieces of labels --------------------------------------------------------
+    def number(self, x: float) -> str:
+        """``x`` at this drawing's precision, escaped for an HTML label."""
+        return style.html(style.fmt(x, self.p))
+
     def kind(self, v: Value) -> str:
         if v is self.root:
             return "output"
@@ -76,10 +83,10 @@ class _Drawer:
 
     def cells(self, v: Value) -> list[str]:
         """The ``<td>`` cells of a value box: name, data, grad, Δw."""
-        f = lambda x: style.html(style.fmt(x, self.p))
+        f = self.number
         out = []
         if v.label:
-            out.append(f"<td><b>{style.html(v.label)}</b></td>")
+            out.append(f"<td><b>{style.html(style.short(v.label))}</b></td>")
         if "data" in self.show:
             out.append(f"<td>data {f(v.data)}</td>")
         if "grad" in self.show:
@@ -151,9 +158,22 @@ class _Drawer:
         )
 
 
-def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
+def _stale_note(order: list[Value]) -> str:
+    """A title line when leaves changed after the forward pass: their boxes show today's data."""
+    changes = changed_leaves(order)
+    if not changes:
+        return ""
+    shown = ", ".join(style.short(ch.leaf.label or "an unlabelled leaf", 24) for ch in changes[:3])
+    more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+    return (
+        f"<br/><b>⚠ stale graph</b>: {len(changes)} leaves changed after the forward pass ({style.html(shown)}{more}, "
+        "e.g. by opt.step()); their boxes show today's data, every other number is the graph's"
+    )
+
+
+def _title(order: list[Value], n_ops: int, src: DeltaSource, how: str, reason: str) -> str:
     root = order[-1]
-    name = style.html(root.label) if root.label else "L"
+    name = style.html(style.short(root.label)) if root.label else "L"
     t = (
         f"computation graph of {name if root.label else 'the output L'}: {len(order)} values, {n_ops} ops, "
         f"grad = ∂{name}/∂node · {style.html(src.description)}"
@@ -161,7 +181,7 @@ def _title(order: list, n_ops: int, src: DeltaSource, how: str, reason: str) -> 
     if how:
         t += f"<br/><b>collapsed</b> ({reason}): {style.html(how)}; "
         t += "max_nodes=None draws every node"
-    return f"<{t}>"
+    return f"<{t}{_stale_note(order)}>"
 
 
 def _header(g: Graph, rankdir: str, title: str) -> None:
@@ -198,12 +218,7 @@ def _plan_full(d: _Drawer) -> tuple[list[str], list[tuple[str, str, int]]]:
     return nodes, edges
 
 
-def _natural(label: str) -> list:
-    """Sort key putting ``w.2`` before ``w.10`` (numbers compared as numbers)."""
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in label.split(".")]
-
-
-def _box_label(d: _Drawer, box: Any, order: list) -> str:
+def _box_label(d: _Drawer, box: Box, order: list[Value], roles: dict[Value, str]) -> str:
     """A summary box: what it holds, its top node's numbers, its parameters' Δw."""
     members = box.members
     n_ops: dict[str, int] = {}
@@ -211,28 +226,28 @@ def _box_label(d: _Drawer, box: Any, order: list) -> str:
     for i in members:
         v = order[i]
         if v.is_leaf:
-            if d.src.is_param(v):
+            if v in roles or (box.kind != "unit" and d.src.is_param(v)):
                 params.append(v)
         else:
             n_ops[v.op] = n_ops.get(v.op, 0) + 1
-    f = lambda x: style.html(style.fmt(x, d.p))
+    f = d.number
     ops = ", ".join(f"{style.html(k)} ×{n}" for k, n in sorted(n_ops.items(), key=lambda kv: (-kv[1], kv[0])))
-    if box.kind == "neuron":
-        head = f"<b>{style.html(box.key)}</b>"
+    if box.kind == "unit":
+        head = f"<b>{style.html(style.short(box.key))}</b>"
     elif box.kind == "inputs":
         head = "<b>inputs and constants</b>"
     elif box.kind == "subgraph":
         top = order[int(box.key)]
-        name = style.html(top.label) if top.label else f"v{box.key}"
+        name = style.html(style.short(top.label)) if top.label else f"v{box.key}"
         head = f"<b>subgraph below {name}</b> (top: data {f(top.data)}, grad {f(top.grad)})"
     else:
         head = "<b>the rest of the graph</b>"
     rows = [head, f"{len(members)} values" + (f"; ops: {ops}" if ops else "")]
     limit = 6
-    params.sort(key=lambda v: _natural(v.label))
+    rank = {v: k for k, v in enumerate(roles)}
+    params.sort(key=lambda v: rank.get(v, len(rank)))
     for v in params[:limit]:
-        short = v.label[len(box.key) + 1 :] if box.kind == "neuron" and v.label.startswith(box.key + ".") else v.label
-        r = f"{style.html(short)} = {f(v.data)}, grad {f(v.grad)}"
+        r = f"{style.html(style.short(roles.get(v) or v.label))} = {f(v.data)}, grad {f(v.grad)}"
         delta = d.src.delta(v)
         if "delta" in d.show and delta is not None:
             r += f", <b>Δw {f(delta)}</b>"
@@ -250,7 +265,7 @@ def _plan_collapsed(d: _Drawer, c: Collapsed) -> tuple[list[str], list[tuple[str
     unit = c.unit
     index = {v: i for i, v in enumerate(order)}
     nodes = [
-        f"\tb{b} " + style.attrs(label=_box_label(d, box, order), shape="none", margin="0")
+        f"\tb{b} " + style.attrs(label=_box_label(d, box, order, c.roles), shape="none", margin="0")
         for b, box in enumerate(c.boxes)
     ]
     edges: dict[tuple[str, str], int] = {}
@@ -292,6 +307,45 @@ def _end_lines(g: Graph) -> None:
     g.body[:] = [line if line.endswith("\n") else line + "\n" for line in g.body]
 
 
+def _levels(model: Any, order: list[Value], src: DeltaSource) -> list[Grouping]:
+    """How to group parameters when collapsing: the model's units and layers, or the ops that read them."""
+    if model is None:
+        return [connected_grouping(order, src.params)]
+    from nn.structure import describe
+
+    try:
+        structure = describe(model)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"draw_graph: model= must be an nn model with layers or recurrent cells ({e})") from None
+    return model_groupings(structure)
+
+
+def _plan(d: _Drawer, max_nodes: int | None, levels: Callable[[], list[Grouping]]) -> tuple[Any, ...]:
+    """Node and edge statements: the whole graph, or collapsed until dot's work fits ``max_nodes``.
+
+    Returns (nodes, edges, collapsed or None, the reason it was collapsed).
+    """
+    order = d.order
+    total = len(order) + sum(1 for v in order if not v.is_leaf)
+    if max_nodes is None or total <= max_nodes:
+        nodes, edges = _plan_full(d)
+        if max_nodes is None or dot_work(_ids(nodes), [(s, t) for s, t, _ in edges]) <= WORK_PER_NODE * max_nodes:
+            return nodes, edges, None, ""
+        reason = f"{total} nodes, but edges spanning far would cost dot more than {WORK_PER_NODE}×max_nodes of work"
+        budget = total // 2
+    else:
+        reason = f"{total} nodes &gt; max_nodes={max_nodes}"
+        budget = max_nodes
+    groupings = levels()
+    while True:
+        # too many boxes, or long edges that would make dot crawl: collapse (further)
+        collapsed = collapse(order, budget, groupings)
+        nodes, edges = _plan_collapsed(d, collapsed)
+        if budget <= MIN_BUDGET or dot_work(_ids(nodes), [(s, t) for s, t, _ in edges]) <= WORK_PER_NODE * max_nodes:
+            return nodes, edges, collapsed, reason
+        budget //= 2
+
+
 def draw_graph(
     root: Value,
     *,
@@ -302,6 +356,7 @@ def draw_graph(
     max_nodes: int | None = 1000,
     precision: int = 4,
     params: Iterable[Value] | None = None,
+    model: Any = None,
 ) -> Graph:
     """The computation graph under ``root`` as a ``graphviz.Digraph``.
 
@@ -311,36 +366,19 @@ def draw_graph(
     are the optimizer's, or ``params=``, or else every labelled leaf.
     ``show`` picks the numbers; ``precision`` their significant digits.
     Beyond ``max_nodes`` boxes (values + ops) the graph is collapsed (see
-    :mod:`viz.collapse`) and the title says how; ``max_nodes=None`` draws
-    every node.  The DOT text depends only on the graph, never on ``id()``.
+    :mod:`viz.collapse`) and the title says how: with ``model=`` one box
+    per unit of the model (a neuron, a recurrent hidden unit), else one per
+    group of parameters the same ops read; ``max_nodes=None`` draws every
+    node.  The DOT text depends only on the graph, never on ``id()``.
     """
     show = _check_args(root, show, rankdir, max_nodes, precision)
     order = topological_order(root)
     leaves = [v for v in order if v.is_leaf]
     src = resolve(optimizer, lr, params, leaves)
-    n_ops = len(order) - len(leaves)
     d = _Drawer(order, src, show, rankdir, precision)
+    nodes, edges, collapsed, reason = _plan(d, max_nodes, lambda: _levels(model, order, src))
     g = Graph(name="computation_graph")
-    total = len(order) + n_ops
-    collapsed = None
-    reason = ""
-    if max_nodes is None or total <= max_nodes:
-        nodes, edges = _plan_full(d)
-        if max_nodes is not None and dot_work(_ids(nodes), [(s, t) for s, t, _ in edges]) > WORK_PER_NODE * max_nodes:
-            reason = f"{total} nodes, but edges spanning far would cost dot more than {WORK_PER_NODE}×max_nodes of work"
-            budget = total // 2
-        else:
-            budget = 0
-    else:
-        reason = f"{total} nodes &gt; max_nodes={max_nodes}"
-        budget = max_nodes
-    while budget:
-        # too many boxes, or long edges that would make dot crawl: collapse (further)
-        collapsed = collapse(order, budget)
-        nodes, edges = _plan_collapsed(d, collapsed)
-        if budget <= MIN_BUDGET or dot_work(_ids(nodes), [(s, t) for s, t, _ in edges]) <= WORK_PER_NODE * max_nodes:
-            break
-        budget //= 2
+    n_ops = len(order) - len(leaves)
     _header(g, rankdir, _title(order, n_ops, src, collapsed.how if collapsed else "", reason))
     _emit(g, nodes, edges)
     g.body.append(d.legend("collapsed box" if collapsed else ""))

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from autograd import Value, no_grad
+from autograd import Value, dot, no_grad
+from nn.structure import Structure, describe
 
 from . import style
 from .deltas import DeltaSource, resolve
@@ -44,58 +46,52 @@ RANKSEP_TEXT = 2.4  # ... when some edges carry text: room for it before the fan
 LABEL_BG = "#ffffffdd"  # edge text sits on its edge, on a nearly opaque white box
 
 
-def _layers(model: Any) -> list:
-    """The model's layers of neurons (``MLP.layers``, a ``Sequential``'s layers, or one ``Layer``)."""
-    if hasattr(model, "neurons"):
-        return [model]
-    layers = getattr(model, "layers", None)
-    if layers is None:
+def _structure(model: Any) -> Structure:
+    """The model as ``nn.structure`` describes it; draw_network needs a stack of dense layers."""
+    try:
+        st = describe(model)
+    except (TypeError, ValueError) as e:
         raise TypeError(
-            f"draw_network: {type(model).__name__} has no .layers or .neurons; "
+            f"draw_network: cannot read {type(model).__name__} as layers of neurons ({e}); "
             "pass an nn.MLP, nn.Layer or nn.Sequential of Layers"
+        ) from None
+    if not st.is_dense_stack():
+        shapes = ", ".join(f"{layer.kind} {layer.nin}->{layer.nout}" for layer in st.layers)
+        raise ValueError(
+            f"draw_network: draws a stack of dense layers, each feeding the next; this model has {shapes}; "
+            "use viz.draw_graph(loss, model=model) for recurrent or branching models"
         )
-    found = [m for m in layers if hasattr(m, "neurons")]
-    if not found:
-        raise TypeError("draw_network: the model has no layer of neurons to draw")
-    return found
+    return st
 
 
-def _neuron_name(n: Any, li: int, j: int) -> str:
-    """``layers.1.neurons.3`` from the bias's label (nn names parameters), else ``neuron 1.3``."""
-    label = n.b.label
-    if label.endswith(".b"):
-        return label[:-2]
-    return f"neuron {li}.{j}"
+def _forward(st: Structure, inputs: Any) -> tuple[list[float], list[list[tuple[float, float]]]]:
+    """The sample as floats and (z, a) of every neuron, without building a graph.
 
-
-def _forward(layers: list, inputs: Any) -> tuple[list[float], list[list[tuple[float, float]]]]:
-    """Inputs as floats and (z, a) of every neuron, computed without building a graph."""
+    a is what each layer module returns (the model's own forward); z = Σ wᵢxᵢ + b
+    is the engine's ``dot`` on the neuron's weights and bias.
+    """
     try:
         x = [float(v.data if isinstance(v, Value) else v) for v in inputs]
     except TypeError:
         raise TypeError("draw_network: inputs must be one sample, a list of numbers") from None
-    nin = len(layers[0].neurons[0].w)
-    if len(x) != nin:
-        raise ValueError(f"draw_network: the model takes {nin} inputs, got {len(x)}; pass one sample")
+    if len(x) != st.nin:
+        raise ValueError(f"draw_network: the model takes {st.nin} inputs, got {len(x)}; pass one sample")
     xs = x
     out = []
     with no_grad():
-        for layer in layers:
-            za = []
-            for n in layer.neurons:
-                z = sum(w.data * xi for w, xi in zip(n.w, xs)) + n.b.data
-                a = n([Value(xi) for xi in xs])
-                za.append((z, a.data))
-            out.append(za)
-            xs = [a for _, a in za]
+        for layer in st.layers:
+            a = layer.module([Value(xi) for xi in xs])
+            a = a if isinstance(a, list) else [a]
+            z = [dot(u.weights, xs, u.bias).data for u in layer.units]
+            out.append([(zj, aj.data) for zj, aj in zip(z, a)])
+            xs = [aj.data for aj in a]
     return x, out
 
 
-def _pick_edges(layers: list, src: DeltaSource, max_edges: int) -> tuple[list[set], str]:
+def _pick_edges(st: Structure, src: DeltaSource, max_edges: int) -> tuple[list[set[int]], str]:
     """Which weights to draw: all, or per layer the largest |Δw| (else |∂L/∂w|, |w|) into each neuron."""
-    sizes = [len(layer.neurons) * len(layer.neurons[0].w) for layer in layers]
-    total = sum(sizes)
-    if total <= max_edges:
+    sizes = [layer.nout * layer.nin for layer in st.layers]
+    if sum(sizes) <= max_edges:
         return [set(range(s)) for s in sizes], ""
 
     def key(w: Value) -> float:
@@ -109,14 +105,14 @@ def _pick_edges(layers: list, src: DeltaSource, max_edges: int) -> tuple[list[se
     for n_left, li in enumerate(sorted(range(len(sizes)), key=lambda i: (sizes[i], i))):
         budget[li] = min(sizes[li], left // (len(sizes) - n_left))
         left -= budget[li]
-    keep: list[set] = []
+    keep: list[set[int]] = []
     notes = []
-    for li, (layer, size) in enumerate(zip(layers, sizes)):
-        fan_in = len(layer.neurons[0].w)
-        k = max(1, min(fan_in, budget[li] // len(layer.neurons)))
-        chosen = set()
-        for j, n in enumerate(layer.neurons):
-            ranked = sorted(range(fan_in), key=lambda i: (-key(n.w[i]), i))
+    for li, (layer, size) in enumerate(zip(st.layers, sizes)):
+        fan_in = layer.nin
+        k = max(1, min(fan_in, budget[li] // layer.nout))
+        chosen: set[int] = set()
+        for j, unit in enumerate(layer.units):
+            ranked = sorted(range(fan_in), key=lambda i: (-key(unit.weights[i]), i))
             chosen.update(j * fan_in + i for i in ranked[:k])
         keep.append(chosen)
         if k < fan_in:
@@ -151,6 +147,216 @@ def _label_distance(k: int, fan: int, pitch: float, gap: float, chars: int) -> f
     return (half_width + 6.0) * along / 10.0
 
 
+def _markup(lines: list[str]) -> str:
+    """HTML-like label: the first word bold (the index), the rest escaped."""
+    name, _, rest = lines[0].partition("  ")
+    top = f"<b>{style.html(name)}</b>" + (f"  {style.html(rest)}" if rest else "")
+    return "<" + "<br/>".join([top] + [style.html(ln) for ln in lines[1:]]) + ">"
+
+
+@dataclass
+class _Plan:
+    """Everything the DOT text is made from, decided before any line is written."""
+
+    st: Structure
+    src: DeltaSource
+    precision: int
+    x: list[float] | None  # the sample, with inputs=
+    za: list[list[tuple[float, float]]] | None  # (z, a) per neuron, with inputs=
+    keep: list[set[int]]  # per layer, the weights drawn (j * fan_in + i)
+    thinned: str  # why not every weight is drawn ("" when all are)
+    place: list[str | None]  # per layer, where edge text goes: "tail", "head" or nowhere
+    label_edges_up_to: int
+    caption: str | None
+
+    def f(self, x: float) -> str:
+        return style.fmt(x, self.precision)
+
+
+def _places(st: Structure, keep: list[set[int]], thinned: str, up_to: int) -> list[str | None]:
+    """Per layer: "tail" (a fan into one neuron), "head" (a fan out of one input), else None (no text)."""
+    place: list[str | None] = []
+    for li, layer in enumerate(st.layers):
+        fan = len(keep[li]) <= up_to and not thinned
+        if fan and layer.nout == 1:
+            place.append("tail")
+        elif fan and layer.nin == 1:
+            place.append("head")
+        else:
+            place.append(None)
+    return place
+
+
+def _plan(model: Any, optimizer: Any, lr: Any, inputs: Any, max_edges: Any, precision: int, up_to: Any) -> _Plan:
+    """Check the arguments and decide what to draw."""
+    st = _structure(model)
+    if max_edges is not None and (not isinstance(max_edges, int) or max_edges < 1):
+        raise ValueError(f"draw_network: max_edges must be a positive int or None, got {max_edges!r}")
+    if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
+        raise ValueError(f"draw_network: label_edges_up_to must be an int >= 0, got {up_to!r}")
+    params = [p for unit in st.units() for p in (*unit.weights, unit.bias)]
+    src = resolve(optimizer, lr, params, ())
+    x, za = _forward(st, inputs) if inputs is not None else (None, None)
+    keep, thinned = _pick_edges(st, src, max_edges if max_edges is not None else 10**12)
+    place = _places(st, keep, thinned, up_to)
+    return _Plan(st, src, precision, x, za, keep, thinned, place, up_to, None)
+
+
+def _texts(plan: _Plan) -> tuple[list[list[str]], list[list[str]], list[list[list[str]]]]:
+    """The lines of every node: column headers, inputs, neurons (one size will fit them all)."""
+    st, f, src, x, za = plan.st, plan.f, plan.src, plan.x, plan.za
+    headers = [["inputs"]] + [
+        [f"layer {li}", f"{layer.nout} × {layer.activation}"] for li, layer in enumerate(st.layers)
+    ]
+    input_lines = [[f"x{i}"] + ([f"{f(x[i])}"] if x is not None else []) for i in range(st.nin)]
+    neuron_lines = []
+    for li, layer in enumerate(st.layers):
+        col = []
+        for j, unit in enumerate(layer.units):
+            b = unit.bias
+            db = src.delta(b)
+            first = f"{j}  b={f(b.data)}" + (f"  Δb={f(db)}" if db is not None else "")
+            second = (f"a={f(za[li][j][1])}  " if za is not None else "") + f"δ={f(b.grad)}"
+            col.append([first, second])
+        neuron_lines.append(col)
+    return headers, input_lines, neuron_lines
+
+
+def _notes(plan: _Plan) -> list[str]:
+    """The title's sentences about what is drawn and where the numbers are."""
+    notes = [plan.thinned] if plan.thinned else []
+    if all(plan.place):
+        notes.append("w, ∂L/∂w and Δw written on every edge")
+    else:
+        on = [str(li) for li, where in enumerate(plan.place) if where]
+        notes.append(
+            "w, ∂L/∂w, Δw: in every edge's SVG tooltip; as text only on "
+            + (f"the edges into layer {', '.join(on)}" if on else "no edges here")
+            + f" (fans of ≤ {plan.label_edges_up_to} weights; elsewhere text would overlap)"
+        )
+    return notes
+
+
+def _title(plan: _Plan) -> str:
+    """The graph label: caption, what the picture shows, and the colour legend."""
+    st = plan.st
+    title = (
+        f"network: {st.nin} inputs → "
+        + " → ".join(str(layer.nout) for layer in st.layers)
+        + f" · δ = ∂L/∂z = ∂L/∂b · {plan.src.description}"
+    )
+    rows = [f"<b>{style.html(style.short(plan.caption, 200))}</b>"] if plan.caption else []
+    rows += [style.html(title)] + [style.html(n) for n in _notes(plan)]
+    legend = (
+        '<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td>'
+        f'<td><font color="{style.POS_LINE}">━━</font> Δw &gt; 0</td>'
+        f'<td><font color="{style.NEG_LINE}">━━</font> Δw &lt; 0</td>'
+        "<td>edge width ∝ |w|, faint: small |Δw|</td>"
+        f'<td bgcolor="{style.diverging(-1, 1)}">δ &lt; 0</td><td bgcolor="{style.diverging(1, 1)}">δ &gt; 0</td>'
+        "</tr></table>"
+    )
+    return (
+        '<<table border="0" cellborder="0" cellspacing="2">'
+        + "".join(f"<tr><td>{r}</td></tr>" for r in rows)
+        + f"<tr><td>{legend}</td></tr></table>>"
+    )
+
+
+def _defaults(body: list[str], title: str, gap: float, dims: dict[str, str]) -> None:
+    """The graph, node and edge attribute lines: columns left to right, straight edges, fixed node size."""
+    graph = dict(rankdir="LR", label=title, labelloc="t", fontname="Helvetica", fontsize="12")
+    graph.update(ranksep=f"{gap:g}", nodesep=f"{NODESEP:g}", splines="line", ordering="out")
+    graph.update(outputorder="edgesfirst", forcelabels="true")
+    body.append("\tgraph " + style.attrs(**graph))
+    node = dict(fontname="Helvetica", fontsize=f"{NODE_FONT:g}", shape="box", style="filled")
+    body.append("\tnode " + style.attrs(**node, color=style.BORDER, margin="0", **dims))
+    edge = dict(fontname="Helvetica", fontsize=f"{EDGE_FONT:g}", arrowhead="none", tailport="e", headport="w")
+    body.append("\tedge " + style.attrs(**edge, labelangle="0", labelfontcolor="#333333"))
+
+
+def _input_column(body: list[str], plan: _Plan, header: list[str], lines: list[list[str]]) -> None:
+    """The inputs as a rank=same group chained in order under its header (clusters would shuffle them)."""
+    body.append("\tsubgraph col_in {")
+    body.append("\t\thin " + style.attrs(label=_markup(header), shape="plaintext", style="solid"))
+    for i, text in enumerate(lines):
+        tip = f"input x{i}" + (f" = {plan.x[i]!r}" if plan.x is not None else "")
+        body.append(f"\t\tx{i} " + style.attrs(label=_markup(text), fillcolor=style.INPUT, tooltip=tip))
+    body.append("\t\t{rank=same; hin -> " + " -> ".join(f"x{i}" for i in range(len(lines))) + " [style=invis]}")
+    body.append("\t}")
+
+
+def _layer_columns(body: list[str], plan: _Plan, headers: list[list[str]], lines: list[list[list[str]]]) -> None:
+    """One column per layer: each neuron filled by the sign of δ, its exact numbers in the tooltip."""
+    st, src, za = plan.st, plan.src, plan.za
+    bscale = max((abs(u.bias.grad) for u in st.units()), default=0.0)
+    for li, layer in enumerate(st.layers):
+        last = li == len(st.layers) - 1
+        body.append(f"\tsubgraph col_{li} {{")
+        body.append(f"\t\th{li} " + style.attrs(label=_markup(headers[li + 1]), shape="plaintext", style="solid"))
+        for j, unit in enumerate(layer.units):
+            b = unit.bias
+            tip = f"{unit.name}: b={b.data!r} δ=∂L/∂b={b.grad!r}"
+            db = src.delta(b)
+            if db is not None:
+                tip += f" Δb={db!r}"
+            if za is not None:
+                tip += f" z={za[li][j][0]!r} a={layer.activation}(z)={za[li][j][1]!r}"
+            fill = style.diverging(b.grad, bscale)
+            attrs = style.attrs(
+                label=_markup(lines[li][j]), fillcolor=fill, penwidth="2" if last else None, tooltip=tip
+            )
+            body.append(f"\t\tn{li}_{j} " + attrs)
+        chain = " -> ".join([f"h{li}"] + [f"n{li}_{j}" for j in range(layer.nout)])
+        body.append(f"\t\t{{rank=same; {chain} [style=invis]}}")
+        body.append("\t}")
+
+
+def _edge_text(plan: _Plan, w: Value, d: float | None) -> tuple[str, int]:
+    """The HTML text written on an edge (w, Δw, ∂L/∂w on a white box) and its width in characters."""
+    f = plan.f
+    lines = [f"w={f(w.data)}" + (f"  Δw={f(d)}" if d is not None else ""), f"∂L/∂w={f(w.grad)}"]
+    text = (
+        f'<<table border="0" cellborder="0" cellpadding="0" cellspacing="0" bgcolor="{LABEL_BG}">'
+        + "".join(f"<tr><td>{style.html(ln)}</td></tr>" for ln in lines)
+        + "</table>>"
+    )
+    return text, max(map(len, lines))
+
+
+def _edges(body: list[str], plan: _Plan, pitch: float, gap: float) -> None:
+    """One line per drawn weight: colour = sign of Δw, width ∝ |w|, faint when |Δw| is small."""
+    st, src = plan.st, plan.src
+    params = [p for u in st.units() for p in (*u.weights, u.bias)]  # the scales include the biases
+    dscale = max((abs(d) for w in params if (d := src.delta(w)) is not None), default=0.0)
+    wscale = max((abs(w.data) for w in params), default=0.0) or 1.0
+    for li, layer in enumerate(st.layers):
+        where = plan.place[li]
+        for j, unit in enumerate(layer.units):
+            for i, w in enumerate(unit.weights):
+                if j * layer.nin + i not in plan.keep[li]:
+                    continue
+                d = src.delta(w)
+                colour = style.sign_line(d) if d is not None else style.ZERO_LINE
+                if d is not None and dscale:
+                    colour += f"{int(80 + 175 * min(1.0, (abs(d) / dscale) ** 0.5)):02x}"  # alpha
+                tip = f"{unit.name}.w.{i}: w={w.data!r} ∂L/∂w={w.grad!r}" + (f" Δw={d!r}" if d is not None else "")
+                text = distance = None
+                if where:
+                    text, chars = _edge_text(plan, w, d)
+                    k, fan = (i, layer.nin) if where == "tail" else (j, layer.nout)
+                    distance = f"{_label_distance(k, fan, pitch, gap, chars):.2f}"
+                s = f"x{i}" if li == 0 else f"n{li - 1}_{i}"
+                attrs = style.attrs(
+                    color=colour,
+                    penwidth=f"{0.4 + 3.2 * abs(w.data) / wscale:.2f}",
+                    tooltip=tip,
+                    taillabel=text if where == "tail" else None,
+                    headlabel=text if where == "head" else None,
+                    labeldistance=distance,
+                )
+                body.append(f"\t{s} -> n{li}_{j} " + attrs)
+
+
 def draw_network(
     model: Any,
     *,
@@ -175,216 +381,19 @@ def draw_network(
     ``max_edges`` weights: only the largest-|Δw| ones into each neuron are
     drawn (``max_edges=None``: all).
     ``caption`` is a first line for the title (e.g. the training step).
+    The model is read through ``nn.structure.describe``.
     """
-    layers = _layers(model)
-    if max_edges is not None and (not isinstance(max_edges, int) or max_edges < 1):
-        raise ValueError(f"draw_network: max_edges must be a positive int or None, got {max_edges!r}")
-    if not isinstance(label_edges_up_to, int) or isinstance(label_edges_up_to, bool) or label_edges_up_to < 0:
-        raise ValueError(f"draw_network: label_edges_up_to must be an int >= 0, got {label_edges_up_to!r}")
-    params = [p for layer in layers for n in layer.neurons for p in list(n.w) + [n.b]]
-    src = resolve(optimizer, lr, params, ())
-    p = precision
-    f = lambda x: style.fmt(x, p)
-    x, za = _forward(layers, inputs) if inputs is not None else (None, None)
-    keep, thinned = _pick_edges(layers, src, max_edges if max_edges is not None else 10**12)
-
-    deltas_w = [abs(d) for w in params if (d := src.delta(w)) is not None]
-    dscale = max(deltas_w, default=0.0)
-    wscale = max((abs(w.data) for w in params), default=0.0) or 1.0
-    bscale = max((abs(n.b.grad) for layer in layers for n in layer.neurons), default=0.0)
-    nin = len(layers[0].neurons[0].w)
-
-    # ---- the text of every node first: one size fits all, so columns are equal
-    acts = [str(getattr(layer, "activation", getattr(layer.neurons[0], "activation", "?"))) for layer in layers]
-    headers = [["inputs"]] + [
-        [f"layer {li}", f"{len(layer.neurons)} × {act}"] for li, (layer, act) in enumerate(zip(layers, acts))
-    ]
-    input_lines = [[f"x{i}"] + ([f"{f(x[i])}"] if x is not None else []) for i in range(nin)]
-    neuron_lines = []
-    for li, layer in enumerate(layers):
-        col = []
-        for j, n in enumerate(layer.neurons):
-            db = src.delta(n.b)
-            first = f"{j}  b={f(n.b.data)}" + (f"  Δb={f(db)}" if db is not None else "")
-            second = (f"a={f(za[li][j][1])}  " if za is not None else "") + f"δ={f(n.b.grad)}"
-            col.append([first, second])
-        neuron_lines.append(col)
+    plan = _plan(model, optimizer, lr, inputs, max_edges, precision, label_edges_up_to)
+    plan.caption = caption
+    headers, input_lines, neuron_lines = _texts(plan)
     every = [ln for col in neuron_lines for ln in col] + input_lines + headers
     width = max(_size(ln)[0] for ln in every)
     height = max(_size(ln)[1] for ln in neuron_lines[0] + input_lines)
-    dims = dict(width=f"{width:.3f}", height=f"{height:.3f}", fixedsize="true")
-
-    def markup(lines: list[str]) -> str:
-        """HTML-like label: the first word bold (the index), the rest escaped."""
-        name, _, rest = lines[0].partition("  ")
-        top = f"<b>{style.html(name)}</b>" + (f"  {style.html(rest)}" if rest else "")
-        return "<" + "<br/>".join([top] + [style.html(ln) for ln in lines[1:]]) + ">"
-
+    gap = RANKSEP_TEXT if any(plan.place) else RANKSEP
     g = Graph(name="network")
-    body = g.body
-    notes = []
-    if thinned:
-        notes.append(thinned)
-    # where edge text goes: "tail" (fan into one neuron), "head" (fan out of one node), or nowhere
-    place: list[str | None] = []
-    for li, layer in enumerate(layers):
-        fan = len(keep[li]) <= label_edges_up_to and not thinned
-        if fan and len(layer.neurons) == 1:
-            place.append("tail")
-        elif fan and len(layer.neurons[0].w) == 1:
-            place.append("head")
-        else:
-            place.append(None)
-    if all(place):
-        notes.append("w, ∂L/∂w and Δw written on every edge")
-    else:
-        on = [str(li) for li in range(len(layers)) if place[li]]
-        notes.append(
-            "w, ∂L/∂w, Δw: in every edge's SVG tooltip; as text only on "
-            + (f"the edges into layer {', '.join(on)}" if on else "no edges here")
-            + f" (fans of ≤ {label_edges_up_to} weights; elsewhere text would overlap)"
-        )
-    title = (
-        f"network: {nin} inputs → "
-        + " → ".join(str(len(layer.neurons)) for layer in layers)
-        + f" · δ = ∂L/∂z = ∂L/∂b · {src.description}"
-    )
-    rows = [f"<b>{style.html(caption)}</b>"] if caption else []
-    rows += [style.html(title)] + [style.html(n) for n in notes]
-    legend = (
-        '<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr><td><b>legend</b></td>'
-        f'<td><font color="{style.POS_LINE}">━━</font> Δw &gt; 0</td>'
-        f'<td><font color="{style.NEG_LINE}">━━</font> Δw &lt; 0</td>'
-        "<td>edge width ∝ |w|, faint: small |Δw|</td>"
-        f'<td bgcolor="{style.diverging(-1, 1)}">δ &lt; 0</td><td bgcolor="{style.diverging(1, 1)}">δ &gt; 0</td>'
-        "</tr></table>"
-    )
-    label = (
-        '<<table border="0" cellborder="0" cellspacing="2">'
-        + "".join(f"<tr><td>{r}</td></tr>" for r in rows)
-        + f"<tr><td>{legend}</td></tr></table>>"
-    )
-    any_text = any(place)
-    gap = RANKSEP_TEXT if any_text else RANKSEP
-    pitch = height + NODESEP
-    body.append(
-        "\tgraph "
-        + style.attrs(
-            rankdir="LR",
-            label=label,
-            labelloc="t",
-            fontname="Helvetica",
-            fontsize="12",
-            ranksep=f"{gap:g}",
-            nodesep=f"{NODESEP:g}",
-            splines="line",
-            ordering="out",
-            outputorder="edgesfirst",
-            forcelabels="true",
-        )
-    )
-    body.append(
-        "\tnode "
-        + style.attrs(
-            fontname="Helvetica",
-            fontsize=f"{NODE_FONT:g}",
-            shape="box",
-            style="filled",
-            color=style.BORDER,
-            margin="0",
-            **dims,
-        )
-    )
-    body.append(
-        "\tedge "
-        + style.attrs(
-            fontname="Helvetica",
-            fontsize=f"{EDGE_FONT:g}",
-            arrowhead="none",
-            tailport="e",
-            headport="w",
-            labelangle="0",
-            labelfontcolor="#333333",
-        )
-    )
-
-    # Columns are rank=same groups, the nodes chained in order by invisible flat edges
-    # under a header (clusters would let dot shuffle the neurons).
-    body.append("\tsubgraph col_in {")
-    body.append("\t\thin " + style.attrs(label=markup(headers[0]), shape="plaintext", style="solid"))
-    for i in range(nin):
-        body.append(
-            f"\t\tx{i} "
-            + style.attrs(
-                label=markup(input_lines[i]),
-                fillcolor=style.INPUT,
-                tooltip=f"input x{i}" + (f" = {x[i]!r}" if x is not None else ""),
-            )
-        )
-    body.append("\t\t{rank=same; hin -> " + " -> ".join(f"x{i}" for i in range(nin)) + " [style=invis]}")
-    body.append("\t}")
-
-    for li, layer in enumerate(layers):
-        last = li == len(layers) - 1
-        body.append(f"\tsubgraph col_{li} {{")
-        body.append(f"\t\th{li} " + style.attrs(label=markup(headers[li + 1]), shape="plaintext", style="solid"))
-        for j, n in enumerate(layer.neurons):
-            delta = n.b.grad
-            tip = f"{_neuron_name(n, li, j)}: b={n.b.data!r} δ=∂L/∂b={delta!r}"
-            db = src.delta(n.b)
-            if db is not None:
-                tip += f" Δb={db!r}"
-            if za is not None:
-                tip += f" z={za[li][j][0]!r} a={acts[li]}(z)={za[li][j][1]!r}"
-            body.append(
-                f"\t\tn{li}_{j} "
-                + style.attrs(
-                    label=markup(neuron_lines[li][j]),
-                    fillcolor=style.diverging(delta, bscale),
-                    penwidth="2" if last else None,
-                    tooltip=tip,
-                )
-            )
-        chain = " -> ".join([f"h{li}"] + [f"n{li}_{j}" for j in range(len(layer.neurons))])
-        body.append(f"\t\t{{rank=same; {chain} [style=invis]}}")
-        body.append("\t}")
-
-    for li, layer in enumerate(layers):
-        fan_in = len(layer.neurons[0].w)
-        for j, n in enumerate(layer.neurons):
-            for i, w in enumerate(n.w):
-                if j * fan_in + i not in keep[li]:
-                    continue
-                s = f"x{i}" if li == 0 else f"n{li - 1}_{i}"
-                d = src.delta(w)
-                colour = style.sign_line(d) if d is not None else style.ZERO_LINE
-                pen = 0.4 + 3.2 * abs(w.data) / wscale
-                if d is not None and dscale:
-                    # faint when this update is small next to the biggest one
-                    alpha = int(80 + 175 * min(1.0, (abs(d) / dscale) ** 0.5))
-                    colour = f"{colour}{alpha:02x}"
-                tip = f"{w.label or 'w'}: w={w.data!r} ∂L/∂w={w.grad!r}" + (f" Δw={d!r}" if d is not None else "")
-                text = distance = None
-                if place[li]:
-                    lines = [f"w={f(w.data)}" + (f"  Δw={f(d)}" if d is not None else ""), f"∂L/∂w={f(w.grad)}"]
-                    text = (
-                        '<<table border="0" cellborder="0" cellpadding="0" cellspacing="0" '
-                        f'bgcolor="{LABEL_BG}">'
-                        + "".join(f"<tr><td>{style.html(ln)}</td></tr>" for ln in lines)
-                        + "</table>>"
-                    )
-                    k, fan = (i, fan_in) if place[li] == "tail" else (j, len(layer.neurons))
-                    distance = f"{_label_distance(k, fan, pitch, gap, max(map(len, lines))):.2f}"
-                body.append(
-                    f"\t{s} -> n{li}_{j} "
-                    + style.attrs(
-                        color=colour,
-                        penwidth=f"{pen:.2f}",
-                        tooltip=tip,
-                        taillabel=text if place[li] == "tail" else None,
-                        headlabel=text if place[li] == "head" else None,
-                        labeldistance=distance,
-                    )
-                )
+    _defaults(g.body, _title(plan), gap, dict(width=f"{width:.3f}", height=f"{height:.3f}", fixedsize="true"))
+    _input_column(g.body, plan, headers[0], input_lines)
+    _layer_columns(g.body, plan, headers, neuron_lines)
+    _edges(g.body, plan, height + NODESEP, gap)
     g.body[:] = [line if line.endswith("\n") else line + "\n" for line in g.body]
     return g

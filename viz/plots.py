@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
+
+from autograd import Value, enable_grad, no_grad
+from autograd.ops import op_of
+from nn.structure import describe
+
+from .atomic import write_file
 
 try:
     from matplotlib.figure import Figure as _MplFigure
@@ -33,9 +39,7 @@ class Figure(_MplFigure):
         return buf.getvalue()
 
 
-from autograd import Value, no_grad
-
-Runs = Union[Any, Sequence[Any], Mapping[str, Any]]
+Runs = Any  # one History (or list of losses), a sequence of them, or a mapping label -> History
 
 WIDTH = 7.0  # inches: about README width at 100 dpi
 HEIGHT = 4.0
@@ -48,7 +52,7 @@ class _Curve:
         self.loss = [float(v) for v in values]
         self.epoch_loss: list[float] = []
         self.accuracy: list[float] = []
-        self.delta: list[dict] = []
+        self.delta: list[dict[str, float]] = []
         self.steps_per_epoch: list[int] = []
 
 
@@ -83,10 +87,13 @@ def _runs(runs: Runs, labels: Sequence[str] | None = None) -> list[tuple[str, An
 
 
 def _finish(fig: Figure, path: str | Path | None, dpi: int = 100) -> Figure:
+    """Save ``fig`` to ``path`` (when given) atomically, in the format its suffix names (png without one)."""
     if path is not None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        fmt = path.suffix[1:].lower()
+        write_file(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt))
     return fig
 
 
@@ -108,7 +115,7 @@ def _epoch_x(h: Any) -> np.ndarray:
     return np.arange(1, len(h.epoch_loss) + 1)
 
 
-def _loss_axes(ax: Any, items: list, per: str, logy: bool) -> None:
+def _loss_axes(ax: Any, items: list[tuple[str, Any]], per: str, logy: bool) -> None:
     for lab, h in items:
         if per == "step":
             y = np.asarray(h.loss, float)
@@ -210,7 +217,7 @@ def plot_weights(
     return _finish(fig, path)
 
 
-def _delta_axes(ax: Any, items: list) -> None:
+def _delta_axes(ax: Any, items: list[tuple[str, Any]]) -> None:
     """One colour per layer for a single run; with several runs one colour per run
     and one line style per layer."""
     styles = ["-", "--", ":", "-."]
@@ -252,7 +259,7 @@ def plot_deltas(
         return _finish(fig, path)
     fig = Figure(figsize=(3.6 * len(layers), HEIGHT), layout="constrained")
     axes = fig.subplots(1, len(layers), sharey=True)
-    for k, (ax, name) in enumerate(zip(axes, layers)):
+    for ax, name in zip(axes, layers):
         for r, (lab, h) in enumerate(items):
             ys = [d.get(name, math.nan) for d in h.delta]
             ax.plot(range(1, len(ys) + 1), ys, lw=1.2, color=f"C{r}", label=lab)
@@ -324,7 +331,7 @@ def plot_weight_histograms(
     fig = Figure(figsize=(WIDTH, HEIGHT), layout="constrained")
     ax = fig.add_subplot()
     for lab, v in data.items():
-        ax.hist(v, bins=edges, histtype="step", lw=1.5, label=f"{lab} ({len(v)} weights)")
+        ax.hist(v, bins=list(edges), histtype="step", lw=1.5, label=f"{lab} ({len(v)} weights)")
     ax.set_xlabel("weight value w")
     ax.set_ylabel("number of weights")
     ax.set_title(title or "weight values")
@@ -334,29 +341,41 @@ def plot_weight_histograms(
 
 
 # ---- decision boundary ----------------------------------------------------------
-_NUMPY_ACTS = {
-    "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
-}
+def _array_form(fn: Callable[[Value], Value]) -> Callable[[np.ndarray], np.ndarray]:
+    """An activation applied elementwise to an array.
+
+    When ``fn`` is one op of the registry (probed on a Value: ``relu``,
+    ``leaky_relu`` with its slope, ``gelu``, ...), that op's numpy form
+    (``op.arrays().forward``); the identity stays the identity; anything else
+    is ``fn`` itself mapped over the elements (exact, slower).
+    """
+    probe = Value(0.5)
+    with enable_grad():  # the probe's node must record its op even inside a no_grad block
+        out = fn(probe)
+    if out is probe:
+        return lambda z: z
+    op = op_of(out)
+    if op is not None and op.arity == 1 and out.children == (probe,):
+        forward = op.arrays().forward
+        return lambda z: np.asarray(forward(z), dtype=float)
+    each = np.frompyfunc(lambda z: fn(Value(float(z))).data, 1, 1)
+    return lambda z: np.asarray(each(z), dtype=float)
 
 
 def _numpy_forward(model: Any, grid: np.ndarray) -> np.ndarray | None:
-    """The model on many points at once with numpy, when it is a plain stack of Layers
-    with named activations; ``None`` otherwise (then the Value forward is used)."""
-    layers = getattr(model, "layers", None)
-    if layers is None or not all(hasattr(layer, "neurons") for layer in layers):
+    """The model on many points at once with numpy, when ``nn.structure`` reads it as a stack of
+    dense layers with named activations; ``None`` otherwise (then the Value forward is used)."""
+    try:
+        st = describe(model)
+    except (TypeError, ValueError):
+        return None
+    if not st.is_dense_stack() or any(layer.function() is None for layer in st.layers):
         return None
     h = grid
-    for layer in layers:
-        act = _NUMPY_ACTS.get(getattr(layer, "activation", None))
-        if act is None or not all(getattr(n, "activation", None) == layer.activation for n in layer.neurons):
-            return None
-        W = np.array([[w.data for w in n.w] for n in layer.neurons])
-        b = np.array([n.b.data for n in layer.neurons])
-        h = act(h @ W.T + b)
+    for layer in st.layers:
+        W = np.array([[w.data for w in u.weights] for u in layer.units])
+        b = np.array([u.bias.data for u in layer.units])
+        h = _array_form(layer.function())(h @ W.T + b)  # type: ignore[arg-type]
     return h
 
 

@@ -30,7 +30,7 @@ class WeightRecorder:
         self.limit = limit
         self.steps: list[int] = []
         self.values: dict[str, list[float]] = {}
-        self._params: list | None = None
+        self._params: list[tuple[str, Any]] | None = None
 
     def on_step(self, info: Any) -> None:
         if self._params is None:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import graphviz
 
+from .atomic import write_bytes, write_text
+
 FORMATS = ("svg", "png", "pdf")
 PURE_FORMATS = ("svg", "png")
 PURE_NAMES = ("graphviz-pure", "dot")
@@ -44,7 +46,7 @@ class Renderer:
 
     name: str  # "graphviz" (system dot) or "graphviz-pure"
     path: str
-    formats: tuple
+    formats: tuple[str, ...]
 
 
 def _is_pure(path: str) -> bool:
@@ -122,33 +124,61 @@ def pipe(graph: graphviz.Digraph | graphviz.Graph | str, format: str = "svg", ti
     return out.stdout
 
 
+def _target(path: Path, format: str | None) -> tuple[Path, str]:
+    """The file and format to write: the format from the suffix, or the suffix from the format.
+
+    A suffix that names another format than ``format`` is refused: a ``.png``
+    holding SVG text is a broken file, not a picture.
+    """
+    writable = (*FORMATS, "dot")
+    if format is not None and format not in writable:
+        raise ValueError(f"render: format must be one of {', '.join(writable)}, got {format!r}")
+    suffix = path.suffix.lower().lstrip(".")
+    if not suffix:
+        fmt = format or "svg"
+        return path.with_suffix("." + fmt), fmt
+    if format is None:
+        if suffix not in writable:
+            raise ValueError(
+                f"render: cannot tell the format of {path.name!r}: .{suffix} is not one of "
+                f".{', .'.join(writable)}; name the file with one of those suffixes"
+            )
+        return path, suffix
+    if suffix != format:
+        raise ValueError(
+            f"render: {path.name!r} ends in .{suffix} but format={format!r}: the file would hold {format} "
+            f"under a .{suffix} name; drop format= (the suffix decides) or name the file {path.stem}.{format}"
+        )
+    return path, format
+
+
 def render(
     graph: graphviz.Digraph | graphviz.Graph | str,
-    path: str | os.PathLike,
-    format: str = "svg",
+    path: str | os.PathLike[str],
+    format: str | None = None,
     timeout: float | None = 300,
 ) -> Path:
-    """Write ``graph`` to ``path`` as svg, png or pdf and return the path written.
+    """Write ``graph`` to ``path`` as svg, png, pdf or dot and return the path written.
 
-    ``path`` gets the ``.{format}`` suffix when it has none.  Without any
-    renderer the DOT source is written next to it (``.dot``) and
-    :class:`RendererNotFound` explains how to install Graphviz.
+    The format comes from the suffix (``graph.png`` is a PNG); ``format=``
+    names it when ``path`` has no suffix (the default is svg) and must agree
+    with a suffix that is there.  ``dot`` writes the DOT source and needs no
+    renderer.  The file is written atomically (:mod:`viz.atomic`): a failed
+    render leaves an existing file as it was.  Without any renderer the DOT
+    source is written next to it (``.dot``) and :class:`RendererNotFound`
+    explains how to install Graphviz.
     """
-    path = Path(path)
-    if not path.suffix:
-        path = path.with_suffix("." + format)
+    path, fmt = _target(Path(path), format)
     source = _source(graph)
+    if fmt == "dot":
+        return write_text(path, source)
     try:
-        data = pipe(source, format, timeout)
+        data = pipe(source, fmt, timeout)
     except RendererNotFound:
-        dot_path = path.with_suffix(".dot")
-        dot_path.parent.mkdir(parents=True, exist_ok=True)
-        dot_path.write_text(source, encoding="utf-8")
+        dot_path = write_text(path.with_suffix(".dot"), source)
         raise RendererNotFound(
             f"render: no Graphviz renderer found; wrote the DOT source to {dot_path} instead.\n"
             + INSTALL_HINT
-            + f"\nthen run: dot -T{format} {dot_path} -o {path}"
+            + f"\nthen run: dot -T{fmt} {dot_path} -o {path}"
         ) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    return write_bytes(path, data)

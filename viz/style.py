@@ -52,7 +52,7 @@ def diverging(x: float, scale: float) -> str:
     # mix with white; at most 85 % so black text stays readable
     t *= 0.85
     rgb = [round(w + (e - w) * t) for w, e in zip(WHITE_RGB, end)]
-    return "#%02x%02x%02x" % tuple(rgb)
+    return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
 def sign_line(x: float) -> str:
@@ -65,9 +65,13 @@ def sign_line(x: float) -> str:
 
 
 # ---- escaping ---------------------------------------------------------------------
+MAX_LABEL = 48  # characters of a user's label shown inside a box (all of it is in the tooltip)
+MAX_STRING_BYTES = 16000  # dot refuses quoted and HTML strings longer than 16384 bytes
+
+
 def _visible(ch: str) -> str:
     """A control character as visible text (``\\x07``); XML forbids most of them raw."""
-    return "\\x%02x" % ord(ch)
+    return f"\\x{ord(ch):02x}"
 
 
 def _escape(text: str, table: dict[str, str]) -> str:
@@ -108,12 +112,30 @@ def quoted(text: str) -> str:
     """``text`` as a double-quoted DOT string (for tooltips and plain attributes).
 
     Backslashes are doubled (DOT would read ``\\n``, ``\\N``, ``\\G`` ... as
-    escapes), quotes escaped, control characters shown as ``\\xNN``.
+    escapes), quotes escaped, control characters shown as ``\\xNN``.  A string
+    longer than ``dot`` accepts (16384 bytes) is cut to fit, saying how much
+    was left out.
     """
-    return '"' + _escape(text, _QUOTED) + '"'
+    out = '"' + _escape(text, _QUOTED) + '"'
+    size = len(out.encode("utf-8"))
+    while size > MAX_STRING_BYTES:
+        text = text[: int(len(text) * MAX_STRING_BYTES / size * 0.9)]
+        out = '"' + _escape(f"{text}… (cut to fit dot's 16384-byte limit)", _QUOTED) + '"'
+        size = len(out.encode("utf-8"))
+    return out
 
 
-def attrs(**kw: str) -> str:
+def short(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: what a box shows of a long label.
+
+    The full text goes into the tooltip (see :func:`quoted`), so nothing is lost;
+    a 10,000-character label would otherwise make a box as wide as a wall and
+    ``dot`` refuse the HTML label (longer than 16384 bytes).
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def attrs(**kw: str | None) -> str:
     """DOT attribute list ``[k=v ...]``; values starting with ``<`` are HTML labels,
     others are quoted with :func:`quoted`.  Keys keep their order (determinism)."""
     parts = []
