@@ -9,6 +9,7 @@ chain of binary ``*`` and ``+`` nodes instead (same value, same gradients).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter, countOf
 from typing import Any, Union
@@ -91,9 +92,6 @@ class Neuron(Module):
     def __call__(self, x: Input) -> Value:
         return self._forward(_as_inputs(x, self.nin, "Neuron"))
 
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]
-
     def to_torch_state_dict(self) -> dict[str, list]:
         """``{"weight": [[w...]], "bias": [b]}``: a ``torch.nn.Linear(nin, 1)``'s layout."""
         return {"weight": [[w.data for w in self.w]], "bias": [self.b.data]}
@@ -140,9 +138,6 @@ class Layer(Module):
             out = [n._forward(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.w + [n.b]]
-
     def to_torch_state_dict(self) -> dict[str, list]:
         """``{"weight": [out][in] nested list, "bias": [out]}``: ``torch.nn.Linear``'s layout."""
         return {"weight": [[w.data for w in n.w] for n in self.neurons], "bias": [n.b.data for n in self.neurons]}
@@ -183,9 +178,6 @@ class MLP(Module):
         for layer in self.layers:
             x = layer(x)
         return x  # type: ignore[return-value]
-
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
 
     def to_torch_state_dict(self) -> dict[str, list]:
         """``{"i.weight", "i.bias"}`` for layer i of ``self.layers``, in ``torch.nn.Linear`` layout."""
@@ -249,7 +241,8 @@ class Dropout(Module):
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
-        self._rng = rng_from(seed, "Dropout")
+        rng = rng_from(seed, "Dropout")
+        self._rng = None if rng is random else rng  # None: Python's global random (a module cannot be deep-copied)
 
     def __call__(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
@@ -257,7 +250,7 @@ class Dropout(Module):
         single = isinstance(x, (Value, int, float))
         xs = [x] if single else list(x)
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
-        rand = self._rng.random
+        rand = random.random if self._rng is None else self._rng.random
         p = self.p
         out = [xi * (0.0 if rand() < p else scale) for xi in xs]
         return out[0] if single else out

@@ -79,7 +79,6 @@ class _Cell(Module):
     """Shared parameters, init and torch export of the three cells (``gates`` blocks of rows)."""
 
     gates = 1
-    kind = "RNNCell"
 
     def __init__(self, nin: int, nhidden: int, seed: Seed = None) -> None:
         where = type(self).__name__
@@ -167,9 +166,6 @@ class LSTMCell(_Cell):
 
     gates = 4
 
-    def __init__(self, nin: int, nhidden: int, seed: Seed = None) -> None:
-        super().__init__(nin, nhidden, seed)
-
     def __call__(self, x: Vector, state: tuple[Vector, Vector] | None = None) -> tuple[list[Value], list[Value]]:
         if state is None:
             h = c = None
@@ -205,9 +201,6 @@ class GRUCell(_Cell):
     ``h = cell(x, h)``; ``h=None`` starts from zeros."""
 
     gates = 3
-
-    def __init__(self, nin: int, nhidden: int, seed: Seed = None) -> None:
-        super().__init__(nin, nhidden, seed)
 
     def __call__(self, x: Vector, h: Vector = None) -> list[Value]:
         xs, hs = self._inputs(x, h)
@@ -284,7 +277,22 @@ class _Unrolled(Module):
         return f"{type(self).__name__}(nin={self.nin}, nhidden={self.nhidden}, num_layers={self.num_layers})"
 
 
-class RNN(_Unrolled):
+class _UnrolledH(_Unrolled):
+    """The unrolling of cells whose state is h alone (RNN, GRU): ``outputs, h_n = model(xs, h_0)``."""
+
+    def __call__(self, xs: Iterable[Any], h_0: Any = None) -> tuple[list[list[Value]], list[list[Value]]]:
+        where = type(self).__name__
+        steps = _as_steps(xs, where)
+        hs = _layer_states(h_0, self.num_layers, where, "h_0")
+        outputs = []
+        for x in steps:
+            for layer, cell in enumerate(self.cells):
+                x = hs[layer] = cell(x, hs[layer])
+            outputs.append(x)
+        return outputs, hs
+
+
+class RNN(_UnrolledH):
     """``RNNCell``s unrolled over a sequence, like ``torch.nn.RNN`` (one sample, no batch axis).
 
     ``outputs, h_n = rnn(xs, h_0=None)``: ``xs`` is a sequence of inputs (each
@@ -301,25 +309,14 @@ class RNN(_Unrolled):
         super().__init__(nin, nhidden, num_layers, seed, activation=activation)
         self.activation = activation
 
-    def __call__(self, xs: Iterable[Any], h_0: Any = None) -> tuple[list[list[Value]], list[list[Value]]]:
-        where = type(self).__name__
-        steps = _as_steps(xs, where)
-        hs = _layer_states(h_0, self.num_layers, where, "h_0")
-        outputs = []
-        for x in steps:
-            for layer, cell in enumerate(self.cells):
-                x = hs[layer] = cell(x, hs[layer])
-            outputs.append(x)
-        return outputs, hs
 
-
-class GRU(RNN):
+class GRU(_UnrolledH):
     """``GRUCell``s unrolled over a sequence, like ``torch.nn.GRU``; same call and return as ``RNN``."""
 
     cell_type = GRUCell
 
     def __init__(self, nin: int, nhidden: int, num_layers: int = 1, seed: Seed = None) -> None:
-        _Unrolled.__init__(self, nin, nhidden, num_layers, seed)
+        super().__init__(nin, nhidden, num_layers, seed)
 
 
 class LSTM(_Unrolled):
