@@ -47,6 +47,10 @@ def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
     return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
 
 
+def _is_scalar(x: Any) -> bool:
+    return isinstance(x, (Value, int, float)) and not isinstance(x, bool)
+
+
 def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable]:
     if nonlin is not None:  # micrograd's keyword: nonlin=True is relu, False is linear
         activation = "relu" if nonlin else "linear"
@@ -245,10 +249,15 @@ class Dropout(Module):
         self._rng = None if rng is random else rng  # None: Python's global random (a module cannot be deep-copied)
 
     def __call__(self, x: Any) -> Any:
+        single = _is_scalar(x)
+        if not single and not (isinstance(x, (list, tuple)) and all(map(_is_scalar, x))):
+            raise TypeError(
+                f"Dropout: the input must be a Value, a number or a list of them, got {type(x).__name__} "
+                f"{x!r:.60}; pass a layer's outputs"
+            )
         if not self.training or self.p == 0.0:
             return x
-        single = isinstance(x, (Value, int, float))
-        xs = [x] if single else list(x)
+        xs = [x] if single else x
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
         rand = random.random if self._rng is None else self._rng.random
         p = self.p

@@ -339,3 +339,13 @@ def test_deepcopy_of_a_model_is_independent():
     assert snapshot.state_dict() != model.state_dict()
     drop = nn.Sequential(MLP(2, [2], seed=0), nn.Dropout(0.5))  # Dropout on Python's global random
     assert copy.deepcopy(drop)([1.0, 2.0]) is not None
+
+
+def test_dropout_names_itself_on_bad_input_in_both_modes():
+    drop = nn.Dropout(0.5, seed=0)
+    for mode in (drop.train, drop.eval):
+        mode()
+        for bad in (None, "ab", [1.0, "a"], True):
+            with pytest.raises(TypeError, match="Dropout: the input must be a Value, a number or a list"):
+                drop(bad)
+    assert drop([1.0, 2.0]) == [1.0, 2.0]  # eval: the identity
