@@ -10,17 +10,22 @@ A value of the wrong kind (``"0.1"``, ``True`` for a number, ``None``) raises
 ``InputTypeError``, which is both a ``TypeError`` and a ``ValueError`` (as
 numpy's ``AxisError`` is both a ``ValueError`` and an ``IndexError``): callers
 catching either keep working.  A value of the right kind outside its range
-(``-1``, ``nan``, ``10**400``) raises a plain ``ValueError``.
+(``-1``, ``nan``, ``10**400``) raises a plain ``ValueError``.  Messages read
+``"SGD: lr must be > 0, got -1.0; typical values are 1e-3 to 1.0"`` (range),
+``"SGD: lr must be a finite number > 0, got 'oops'"`` (kind, nan or inf); the
+optional ``hint`` says what to do.
+
+This module does not import numpy (``import nn`` stays light): numpy bools are
+recognised only once numpy is loaded, and ``generator`` imports it on use.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import sys
 from numbers import Integral, Real
 from typing import Any
-
-import numpy as np
 
 from autograd import Value
 
@@ -61,9 +66,16 @@ def _tail(hint: str) -> str:
     return f"; {hint}" if hint else ""
 
 
+def _is_bool(x: Any) -> bool:
+    if isinstance(x, bool):
+        return True
+    np = sys.modules.get("numpy")  # without numpy loaded there are no numpy bools (and `import nn` stays light)
+    return np is not None and isinstance(x, np.bool_)
+
+
 def is_number(x: Any) -> bool:
     """True for real numbers (int, float, numpy scalars, ...) but not bools: ``True`` is not a learning rate."""
-    return isinstance(x, Real) and not isinstance(x, (bool, np.bool_))
+    return isinstance(x, Real) and not isinstance(x, bool)  # numpy's bool_ is not a Real
 
 
 def is_scalar(x: Any) -> bool:
@@ -101,15 +113,18 @@ def number(
 ) -> float:
     """``x`` as a float, checked: a number (not a bool), never nan, finite unless ``finite=False``,
     and within ``low``/``high`` (inclusive, or exclusive with ``low_open``/``high_open``)."""
-    kind = f"a {'finite ' if finite else ''}number{_bounds(low, high, low_open, high_open)}"
+    bounds = _bounds(low, high, low_open, high_open)
+    kind = f"a {'finite ' if finite else ''}number{bounds}"
     if not is_number(x):
         raise InputTypeError(f"{where}: {name} must be {kind}, got {_got(x)}{_tail(hint)}")
     try:
         value = float(x)
     except OverflowError:
         raise ValueError(f"{where}: {name} must be {kind}, got {_got(x)} (beyond float64){_tail(hint)}") from None
-    if math.isnan(value) or (finite and math.isinf(value)) or not _in_range(value, low, high, low_open, high_open):
+    if math.isnan(value) or (finite and math.isinf(value)):
         raise ValueError(f"{where}: {name} must be {kind}, got {_got(x)}{_tail(hint)}")
+    if not _in_range(value, low, high, low_open, high_open):
+        raise ValueError(f"{where}: {name} must be{bounds}, got {_got(x)}{_tail(hint)}")
     return value
 
 
@@ -119,7 +134,7 @@ def integer(where: str, name: str, x: Any, *, low: int | None = None, high: int 
         kind = "a positive int"
     else:
         kind = f"an int{_bounds(low, high, False, False)}"
-    if not isinstance(x, Integral) or isinstance(x, (bool, np.bool_)):
+    if not isinstance(x, Integral) or isinstance(x, bool):
         raise InputTypeError(f"{where}: {name} must be {kind}, got {_got(x)}{_tail(hint)}")
     value = int(x)
     if (low is not None and value < low) or (high is not None and value > high):
@@ -129,7 +144,7 @@ def integer(where: str, name: str, x: Any, *, low: int | None = None, high: int 
 
 def flag(where: str, name: str, x: Any) -> bool:
     """``x`` as a bool, checked: only True or False (numpy's too), so ``amsgrad="no"`` is not silently on."""
-    if not isinstance(x, (bool, np.bool_)):
+    if not _is_bool(x):
         raise InputTypeError(f"{where}: {name} must be True or False, got {_got(x)}")
     return bool(x)
 
@@ -142,7 +157,7 @@ def random_source(where: str, seed: Any) -> Any:
         return random
     if isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, Integral) and not isinstance(seed, (bool, np.bool_)):
+    if isinstance(seed, Integral) and not isinstance(seed, bool):
         return random.Random(int(seed))
     raise InputTypeError(f"{where}: seed must be an int, a random.Random or None, got {_got(seed)}")
 
@@ -150,11 +165,13 @@ def random_source(where: str, seed: Any) -> Any:
 def generator(where: str, seed: Any, *, legacy: bool = False) -> Any:
     """numpy's random source for ``seed``: ``default_rng(seed)`` for None or an int >= 0, a
     ``numpy.random.Generator`` itself, and with ``legacy=True`` a ``RandomState`` too (scikit-learn's)."""
+    import numpy as np  # here, not at the top: `import nn` does not load numpy
+
     if isinstance(seed, np.random.Generator) or (legacy and isinstance(seed, np.random.RandomState)):
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, Integral) and not isinstance(seed, (bool, np.bool_)):
+    if isinstance(seed, Integral) and not isinstance(seed, bool):
         if seed < 0:
             raise ValueError(f"{where}: seed must be an int >= 0, got {_got(seed)}")
         return np.random.default_rng(int(seed))

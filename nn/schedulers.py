@@ -1,101 +1,185 @@
 """Learning-rate schedules with torch.optim.lr_scheduler's semantics, in closed form.
 
-As in torch, creating a scheduler performs step 0 (it may change ``opt.lr``
-at once, e.g. ``LinearLR``), and each ``scheduler.step()`` after an epoch (or
-a training step) advances ``last_epoch`` by one and sets ``opt.lr``.  The
-closed forms give torch's chainable results (up to float rounding) as long as
-nothing else changes ``opt.lr`` in between.
+As in torch, a scheduler acts on every parameter group: creating one records
+each group's ``initial_lr`` (if no earlier scheduler did) as ``base_lrs`` and
+performs step 0 (it may change the lr at once, e.g. ``LinearLR``); each
+``scheduler.step()`` after an epoch (or a training step) advances
+``last_epoch`` by one and sets every group's ``lr``.  The closed forms give
+torch's chainable results (up to float rounding) as long as nothing else
+changes the lr in between.  A schedule whose lr would leave float64 (an
+``ExponentialLR`` with gamma > 1 run long enough) raises a ``ValueError``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from .optim.optimizer import Optimizer, _check_number
+from . import checks
+from .optim.groups import Check, nonnegative
+from .optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"]
 
+_MAX_EPOCH = 2**53  # epochs stay exact as floats (cosine's π·epoch/T_max)
+
+
+def _positive_int(where: str, name: str, x: Any) -> int:
+    return checks.integer(where, name, x, low=1)
+
 
 class LRScheduler:
-    """Base class: ``step()``, ``get_last_lr()``, ``last_epoch``, ``base_lr``, ``state_dict()``."""
+    """Base class: ``step()``, ``get_last_lr()``, ``last_epoch``, ``base_lrs``, ``state_dict()``."""
 
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+    #: every setting of the schedule and its check (used by __init__ and load_state_dict)
+    settings: ClassVar[dict[str, Check]] = {}
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1, **settings: Any) -> None:
+        where = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an nn.optim optimizer, got {type(optimizer).__name__}")
-        if not isinstance(last_epoch, int) or isinstance(last_epoch, bool) or last_epoch < -1:
-            raise ValueError(f"{type(self).__name__}: last_epoch must be an int >= -1, got {last_epoch!r}")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            optimizer.initial_lr = optimizer.lr  # type: ignore[attr-defined]
-        elif not hasattr(optimizer, "initial_lr"):
-            raise ValueError(
-                f"{type(self).__name__}: resuming with last_epoch={last_epoch} needs the optimizer's "
-                "initial_lr (set by a scheduler created with last_epoch=-1)"
+            raise checks.InputTypeError(
+                f"{where}: expected an nn.optim optimizer, got {type(optimizer).__name__}; "
+                "pass the optimizer whose lr the schedule sets"
             )
-        self.base_lr: float = optimizer.initial_lr  # type: ignore[attr-defined]
-        self.last_epoch = last_epoch
+        epoch = checks.integer(where, "last_epoch", last_epoch, low=-1, high=_MAX_EPOCH)
+        for name, value in settings.items():
+            setattr(self, name, self.settings[name](where, name, value))
+        self.optimizer = optimizer
+        if epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        missing = [i for i, g in enumerate(optimizer.param_groups) if "initial_lr" not in g]
+        if missing:
+            raise ValueError(
+                f"{where}: resuming with last_epoch={epoch} needs each group's initial_lr (set by a scheduler "
+                f"created with last_epoch=-1); param_groups {missing} have none"
+            )
+        self.base_lrs: list[float] = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = epoch
+        self._last_lr: list[float] = []
         self.step()
 
     @property
-    def base_lrs(self) -> list[float]:
-        """torch's name: one base lr per parameter group (we have one group)."""
-        return [self.base_lr]
+    def base_lr(self) -> float:
+        """The first group's base lr (the only one in the usual one-group case)."""
+        return self.base_lrs[0]
 
-    def lr_at(self, epoch: int) -> float:
-        """The learning rate at ``last_epoch == epoch``."""
-        raise NotImplementedError
+    def _lr(self, base_lr: float, epoch: int) -> float:
+        """The learning rate at ``last_epoch == epoch`` for a group whose base lr is ``base_lr``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _lr")
+
+    def lrs_at(self, epoch: int) -> list[float]:
+        """Every group's learning rate at ``last_epoch == epoch``; a ValueError if one leaves float64."""
+        out = []
+        for i, base in enumerate(self.base_lrs):
+            try:
+                lr = self._lr(base, epoch)
+            except OverflowError:
+                lr = math.inf
+            if not math.isfinite(lr):
+                raise ValueError(
+                    f"{type(self).__name__}: at epoch {epoch} the lr of param_groups[{i}] (base lr {base:g}) would be "
+                    f"beyond float64 ({self._describe()}); use a schedule that stays finite, e.g. gamma <= 1"
+                )
+            out.append(lr)
+        return out
+
+    def _describe(self) -> str:
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in self.settings)
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's lr."""
+        """Advance one epoch and set every group's lr (all or nothing: a bad lr changes nothing)."""
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"{type(self).__name__}.step: the optimizer has {len(groups)} parameter groups but the schedule "
+                f"was made for {len(self.base_lrs)}; create the scheduler after add_param_group"
+            )
+        lrs = self.lrs_at(self.last_epoch + 1)
+        checked = [
+            self.optimizer._checked_group(type(self).__name__, "", {**g, "lr": lr}) for g, lr in zip(groups, lrs)
+        ]
+        for group, options in zip(groups, checked):
+            dict.__setitem__(group, "lr", options["lr"])
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
-        self._last_lr = self.optimizer.lr
+        self._last_lr = [g["lr"] for g in groups]
 
     def get_last_lr(self) -> list[float]:
-        """The lr set by the latest ``step()``, as a one-element list (torch's shape)."""
-        return [self._last_lr]
+        """The lr of each group set by the latest ``step()`` (torch's shape)."""
+        return list(self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
         """Every setting and the position, JSON-ready (the optimizer is not included)."""
-        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what ``state_dict()`` returned (the optimizer's lr is not touched)."""
-        unknown = set(state) - set(vars(self))
-        if unknown:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: unknown keys {sorted(unknown)}")
-        self.__dict__.update(state)
+        """Restore what ``state_dict()`` returned, checked first (the optimizer's lr is not touched)."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise checks.InputTypeError(f"{where}: expected the dict from state_dict(), got {checks.short_repr(state)}")
+        expected = set(self.state_dict())
+        if set(state) != expected:
+            raise ValueError(f"{where}: expected the keys {sorted(expected)}, got {sorted(map(str, state))}")
+        n = len(self.base_lrs)
+        new = {name: check(where, name, state[name]) for name, check in self.settings.items()}
+        new["last_epoch"] = checks.integer(where, "last_epoch", state["last_epoch"], low=-1, high=_MAX_EPOCH)
+        for key in ("base_lrs", "_last_lr"):
+            values = state[key]
+            if not isinstance(values, (list, tuple)) or len(values) != n:
+                raise ValueError(
+                    f"{where}: {key} must be a list of {n} learning rates, got {checks.short_repr(values)}"
+                )
+            new[key] = [nonnegative(where, f"{key}[{i}]", x) for i, x in enumerate(values)]
+        self.__dict__.update(new)
 
 
 class StepLR(LRScheduler):
     """lr = base_lr · gamma^⌊epoch / step_size⌋: multiply by ``gamma`` every ``step_size`` epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
-        self.step_size = step_size
-        self.gamma = _check_number("StepLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
+    settings: ClassVar[dict[str, Check]] = {"step_size": _positive_int, "gamma": nonnegative}
+    step_size: int
+    gamma: float
 
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        super().__init__(optimizer, last_epoch, step_size=step_size, gamma=gamma)
+
+    def _lr(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** (epoch // self.step_size)
 
 
 class ExponentialLR(LRScheduler):
     """lr = base_lr · gamma^epoch."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = _check_number("ExponentialLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
+    settings: ClassVar[dict[str, Check]] = {"gamma": nonnegative}
+    gamma: float
 
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma**epoch
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        super().__init__(optimizer, last_epoch, gamma=gamma)
+
+    def _lr(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma**epoch
+
+
+def _start_factor(where: str, name: str, x: Any) -> float:
+    return checks.number(where, name, x, low=0.0, high=1.0, low_open=True)
+
+
+def _end_factor(where: str, name: str, x: Any) -> float:
+    return checks.number(where, name, x, low=0.0, high=1.0)
 
 
 class LinearLR(LRScheduler):
     """lr = base_lr · (start + (end − start)·min(epoch, total_iters)/total_iters): a linear warm-up (or -down)."""
+
+    settings: ClassVar[dict[str, Check]] = {
+        "start_factor": _start_factor,
+        "end_factor": _end_factor,
+        "total_iters": _positive_int,
+    }
+    start_factor: float
+    end_factor: float
+    total_iters: int
 
     def __init__(
         self,
@@ -105,32 +189,25 @@ class LinearLR(LRScheduler):
         total_iters: int = 5,
         last_epoch: int = -1,
     ) -> None:
-        if isinstance(start_factor, bool) or not isinstance(start_factor, (int, float)) or not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
-        if isinstance(end_factor, bool) or not isinstance(end_factor, (int, float)) or not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
-        if not isinstance(total_iters, int) or isinstance(total_iters, bool) or total_iters < 1:
-            raise ValueError(f"LinearLR: total_iters must be a positive int, got {total_iters!r}")
-        self.start_factor = float(start_factor)
-        self.end_factor = float(end_factor)
-        self.total_iters = total_iters
-        super().__init__(optimizer, last_epoch)
+        super().__init__(
+            optimizer, last_epoch, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
+        )
 
-    def lr_at(self, epoch: int) -> float:
+    def _lr(self, base_lr: float, epoch: int) -> float:
         frac = min(epoch, self.total_iters) / self.total_iters
-        return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)
 
 
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2; past T_max it rises again
     along the same cosine, as torch's recursive form does."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        if not isinstance(T_max, int) or isinstance(T_max, bool) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
-        self.T_max = T_max
-        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min)
-        super().__init__(optimizer, last_epoch)
+    settings: ClassVar[dict[str, Check]] = {"T_max": _positive_int, "eta_min": nonnegative}
+    T_max: int
+    eta_min: float
 
-    def lr_at(self, epoch: int) -> float:
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        super().__init__(optimizer, last_epoch, T_max=T_max, eta_min=eta_min)
+
+    def _lr(self, base_lr: float, epoch: int) -> float:
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd import Value
-
-from .optimizer import Optimizer, _check_number
+from .. import checks
+from .groups import Check, nonnegative
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 
@@ -17,11 +18,21 @@ class Adagrad(Optimizer):
     """At step t: clr = lr / (1 + (t − 1)·lr_decay); g ← ∇ + weight_decay·w; s ← s + g²;
     w ← w − clr·g / (√s + eps), with s starting at ``initial_accumulator_value``."""
 
+    option_checks: ClassVar[dict[str, Check]] = {
+        **Optimizer.option_checks,
+        "lr_decay": nonnegative,
+        "weight_decay": nonnegative,
+        "initial_accumulator_value": nonnegative,
+        "eps": nonnegative,
+        "maximize": checks.flag,
+    }
     state_names = ("sum",)
+    nonnegative_state = ("sum",)
+    suggested_lr = 1e-2
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Any,
         lr: float = 1e-2,
         lr_decay: float = 0.0,
         weight_decay: float = 0.0,
@@ -30,35 +41,26 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check_number("Adagrad", "lr", lr, strict=True)
-        for name, x in (
-            ("lr_decay", lr_decay),
-            ("weight_decay", weight_decay),
-            ("initial_accumulator_value", initial_accumulator_value),
-            ("eps", eps),
-        ):
-            _check_number("Adagrad", name, x)
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                lr_decay=lr_decay,
-                weight_decay=weight_decay,
-                initial_accumulator_value=initial_accumulator_value,
-                eps=eps,
-                maximize=bool(maximize),
-            ),
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
         )
+        super().__init__(params, defaults)
 
-    def _update(self, w, g, state, t):
-        h = self._hyper
-        if h["weight_decay"] != 0:
-            g = g + h["weight_decay"] * w
-        clr = h["lr"] / (1 + (t - 1) * h["lr_decay"])
+    def _update(
+        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int, options: Mapping[str, Any]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if options["weight_decay"] != 0:
+            g = g + options["weight_decay"] * w
+        clr = options["lr"] / (1 + (t - 1) * options["lr_decay"])
         s = state.get("sum")
         if s is None:
-            s = np.full_like(w, float(h["initial_accumulator_value"]))
+            s = np.full_like(w, options["initial_accumulator_value"])
         s = s + g * g
         state["sum"] = s
-        std = np.sqrt(s) + h["eps"]
+        std = np.sqrt(s) + options["eps"]
         return w + (-clr) * (g / std), state

@@ -3,39 +3,38 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd import Value
-
-from .optimizer import Optimizer, _check_number
+from .. import checks
+from .groups import Check, betas, nonnegative
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
-
-
-def _check_betas(where: str, betas: Sequence[float]) -> tuple[float, float]:
-    try:
-        b1, b2 = betas
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}") from None
-    for i, b in enumerate((b1, b2)):
-        _check_number(where, f"betas[{i}]", b)
-        if not b < 1.0:
-            raise ValueError(f"{where}: betas[{i}] must be in [0, 1), got {b!r}")
-    return float(b1), float(b2)
 
 
 class Adam(Optimizer):
     """At step t: g ← ∇ + weight_decay·w; m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²;
     w ← w − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + eps).  ``amsgrad`` uses the running max of v."""
 
+    option_checks: ClassVar[dict[str, Check]] = {
+        **Optimizer.option_checks,
+        "betas": betas,
+        "eps": nonnegative,
+        "weight_decay": nonnegative,
+        "amsgrad": checks.flag,
+        "maximize": checks.flag,
+    }
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    _decoupled = False
+    nonnegative_state = ("exp_avg_sq", "max_exp_avg_sq")
+    #: AdamW: decay the weights directly instead of adding weight_decay·w to the gradient
+    decoupled: ClassVar[bool] = False
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Any,
         lr: float = 1e-3,
         betas: Sequence[float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -44,29 +43,17 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        where = type(self).__name__
-        _check_number(where, "lr", lr, strict=True)
-        _check_number(where, "eps", eps)
-        _check_number(where, "weight_decay", weight_decay)
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=_check_betas(where, betas),
-                eps=eps,
-                weight_decay=weight_decay,
-                amsgrad=bool(amsgrad),
-                maximize=bool(maximize),
-            ),
-        )
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+        super().__init__(params, defaults)
 
-    def _update(self, w, g, state, t):
-        h = self._hyper
-        lr = h["lr"]
-        b1, b2 = h["betas"]
-        wd = h["weight_decay"]
+    def _update(
+        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int, options: Mapping[str, Any]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        lr = options["lr"]
+        b1, b2 = options["betas"]
+        wd = options["weight_decay"]
         if wd != 0:
-            if self._decoupled:
+            if self.decoupled:
                 w = w * (1.0 - lr * wd)
             else:
                 g = g + wd * w
@@ -79,10 +66,10 @@ class Adam(Optimizer):
         bias_correction1 = 1.0 - b1**t
         bias_correction2_sqrt = math.sqrt(1.0 - b2**t)
         step_size = lr / bias_correction1
-        if h["amsgrad"]:
+        if options["amsgrad"]:
             v = np.maximum(state.get("max_exp_avg_sq", zeros), v)
             state["max_exp_avg_sq"] = v
-        denom = np.sqrt(v) / bias_correction2_sqrt + h["eps"]
+        denom = np.sqrt(v) / bias_correction2_sqrt + options["eps"]
         return w + (-step_size) * (m / denom), state
 
 
@@ -90,11 +77,11 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): w ← w·(1 − lr·weight_decay) first,
     then Adam's step on the plain gradient.  Default weight_decay 1e-2, as torch."""
 
-    _decoupled = True
+    decoupled = True
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Any,
         lr: float = 1e-3,
         betas: Sequence[float] = (0.9, 0.999),
         eps: float = 1e-8,

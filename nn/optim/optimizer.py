@@ -1,20 +1,30 @@
-"""``Optimizer``: the shared machinery of every update rule — parameters, state, Δw record.
+"""``Optimizer``: the shared machinery of every update rule — parameter groups, state, Δw record.
 
-Subclasses implement ``_update(w, g, state, t)`` on numpy float64 vectors (one
-entry per parameter) and return the new weights and state, so a step either
-applies completely or not at all.  State is kept per parameter *index*, which
-makes ``state_dict()`` plain JSON-ready data, like torch's.
+As in torch, ``opt.param_groups`` is a list of dicts (``"params"`` plus every
+option), built from ``SGD(params, lr=...)`` (one group) or from
+``SGD([{"params": a}, {"params": b, "lr": 0.01}], lr=0.1)`` (options missing
+from a group come from ``opt.defaults``).  Options are checked on every path:
+the constructor, ``add_param_group``, assignment (``param_groups[0]["lr"] = x``
+or the shortcut ``opt.lr = x``, which sets every group) and ``load_state_dict``.
+
+A subclass declares ``option_checks`` (option -> check) and ``state_names``,
+and implements ``_update(w, g, state, t, options)`` on numpy float64 vectors
+(one entry per parameter of a group), returning the new weights and state, so
+a step either applies completely or not at all.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd import Value
+
+from .. import checks
+from .groups import Check, GroupList, ParamGroup
+from .state import load_groups
 
 __all__ = ["Optimizer", "TrainingDiverged"]
 
@@ -24,92 +34,145 @@ class TrainingDiverged(ValueError):
 
 
 def _param_list(params: Any, where: str) -> list[Value]:
-    """A model's (or an iterable's) parameters as a list of distinct Values, with clear errors."""
-    if hasattr(params, "parameters") and callable(params.parameters):
-        params = params.parameters()  # a Module: take its parameters
-    if isinstance(params, Value):
-        raise TypeError(f"{where}: params must be an iterable of Values (e.g. model.parameters()), got one Value")
-    try:
-        ps = list(params)
-    except TypeError:
-        raise TypeError(f"{where}: params must be an iterable of Values, got {type(params).__name__}") from None
-    if not ps:
-        raise ValueError(f"{where}: no parameters (an empty list); pass model.parameters()")
-    seen: set[int] = set()
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: params[{i}] is a {type(p).__name__}, not a Value")
-        if id(p) in seen:
-            raise ValueError(
-                f"{where}: params[{i}] ({p.label or 'unlabelled'}) appears twice; each parameter must be listed once"
-            )
-        seen.add(id(p))
-    return ps
+    """Kept for nn.evolve until it calls ``checks.parameter_list`` itself."""
+    return checks.parameter_list(where, params)
 
 
-def _check_number(where: str, name: str, x: Any, low: float = 0.0, strict: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        raise TypeError(f"{where}: {name} must be a finite number, got {x!r}")
-    if x < low or (strict and x == low):
-        raise ValueError(f"{where}: {name} must be {'>' if strict else '>='} {low:g}, got {x!r}")
-    return float(x)
+def _lr(where: str, name: str, x: Any) -> float:
+    return checks.number(where, name, x, low=0.0, hint="typical values are 1e-3 to 1.0")
+
+
+def _new_lr(where: str, name: str, x: Any) -> float:
+    # > 0 when a group is made; later >= 0, as a schedule such as cosine annealing may reach exactly 0
+    return checks.number(where, name, x, low=0.0, low_open=True, hint="typical values are 1e-3 to 1.0")
+
+
+def _option_property(name: str) -> property:
+    def getter(self: Optimizer) -> Any:
+        return self.param_groups[0][name]
+
+    def setter(self: Optimizer, value: Any) -> None:
+        self._set_everywhere(name, value)
+
+    doc = f"The first group's {name}; setting it sets every group's (checked first)."
+    return property(getter, setter, doc=doc)
 
 
 class Optimizer:
-    """Base class: ``step()``, ``zero_grad()``, ``deltas``, ``lr``, ``state_dict()``."""
+    """Base class: ``step()``, ``zero_grad()``, ``deltas``, ``param_groups``, ``state_dict()``."""
 
+    #: every per-group option and its check (subclasses add theirs to lr)
+    option_checks: ClassVar[dict[str, Check]] = {"lr": _lr}
     #: names of the per-parameter state vectors, in state_dict order
-    state_names: tuple[str, ...] = ()
+    state_names: ClassVar[tuple[str, ...]] = ()
+    #: the state vectors that are never negative (sums of squares), checked so by load_state_dict
+    nonnegative_state: ClassVar[tuple[str, ...]] = ()
+    #: the lr ``fit`` uses when given this optimizer by name and no lr (torch's default lr,
+    #: except SGD: 0.1, as torch's 1e-3 barely moves a small model)
+    suggested_lr: ClassVar[float] = 1e-3
 
-    def __init__(self, params: Iterable[Value], defaults: Mapping[str, Any]) -> None:
-        name = type(self).__name__
-        self.params: list[Value] = _param_list(params, name)
-        self.defaults: dict[str, Any] = dict(defaults)
-        self._hyper: dict[str, Any] = dict(defaults)
-        self.lr = defaults["lr"]
-        if self.lr <= 0:
-            raise ValueError(f"{name}: lr must be > 0, got {self.lr!r}; typical values are 1e-3 to 1.0")
-        self.state: dict[str, np.ndarray] = {}
-        self.step_count = 0
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.option_checks:  # opt.momentum, opt.betas, ...: shortcuts to every group
+            if not hasattr(cls, name):
+                setattr(cls, name, _option_property(name))
+
+    def __init__(self, params: Any, defaults: Mapping[str, Any]) -> None:
+        where = type(self).__name__
+        self.defaults: dict[str, Any] = self._checked_group(where, "", dict(defaults), new=True)
+        self.param_groups: GroupList = GroupList()
+        self._group_state: list[dict[str, Any]] = []
         #: Δw of the last step: parameter -> new − old, exactly as applied
         self.deltas: dict[Value, float] = {}
+        for group in _as_groups(where, params):
+            self._add_group(where, group)
 
-    # ---- hyperparameters ----------------------------------------------------------
+    # ---- groups and their options -----------------------------------------------------
+    def _checked_group(self, where: str, label: str, group: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
+        """Every option of ``group`` checked and canonical (no ``params``); refuses unknown options."""
+        out: dict[str, Any] = {}
+        for key, value in group.items():
+            if key == "params":
+                continue
+            name = f"{label}[{key!r}]" if label else key
+            if key == "initial_lr":  # set by schedulers, as in torch
+                check: Check | None = _lr
+            elif key == "lr" and new:
+                check = _new_lr
+            else:
+                check = self.option_checks.get(key)
+            if check is None:
+                raise ValueError(
+                    f"{where}: unknown option {key!r}; {type(self).__name__}'s options are "
+                    f"{', '.join(self.option_checks)} (and a group's 'params')"
+                )
+            out[key] = check(where, name, value)
+        self._check_options(where, out)
+        return out
+
+    def _check_options(self, where: str, options: dict[str, Any]) -> None:
+        """Rules tying options together (SGD's nesterov); checked whenever an option changes."""
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add ``{"params": [...], option: value, ...}``; missing options come from ``defaults``."""
+        self._add_group(f"{type(self).__name__}.add_param_group", param_group)
+
+    def _add_group(self, where: str, group: Any) -> None:
+        if not isinstance(group, Mapping) or "params" not in group:
+            raise checks.InputTypeError(
+                f"{where}: a parameter group must be a dict with 'params' (a list of Values), "
+                f"got {checks.short_repr(group)}"
+            )
+        index = len(self.param_groups)
+        raw = group["params"]
+        ps = checks.parameter_list(where, [raw] if isinstance(raw, Value) else raw, leaves=True)
+        taken = {id(p): i for i, g in enumerate(self.param_groups) for p in g["params"]}
+        for j, p in enumerate(ps):
+            if id(p) in taken:
+                raise ValueError(
+                    f"{where}: params[{j}] ({p.label or 'unlabelled'}) is already in parameter group "
+                    f"{taken[id(p)]}; each parameter belongs to one group"
+                )
+        label = f"param_groups[{index}]"
+        options = self._checked_group(where, label, {**self.defaults, **group}, new=True)
+        list.append(self.param_groups, ParamGroup(self, type(self).__name__, index, {"params": ps, **options}))
+        self._group_state.append({})
+
+    def _set_everywhere(self, name: str, value: Any) -> None:
+        where = type(self).__name__
+        checked = [self._checked_group(where, "", {**g, name: value}) for g in self.param_groups]
+        for group, options in zip(self.param_groups, checked):
+            dict.__setitem__(group, name, options[name])
+
+    # ---- shortcuts for the common one-group case ------------------------------------
     @property
     def lr(self) -> float:
-        """The learning rate used by the next ``step()``; schedulers and users may change it."""
-        return self._hyper["lr"]
+        """The first group's learning rate; setting it sets every group's (schedulers set each group)."""
+        return float(self.param_groups[0]["lr"])
 
     @lr.setter
     def lr(self, value: float) -> None:
-        # >= 0 rather than > 0: a schedule such as cosine annealing may reach exactly 0.
-        self._hyper["lr"] = _check_number(type(self).__name__, "lr", value)
+        self._set_everywhere("lr", value)
 
     @property
-    def hyperparameters(self) -> dict[str, Any]:
-        """The current settings (lr, momentum, betas, ...) as a dict copy."""
-        return dict(self._hyper)
+    def params(self) -> list[Value]:
+        """Every parameter, group after group (the order of ``state_dict``'s indices)."""
+        return [p for g in self.param_groups for p in g["params"]]
 
-    def __getattr__(self, name: str) -> Any:
-        hyper = self.__dict__.get("_hyper")
-        if hyper is not None and name in hyper:
-            return hyper[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+    @property
+    def step_count(self) -> int:
+        """How many steps the optimizer has taken (restored by ``load_state_dict``)."""
+        return max((s.get("step", 0) for s in self._group_state), default=0)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        hyper = self.__dict__.get("_hyper")
-        if hyper is not None and name in hyper and name != "lr":
-            old = hyper[name]
-            if isinstance(old, bool):
-                if not isinstance(value, bool):
-                    raise TypeError(f"{type(self).__name__}: {name} must be True or False, got {value!r}")
-            elif isinstance(old, tuple):
-                value = tuple(float(_check_number(type(self).__name__, f"{name}[{i}]", v)) for i, v in enumerate(value))
-            else:
-                value = _check_number(type(self).__name__, name, value)
-            hyper[name] = value
-            return
-        object.__setattr__(self, name, value)
+    @property
+    def state(self) -> dict[Value, dict[str, float]]:
+        """torch's view: parameter -> {"step": t, state name: value}; empty before the first step."""
+        out: dict[Value, dict[str, float]] = {}
+        for group, st in zip(self.param_groups, self._group_state):
+            for j, p in enumerate(group["params"]):
+                if st:
+                    out[p] = {"step": st["step"], **{k: float(st[k][j]) for k in self.state_names if k in st}}
+        return out
 
     # ---- the update -----------------------------------------------------------------
     def zero_grad(self) -> None:
@@ -118,7 +181,7 @@ class Optimizer:
             p.grad = 0.0
 
     def _update(
-        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int
+        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int, options: Mapping[str, Any]
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
@@ -128,100 +191,93 @@ class Optimizer:
         Raises ``TrainingDiverged`` (a ``ValueError``; changing nothing) if a gradient or a new weight is
         not finite: the training diverged, and a smaller lr usually fixes it."""
         name = type(self).__name__
-        ps = self.params
-        n = len(ps)
-        g = np.fromiter([p.grad for p in ps], dtype=np.float64, count=n)
-        bad = ~np.isfinite(g)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise TrainingDiverged(
-                f"{name}.step: parameter {i} ({ps[i].label or 'unlabelled'}) has gradient {float(g[i])!r}; "
-                f"the loss diverged — use a smaller lr (now {self.lr:g}) or clip gradients (nn.clip_grad_norm)"
-            )
-        old = [p.data for p in ps]
-        w = np.array(old, dtype=np.float64)
-        if self._hyper.get("maximize"):
-            g = -g
-        new, state = self._update(w, g, dict(self.state), self.step_count + 1)
-        bad = ~np.isfinite(new)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise TrainingDiverged(
-                f"{name}.step: the update would make parameter {i} ({ps[i].label or 'unlabelled'}) {float(new[i])!r}; "
-                f"use a smaller lr (now {self.lr:g})"
-            )
-        self.state = state
-        self.step_count += 1
+        plans = []
+        offset = 0
+        for group, st in zip(self.param_groups, self._group_state):
+            ps = group["params"]
+            g = np.fromiter([p.grad for p in ps], dtype=np.float64, count=len(ps))
+            bad = ~np.isfinite(g)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise TrainingDiverged(
+                    f"{name}.step: parameter {offset + i} ({ps[i].label or 'unlabelled'}) has gradient "
+                    f"{float(g[i])!r}; the loss diverged — use a smaller lr (now {group['lr']:g}) "
+                    "or clip gradients (nn.clip_grad_norm)"
+                )
+            old = [p.data for p in ps]
+            w = np.array(old, dtype=np.float64)
+            if group.get("maximize"):
+                g = -g
+            t = st.get("step", 0) + 1
+            state = {k: st[k] for k in self.state_names if k in st}
+            new, state = self._update(w, g, state, t, group)
+            bad = ~np.isfinite(new)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise TrainingDiverged(
+                    f"{name}.step: the update would make parameter {offset + i} ({ps[i].label or 'unlabelled'}) "
+                    f"{float(new[i])!r}; use a smaller lr (now {group['lr']:g})"
+                )
+            plans.append((ps, old, new.tolist(), {"step": t, **state}))
+            offset += len(ps)
         deltas = {}
-        for p, before, after in zip(ps, old, new.tolist()):
-            p.data = after
-            deltas[p] = after - before
+        for gi, (ps, old, new, state) in enumerate(plans):
+            self._group_state[gi] = state
+            for p, before, after in zip(ps, old, new):
+                p.data = after
+                deltas[p] = after - before
         self.deltas = deltas
 
     # ---- serialization ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"optimizer", "hyperparameters", "step", "state": {index: {name: float}}}``."""
-        per_param: dict[int, dict[str, float]] = {}
-        if self.state:
-            for i in range(len(self.params)):
-                per_param[i] = {"step": self.step_count}
-                for key in self.state_names:
-                    if key in self.state:
-                        per_param[i][key] = float(self.state[key][i])
-        hyper = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._hyper.items()}
-        return {"optimizer": type(self).__name__, "hyperparameters": hyper, "step": self.step_count, "state": per_param}
+        """JSON-ready, torch's shape: ``{"state": {index: {"step", name: float}}, "param_groups":
+        [{option: value, "params": [index, ...]}]}`` plus ``"optimizer"`` (the class name)."""
+        groups = []
+        state: dict[int, dict[str, float]] = {}
+        offset = 0
+        for group, st in zip(self.param_groups, self._group_state):
+            n = len(group["params"])
+            options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in group.items() if k != "params"}
+            groups.append({**options, "params": list(range(offset, offset + n))})
+            for j in range(n if st else 0):
+                entry = {k: float(st[k][j]) for k in self.state_names if k in st}
+                state[offset + j] = {"step": st["step"], **entry}
+            offset += n
+        return {"optimizer": type(self).__name__, "state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore what ``state_dict()`` returned (int or str indices); checks everything before changing anything."""
-        name = type(self).__name__
-        where = f"{name}.load_state_dict"
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"{where}: expected a dict from state_dict(), got {type(state_dict).__name__}")
-        kind = state_dict.get("optimizer")
-        if kind != name:
-            raise ValueError(f"{where}: the state is for {kind!r}, not {name!r}")
-        hyper = state_dict.get("hyperparameters")
-        if not isinstance(hyper, Mapping) or set(hyper) != set(self._hyper):
-            got = sorted(hyper) if isinstance(hyper, Mapping) else hyper
-            raise ValueError(f"{where}: hyperparameters must have the keys {sorted(self._hyper)}, got {got}")
-        step = state_dict.get("step")
-        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-            raise ValueError(f"{where}: 'step' must be an int >= 0, got {step!r}")
-        raw = state_dict.get("state")
-        if not isinstance(raw, Mapping):
-            raise ValueError(f"{where}: 'state' must be a dict of parameter index -> state")
-        n = len(self.params)
-        state: dict[str, np.ndarray] = {}
-        if raw:
-            entries: dict[int, Mapping] = {}
-            for k, v in raw.items():
-                try:
-                    idx = int(k)
-                except (TypeError, ValueError):
-                    raise ValueError(f"{where}: state key {k!r} is not a parameter index") from None
-                if not 0 <= idx < n:
-                    raise ValueError(f"{where}: state for parameter {idx}, but this optimizer has {n} parameters")
-                if not isinstance(v, Mapping):
-                    raise ValueError(f"{where}: the state of parameter {idx} must be a dict, got {type(v).__name__}")
-                entries[idx] = v
-            if len(entries) != n:
-                raise ValueError(f"{where}: state for {len(entries)} parameters, but this optimizer has {n}")
-            keys = [k for k in self.state_names if k in entries[0]]
-            for key in keys:
-                vec = np.empty(n)
-                for i in range(n):
-                    x = entries[i].get(key)
-                    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                        raise ValueError(f"{where}: parameter {i}: {key} must be a finite number, got {x!r}")
-                    vec[i] = x
-                state[key] = vec
-        values = {}
-        for k, v in hyper.items():
-            values[k] = tuple(v) if isinstance(self._hyper[k], tuple) else v
-        self._hyper.update(values)
-        self.state = state
-        self.step_count = step
+        """Restore what ``state_dict()`` returned (int or str indices, e.g. after JSON).
+
+        Checks everything (options, sizes, numbers) before changing anything."""
+        options, group_state = load_groups(self, state_dict)
+        for group, opts in zip(self.param_groups, options):
+            for key in [k for k in group if k != "params" and k not in opts]:
+                dict.__delitem__(group, key)  # e.g. an initial_lr the saved groups do not have
+            dict.update(group, opts)
+        self._group_state = group_state
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
-        return f"{type(self).__name__}({len(self.params)} parameters, {args})"
+        n = len(self.params)
+        groups = [", ".join(f"{k}={v!r}" for k, v in g.items() if k != "params") for g in self.param_groups]
+        if len(groups) == 1:
+            return f"{type(self).__name__}({n} parameters, {groups[0]})"
+        return f"{type(self).__name__}({n} parameters in {len(groups)} groups: " + "; ".join(groups) + ")"
+
+
+def _as_groups(where: str, params: Any) -> list[Any]:
+    """The constructor's ``params`` as a list of group dicts: a model, a list of Values or a list of dicts."""
+    if callable(getattr(params, "parameters", None)):
+        return [{"params": params.parameters()}]
+    if isinstance(params, Mapping):
+        raise checks.InputTypeError(
+            f"{where}: parameter groups must be given as a list of dicts, e.g. [{{'params': ...}}]; got one dict"
+        )
+    if isinstance(params, (Value, str, bytes)) or not isinstance(params, Iterable):
+        return [{"params": checks.parameter_list(where, params)}]  # raises its clear error
+    items = list(params)
+    dicts = [isinstance(x, Mapping) for x in items]
+    if items and all(dicts):
+        return items
+    if any(dicts):
+        raise checks.InputTypeError(f"{where}: params must be all Values or all parameter-group dicts, not a mix")
+    return [{"params": items}]

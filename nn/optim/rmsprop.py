@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd import Value
-
-from .optimizer import Optimizer, _check_number
+from .. import checks
+from .groups import Check, fraction, nonnegative
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
@@ -18,11 +19,22 @@ class RMSprop(Optimizer):
     ``centered`` (else ṽ = v); d = g / (√ṽ + eps); with momentum μ > 0: b ← μ·b + d, w ← w − lr·b,
     else w ← w − lr·d.  All state starts at 0."""
 
+    option_checks: ClassVar[dict[str, Check]] = {
+        **Optimizer.option_checks,
+        "alpha": fraction,
+        "eps": nonnegative,
+        "weight_decay": nonnegative,
+        "momentum": nonnegative,
+        "centered": checks.flag,
+        "maximize": checks.flag,
+    }
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
+    nonnegative_state = ("square_avg",)
+    suggested_lr = 1e-2
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Any,
         lr: float = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
@@ -32,40 +44,36 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check_number("RMSprop", "lr", lr, strict=True)
-        for name, x in (("alpha", alpha), ("eps", eps), ("weight_decay", weight_decay), ("momentum", momentum)):
-            _check_number("RMSprop", name, x)
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                alpha=alpha,
-                eps=eps,
-                weight_decay=weight_decay,
-                momentum=momentum,
-                centered=bool(centered),
-                maximize=bool(maximize),
-            ),
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
         )
+        super().__init__(params, defaults)
 
-    def _update(self, w, g, state, t):
-        h = self._hyper
-        a = h["alpha"]
-        if h["weight_decay"] != 0:
-            g = g + h["weight_decay"] * w
+    def _update(
+        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int, options: Mapping[str, Any]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        a = options["alpha"]
+        if options["weight_decay"] != 0:
+            g = g + options["weight_decay"] * w
         zeros = np.zeros_like(w)
         sq = state.get("square_avg", zeros) * a + (1.0 - a) * (g * g)
         state["square_avg"] = sq
-        if h["centered"]:
+        if options["centered"]:
             ga = state.get("grad_avg", zeros)
             ga = ga + (1.0 - a) * (g - ga)
             state["grad_avg"] = ga
             # v − ḡ² >= 0 in exact arithmetic; clamp rounding below 0 (torch would give nan)
-            avg = np.sqrt(np.maximum(sq - ga * ga, 0.0)) + h["eps"]
+            avg = np.sqrt(np.maximum(sq - ga * ga, 0.0)) + options["eps"]
         else:
-            avg = np.sqrt(sq) + h["eps"]
-        if h["momentum"] > 0:
-            buf = state.get("momentum_buffer", zeros) * h["momentum"] + g / avg
+            avg = np.sqrt(sq) + options["eps"]
+        if options["momentum"] > 0:
+            buf = state.get("momentum_buffer", zeros) * options["momentum"] + g / avg
             state["momentum_buffer"] = buf
-            return w + (-h["lr"]) * buf, state
-        return w + (-h["lr"]) * (g / avg), state
+            return w + (-options["lr"]) * buf, state
+        return w + (-options["lr"]) * (g / avg), state

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from autograd import Value
+import numpy as np
 
-from .optimizer import Optimizer, _check_number
+from .. import checks
+from .groups import Check, nonnegative
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
@@ -18,11 +21,20 @@ class SGD(Optimizer):
     then g ← g + μ·b (Nesterov) or g ← b.  ``maximize`` ascends instead.
     """
 
+    option_checks: ClassVar[dict[str, Check]] = {
+        **Optimizer.option_checks,
+        "momentum": nonnegative,
+        "dampening": nonnegative,
+        "weight_decay": nonnegative,
+        "nesterov": checks.flag,
+        "maximize": checks.flag,
+    }
     state_names = ("momentum_buffer",)
+    suggested_lr = 0.1
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Any,
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
@@ -31,35 +43,32 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        _check_number("SGD", "lr", lr, strict=True)
-        _check_number("SGD", "momentum", momentum)
-        _check_number("SGD", "dampening", dampening)
-        _check_number("SGD", "weight_decay", weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                dampening=dampening,
-                weight_decay=weight_decay,
-                nesterov=bool(nesterov),
-                maximize=bool(maximize),
-            ),
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
         )
+        super().__init__(params, defaults)
 
-    def _update(self, w, g, state, t):
-        h = self._hyper
-        if h["weight_decay"] != 0:
-            g = g + h["weight_decay"] * w
-        mu = h["momentum"]
+    def _check_options(self, where: str, options: dict[str, Any]) -> None:
+        if options.get("nesterov") and (options.get("momentum", 0) <= 0 or options.get("dampening", 0) != 0):
+            raise ValueError(
+                f"{where}: nesterov=True needs momentum > 0 and dampening = 0, got momentum="
+                f"{options.get('momentum')!r}, dampening={options.get('dampening')!r}; set nesterov=False first"
+            )
+
+    def _update(
+        self, w: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], t: int, options: Mapping[str, Any]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if options["weight_decay"] != 0:
+            g = g + options["weight_decay"] * w
+        mu = options["momentum"]
         if mu != 0:
             buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = g.copy()
-            else:
-                buf = buf * mu + (1.0 - h["dampening"]) * g
+            buf = g.copy() if buf is None else buf * mu + (1.0 - options["dampening"]) * g
             state["momentum_buffer"] = buf
-            g = g + mu * buf if h["nesterov"] else buf
-        return w + (-h["lr"]) * g, state
+            g = g + mu * buf if options["nesterov"] else buf
+        return w + (-options["lr"]) * g, state
