@@ -75,7 +75,7 @@ class _GradientFree:
         except (OverflowError, DomainError, ZeroDivisionError):
             return math.inf
         value = out.data if isinstance(out, Value) else out
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        if not checks.is_number(value):
             raise TypeError(
                 f"{type(self).__name__}.step: the closure must return the loss as a Value or a "
                 f"number, got {type(out).__name__}"

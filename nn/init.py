@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
+
+from . import checks
 
 __all__ = [
     "uniform",
@@ -29,25 +31,18 @@ __all__ = [
     "rng_from",
 ]
 
-Seed = Union[int, random.Random, None]
+Seed = int | random.Random | None
 Weights = list[list[float]]
 
 
 def rng_from(seed: Seed, where: str = "init") -> Any:
     """The random source for ``seed``: ``random`` itself for None, else a ``random.Random``."""
-    if seed is None or seed is random:
-        return random
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return random.Random(seed)
-    raise TypeError(f"{where}: seed must be an int, a random.Random or None, got {type(seed).__name__} {seed!r}")
+    return checks.random_source(where, seed)
 
 
 def _check_shape(nout: int, nin: int, where: str) -> None:
-    for name, n in (("nout", nout), ("nin", nin)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
+    checks.integer(where, "nout", nout, low=1)
+    checks.integer(where, "nin", nin, low=1)
 
 
 def _draw(nout: int, nin: int, sample: Callable[[], float]) -> Weights:

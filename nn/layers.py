@@ -12,17 +12,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter, countOf
-from typing import Any, Union
+from typing import Any
 
 from autograd import Value, dot, matvec
 
+from . import checks
 from .activations import get_activation
 from .init import Seed, get_init, rng_from
 from .module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "Sequential", "Dropout"]
 
-Input = Union[Sequence[Any], Value, float, int]
+Input = Sequence[Any] | Value | float | int
 
 _fused = attrgetter("fused")
 _weights = attrgetter("w")
@@ -31,7 +32,7 @@ _bias = attrgetter("b")
 
 def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
     """The input as a list of Values, numbers wrapped once; the width must be ``nin``."""
-    if isinstance(x, (Value, int, float)) and not isinstance(x, bool):
+    if x.__class__ is not list and checks.is_scalar(x):
         x = [x]
     try:
         n = len(x)  # type: ignore[arg-type]
@@ -45,10 +46,6 @@ def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
     if countOf(map(type, x), Value) == n:  # the usual case (a layer's outputs), checked at C speed
         return x  # type: ignore[return-value]
     return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
-
-
-def _is_scalar(x: Any) -> bool:
-    return isinstance(x, (Value, int, float)) and not isinstance(x, bool)
 
 
 def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable]:
@@ -72,8 +69,7 @@ class Neuron(Module):
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
     ) -> None:
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        checks.integer("Neuron", "nin", nin, low=1)
         if weights is None:
             weights = get_init(init, "Neuron")(1, nin, seed=rng_from(seed, "Neuron"))[0]
         if len(weights) != nin:
@@ -118,9 +114,8 @@ class Layer(Module):
         nonlin: bool | None = None,
         fused: bool = True,
     ) -> None:
-        for name, n in (("nin", nin), ("nout", nout)):
-            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Layer: {name} must be a positive int, got {n!r}")
+        checks.integer("Layer", "nin", nin, low=1)
+        checks.integer("Layer", "nout", nout, low=1)
         name, _ = _activation_of(activation, nonlin, "Layer")
         rows = get_init(init, "Layer")(nout, nin, seed=rng_from(seed, "Layer"))
         if len(rows) != nout or any(len(r) != nin for r in rows):
@@ -242,15 +237,13 @@ class Dropout(Module):
     scaled by 1/(1−p), so the expectation is unchanged; in ``eval()`` it is the identity."""
 
     def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = checks.number("Dropout", "p", p, low=0.0, high=1.0, hint="it is a probability")
         rng = rng_from(seed, "Dropout")
         self._rng = None if rng is random else rng  # None: Python's global random (a module cannot be deep-copied)
 
     def __call__(self, x: Any) -> Any:
-        single = _is_scalar(x)
-        if not single and not (isinstance(x, (list, tuple)) and all(map(_is_scalar, x))):
+        single = checks.is_scalar(x)
+        if not single and not (isinstance(x, (list, tuple)) and all(map(checks.is_scalar, x))):
             raise TypeError(
                 f"Dropout: the input must be a Value, a number or a list of them, got {type(x).__name__} "
                 f"{x!r:.60}; pass a layer's outputs"

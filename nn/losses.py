@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from numbers import Real
-from typing import Any, Union
+from typing import Any
 
 from autograd import OpOverflowError, Value, vsum
 
+from . import checks
 from .activations import _log_sum_exp, _shifted
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "get_loss",
 ]
 
-Pred = Union[Value, Sequence[Any]]
+Pred = Value | Sequence[Any]
 
 # torch clamps BCE's log terms at -100 so that p = 0 or 1 gives a finite loss.
 _LOG_FLOOR = -100.0
@@ -36,7 +36,7 @@ _P_FLOOR = math.exp(_LOG_FLOOR)
 
 
 def _flatten(x: Any, where: str, what: str) -> list:
-    if isinstance(x, Value) or (isinstance(x, Real) and not isinstance(x, bool)):
+    if checks.is_scalar(x):
         return [x]
     if hasattr(x, "tolist") and not isinstance(x, Value):  # numpy arrays and scalars
         x = x.tolist()
@@ -148,9 +148,7 @@ def _class_index(t: Any, n: int, where: str) -> int:
         t = t.item()
     if isinstance(t, float) and t.is_integer():
         t = int(t)
-    if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < n:
-        raise ValueError(f"{where}: a target must be a class index in 0..{n - 1}, got {t!r}")
-    return t
+    return checks.integer(where, "target", t, low=0, high=n - 1, hint=f"a target is a class index in 0..{n - 1}")
 
 
 def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
@@ -179,26 +177,16 @@ def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
     return _mean(terms)
 
 
-def _params(params: Iterable[Value], where: str) -> list[Value]:
-    if hasattr(params, "parameters") and callable(params.parameters):  # a Module
-        params = params.parameters()
-    ps = list(params)
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: parameter {i} is a {type(p).__name__}, not a Value")
-    return ps
-
-
 def l1_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha · Σ|w| over ``params`` (a list of Values or a Module): pushes weights to exactly 0."""
-    ps = _params(params, "l1_penalty")
-    return vsum([abs(p) for p in ps]) * alpha
+    ps = checks.parameter_list("l1_penalty", params, allow_empty=True, distinct=False)
+    return vsum([abs(p) for p in ps]) * checks.number("l1_penalty", "alpha", alpha)
 
 
 def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha · Σw² over ``params`` (micrograd's demo uses alpha = 1e-4): shrinks weights smoothly."""
-    ps = _params(params, "l2_penalty")
-    return vsum([p * p for p in ps]) * alpha
+    ps = checks.parameter_list("l2_penalty", params, allow_empty=True, distinct=False)
+    return vsum([p * p for p in ps]) * checks.number("l2_penalty", "alpha", alpha)
 
 
 #: Losses by name, for ``fit(loss="...")``.

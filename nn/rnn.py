@@ -29,31 +29,30 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Any, Union
+from typing import Any
 
 from autograd import Value, dot
 
+from . import checks
 from .init import Seed, rng_from
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
-Vector = Union[Sequence[Any], Value, float, int, None]
+Vector = Sequence[Any] | Value | float | int | None
 
 _ACTIVATIONS = ("tanh", "relu")  # torch.nn.RNNCell's nonlinearity choices
 
 
 def _check_size(where: str, name: str, n: Any) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
-    return n
+    return checks.integer(where, name, n, low=1)
 
 
 def _as_vector(x: Vector, n: int, where: str, what: str) -> list[Value]:
     """``x`` as ``n`` Values (numbers wrapped once); ``None`` is n zeros (torch's default state)."""
     if x is None:
         return [Value(0.0) for _ in range(n)]
-    if isinstance(x, Value) or (isinstance(x, Real) and not isinstance(x, bool)):
+    if checks.is_scalar(x):
         x = [x]
     try:
         items = list(x)  # type: ignore[arg-type]
@@ -68,7 +67,7 @@ def _as_vector(x: Vector, n: int, where: str, what: str) -> list[Value]:
     for i, v in enumerate(items):
         if isinstance(v, Value):
             out.append(v)
-        elif isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v):
+        elif checks.is_number(v) and math.isfinite(v):
             out.append(Value(float(v)))
         else:
             raise TypeError(f"{where}: {what}[{i}] must be a Value or a finite number, got {type(v).__name__} {v!r}")
@@ -266,7 +265,7 @@ class _Unrolled(Module):
         self.num_layers = num_layers
 
     def to_torch_state_dict(self) -> dict[str, list]:
-        """``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._l1``: torch.nn.RNN/LSTM/GRU's names."""
+        """``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._l1``: torch.nn.RNN's names."""
         out: dict[str, list] = {}
         for layer, cell in enumerate(self.cells):
             for k, v in cell.to_torch_state_dict().items():
