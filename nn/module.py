@@ -10,7 +10,7 @@ every parameter under it carries its name as its ``label``, so graphs show it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import countOf
 from typing import Any
 
@@ -64,6 +64,30 @@ def _gather(obj: Any, out: list[Value]) -> None:
     elif isinstance(obj, dict):
         for item in obj.values():
             _gather(item, out)
+
+
+class _OnBuiltModel:
+    """A method that needs a built model: called on the class (``MLP.load(path)``), it says why."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Callable[..., Any]:
+        if obj is not None:
+            return self.method.__get__(obj, owner)
+        method = self.method
+
+        def on_class(*args: Any, **kwargs: Any) -> Any:
+            if args and owner is not None and isinstance(args[0], owner):  # MLP.load(model, path)
+                return method(*args, **kwargs)
+            name = owner.__name__ if owner is not None else "Module"
+            raise TypeError(
+                f"{name}.load: a file holds the parameters, not the architecture (layer sizes, activations), "
+                f"so it loads into a model you have built: model = {name}(...same arguments...); model.load(path)"
+            )
+
+        return on_class
 
 
 class Module(metaclass=_NamesParameters):
@@ -156,16 +180,20 @@ class Module(metaclass=_NamesParameters):
 
         save(self, path)
 
-    def load(self, path: str) -> Module:
-        """Read parameters written by ``save`` (never unpickles); returns self.
+    def _load(self, path: str) -> Module:
+        """Read parameters written by ``save`` (never unpickles) into this built model; returns self.
 
         A wrong, truncated or mismatched file raises ``ValueError`` naming the
         file, the parameter and the mismatch, and leaves the model untouched.
+        ``MLP.load(path)`` on the class is a ``TypeError`` saying why: a file holds
+        parameters, not the architecture (sizes, activations), so build the model first.
         """
         from .serialization import load
 
         load(self, path)
         return self
+
+    load = _OnBuiltModel(_load)
 
     def to_torch_state_dict(self) -> dict[str, Any]:
         """Weights in torch layouts (nested lists), for moving a model to PyTorch.

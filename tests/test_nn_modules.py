@@ -349,3 +349,22 @@ def test_dropout_names_itself_on_bad_input_in_both_modes():
             with pytest.raises(TypeError, match="Dropout: the input must be a Value, a number or a list"):
                 drop(bad)
     assert drop([1.0, 2.0]) == [1.0, 2.0]  # eval: the identity
+
+
+def test_load_on_the_class_says_why_it_needs_a_built_model(tmp_path):
+    path = tmp_path / "m.json"
+    model = MLP(2, [3, 1], seed=0)
+    model.save(path)
+    with pytest.raises(TypeError, match=r"MLP.load: a file holds the parameters, not the architecture.*model.load"):
+        MLP.load(path)
+    other = MLP(2, [3, 1], seed=1)
+    assert other.load(path) is other and other.state_dict() == model.state_dict()
+    assert MLP.load(MLP(2, [3, 1], seed=2), path).state_dict() == model.state_dict()  # the unbound form
+
+
+def test_a_400_digit_integer_in_load_state_dict_is_a_value_error_naming_the_key():
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="layers.1.neurons.0.b"):
+        model.load_state_dict({**before, "layers.1.neurons.0.b": 10**400})
+    assert model.state_dict() == before
