@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from autograd import Value, grad, gradcheck, numerical_grad
+from autograd import NonFiniteGradError, Value, grad, gradcheck, numerical_grad
 
 
 def sig(x):
@@ -245,8 +245,10 @@ def test_derivatives_at_kinks_follow_torch():
         f(v).backward()
         assert v.grad == expected
     zero = Value(0.0)
-    zero.sqrt().backward()
-    assert zero.grad == math.inf  # torch gives inf too: d/dx sqrt(x) at 0
+    assert zero.sqrt().local_grads == (math.inf,)  # torch's derivative of sqrt at 0 too
+    with pytest.raises(NonFiniteGradError, match=r"sqrt"):  # but backward refuses to spread it
+        zero.sqrt().backward()
+    assert zero.grad == 0.0
     z = Value(0.0)
     (z**2).backward()
     assert z.grad == 0.0
