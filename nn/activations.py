@@ -1,4 +1,9 @@
-"""Activation functions by name (applied as ``Value`` methods) and a stable ``softmax``."""
+"""Activation functions by name and a stable ``softmax``.
+
+The names come from autograd's op registry: every row marked as an activation
+(``relu``, ``tanh``, ``sigmoid``, ``leaky_relu``, ``softplus``, ``gelu``, ``silu``, ...)
+is usable as ``MLP(..., activation=NAME)`` and is applied as its ``Value`` method, so
+an op added to the registry is an activation here with no edit; ``linear`` is nn's own."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from autograd import OpOverflowError, Value, vsum
+from autograd.ops import activations
 
 __all__ = ["ACTIVATIONS", "get_activation", "softmax", "log_softmax"]
 
@@ -16,12 +22,9 @@ def _linear(z: Value) -> Value:
     return z
 
 
-#: Every activation a ``Neuron``/``Layer``/``MLP`` accepts by name.
+#: Every activation a ``Neuron``/``Layer``/``MLP`` accepts by name: the registry's, plus ``linear``.
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
+    **{name: getattr(Value, row.method) for name, row in activations().items() if row.method},
     "linear": _linear,
 }
 

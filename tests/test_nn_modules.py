@@ -324,7 +324,6 @@ def test_parameters_is_the_named_walk_for_every_model_and_subclass():
     assert models[1].parameters() == [shared, models[1].a[1]]  # a tied parameter counts once
 
 
-@pytest.mark.xfail(strict=True, reason="needs the engine's deep copy of leaf Values (branch engine)")
 def test_deepcopy_of_a_model_is_independent():
     import copy
 
@@ -368,3 +367,29 @@ def test_a_400_digit_integer_in_load_state_dict_is_a_value_error_naming_the_key(
     with pytest.raises(ValueError, match="layers.1.neurons.0.b"):
         model.load_state_dict({**before, "layers.1.neurons.0.b": 10**400})
     assert model.state_dict() == before
+
+
+# torch.nn.functional.gelu / silu (float64) of w·x + b with w = [0.5, -1.5], b = 0.25, x = [1.0, 0.3]:
+# (value, d/dw0, d/dw1, d/db), pasted from PyTorch 2.13
+TORCH_ACTIVATIONS = {
+    "gelu": (0.18537342665668582, 0.7323277668271099, 0.21969833004813297, 0.7323277668271099),
+    "silu": (0.17233275504349774, 0.6477800103188829, 0.19433400309566487, 0.6477800103188829),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_ACTIVATIONS))
+def test_registry_activations_work_by_name_like_torch(name):
+    neuron = nn.Neuron(2, name, weights=[0.5, -1.5], bias=0.25)
+    out = neuron([1.0, 0.3])
+    out.backward()
+    got = (out.data, neuron.w[0].grad, neuron.w[1].grad, neuron.b.grad)
+    assert got == pytest.approx(TORCH_ACTIVATIONS[name], rel=1e-14, abs=0)
+    assert MLP(2, [8, 1], activation=name, seed=0).layers[0].activation == name
+
+
+def test_every_registry_activation_is_an_nn_activation():
+    from autograd.ops import activations
+
+    assert set(activations()) | {"linear"} == set(nn.ACTIVATIONS)
+    for name, row in activations().items():
+        assert nn.ACTIVATIONS[name] is getattr(Value, row.method)
