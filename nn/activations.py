@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from autograd import OpOverflowError, Value, vsum
 from autograd.ops import activations
@@ -49,7 +50,7 @@ def get_activation(activation: str | Activation | None, where: str = "activation
     )
 
 
-def _as_values(xs: Sequence, where: str) -> list[Value]:
+def _as_values(xs: Sequence[Any], where: str) -> list[Value]:
     if isinstance(xs, Value) or not isinstance(xs, Sequence) or isinstance(xs, str):
         raise TypeError(f"{where}: expected a list of Values or numbers, got {type(xs).__name__}")
     if not xs:
@@ -57,7 +58,7 @@ def _as_values(xs: Sequence, where: str) -> list[Value]:
     return [x if isinstance(x, Value) else Value(x) for x in xs]
 
 
-def _shifted(xs: Sequence, where: str) -> list[Value | None]:
+def _shifted(xs: Sequence[Any], where: str) -> list[Value | None]:
     """xᵢ − max(x) per entry; None where that is below −1.8e308 (so e^(xᵢ − max) is 0 in float64).
 
     The shift is a constant, so it cancels out of every derivative; an entry left as
@@ -72,7 +73,7 @@ def _log_sum_exp(shifted: list[Value | None]) -> Value:
     return vsum([s.exp() for s in shifted if s is not None]).log()
 
 
-def log_softmax(xs: Sequence) -> list[Value]:
+def log_softmax(xs: Sequence[Any]) -> list[Value]:
     """log(softmax(xs)) computed as x − max − log Σ exp(x − max), stable for every finite input.
 
     An entry more than 1.8e308 below the largest has a log-probability float64 cannot
@@ -90,7 +91,7 @@ def log_softmax(xs: Sequence) -> list[Value]:
     return out
 
 
-def softmax(xs: Sequence) -> list[Value]:
+def softmax(xs: Sequence[Any]) -> list[Value]:
     """exp(xᵢ − max) / Σ exp(xⱼ − max) for a list of Values: probabilities summing to 1,
     no overflow for any finite input (an entry 1.8e308 below the largest is exactly 0)."""
     exps = [Value(0.0) if s is None else s.exp() for s in _shifted(xs, "softmax")]

@@ -83,9 +83,9 @@ class Autoencoder(Module):
         data = rows.tolist()
         return mse_loss([self(x) for x in data], data)
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``encoder.i.weight``/``.bias`` and ``decoder.i.weight``/``.bias`` in ``torch.nn.Linear`` layout."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for part in ("encoder", "decoder"):
             for k, v in getattr(self, part).to_torch_state_dict().items():
                 out[f"{part}.{k}"] = v

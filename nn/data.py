@@ -35,7 +35,7 @@ def _permutation(rng: Any, n: int) -> np.ndarray:
         order = np.arange(n)
         rng.shuffle(order)
         return order
-    return rng.permutation(n)
+    return np.asarray(rng.permutation(n))
 
 
 def _check_n(n: Any, where: str, low: int = 1) -> int:
@@ -192,12 +192,14 @@ def batches(
         yield X[idx], y[idx]
 
 
-def stream_batches(samples: Iterable[tuple[Any, Any]], batch_size: int | None = 1) -> Iterator[tuple[list, list]]:
+def stream_batches(
+    samples: Iterable[tuple[Any, Any]], batch_size: int | None = 1
+) -> Iterator[tuple[list[Any], list[Any]]]:
     """Group a stream of ``(x, y)`` pairs, in arrival order, into lists of ``batch_size``
     (``None``: the whole stream as one batch).  For online learning from any iterable."""
     _check_batch_size(batch_size, "stream_batches")
-    xs: list = []
-    ys: list = []
+    xs: list[Any] = []
+    ys: list[Any] = []
     for i, pair in enumerate(samples):
         try:
             x, t = pair

@@ -120,7 +120,7 @@ class _GradientFree:
     def _initial(self, count: int) -> np.ndarray:
         """``count`` vectors around the model's weights: row 0 is the model itself, the others add N(0, init_std²)."""
         w = self.get_vector()
-        pop = w + self.init_std * self.rng.standard_normal((count, len(w)))
+        pop: np.ndarray = w + self.init_std * self.rng.standard_normal((count, len(w)))
         pop[0] = w
         return pop
 
@@ -252,9 +252,9 @@ class ParticleSwarm(_GradientFree):
             self.positions, self.velocities = x, v
             self.best_positions, self.best_losses = x.copy(), losses
         else:
+            assert self.velocities is not None and self.best_positions is not None and self.best_losses is not None
             x, v = self.positions, self.velocities
             p, p_loss = self.best_positions, self.best_losses
-            assert v is not None and p is not None and p_loss is not None
             g = p[int(np.argmin(p_loss))]
             r1 = self.rng.random(x.shape)
             r2 = self.rng.random(x.shape)

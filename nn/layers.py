@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter, countOf
-from typing import Any
+from typing import Any, cast
 
 from autograd import Value, dot, matvec
 
@@ -43,12 +43,13 @@ def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
             f"{where}: expected {nin} input{'s' if nin != 1 else ''} (nin={nin}), got {n}; "
             f"give each sample {nin} features or build the model with nin={n}"
         )
+    x = cast("Sequence[Any]", x)
     if countOf(map(type, x), Value) == n:  # the usual case (a layer's outputs), checked at C speed
         return x  # type: ignore[return-value]
     return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
 
 
-def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable]:
+def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable[[Value], Value]]:
     if nonlin is not None:  # micrograd's keyword: nonlin=True is relu, False is linear
         activation = "relu" if nonlin else "linear"
     return get_activation(activation, where)
@@ -92,7 +93,7 @@ class Neuron(Module):
     def __call__(self, x: Input) -> Value:
         return self._forward(_as_inputs(x, self.nin, "Neuron"))
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"weight": [[w...]], "bias": [b]}``: a ``torch.nn.Linear(nin, 1)``'s layout."""
         return {"weight": [[w.data for w in self.w]], "bias": [self.b.data]}
 
@@ -137,7 +138,7 @@ class Layer(Module):
             out = [n._forward(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"weight": [out][in] nested list, "bias": [out]}``: ``torch.nn.Linear``'s layout."""
         return {"weight": [[w.data for w in n.w] for n in self.neurons], "bias": [n.b.data for n in self.neurons]}
 
@@ -178,9 +179,9 @@ class MLP(Module):
             x = layer(x)
         return x  # type: ignore[return-value]
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"i.weight", "i.bias"}`` for layer i of ``self.layers``, in ``torch.nn.Linear`` layout."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for i, layer in enumerate(self.layers):
             for k, v in layer.to_torch_state_dict().items():
                 out[f"{i}.{k}"] = v
@@ -219,9 +220,9 @@ class Sequential(Module):
         """The input width of the first module, when it has one."""
         return getattr(self.layers[0], "nin", None) if self.layers else None
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"i.weight", "i.bias"}`` with i the position in the sequence, like ``torch.nn.Sequential``."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for i, m in enumerate(self.layers):
             if hasattr(m, "to_torch_state_dict"):
                 for k, v in m.to_torch_state_dict().items():
@@ -257,7 +258,7 @@ class Dropout(Module):
         out = [xi * (0.0 if rand() < p else scale) for xi in xs]
         return out[0] if single else out
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         return {}
 
     def __repr__(self) -> str:

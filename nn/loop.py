@@ -117,7 +117,7 @@ def layer_groups(model: Any) -> dict[str, list[Value]]:
     return groups
 
 
-def split_callbacks(where: str, callbacks: Iterable[Any]) -> tuple[list[Callable], list[Callable]]:
+def split_callbacks(where: str, callbacks: Iterable[Any]) -> tuple[list[Callable[..., Any]], list[Callable[..., Any]]]:
     """``(after each step, at each epoch's end)``: callables are step callbacks; objects may have
     ``on_step(info)`` and/or ``on_epoch_end(info)``.  Anything else is refused before training."""
     if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
@@ -159,7 +159,7 @@ def run(
     epochs: int,
     epoch_steps: Callable[[int], Iterable[Step]],
     *,
-    callbacks: tuple[list[Callable], list[Callable]] = ([], []),
+    callbacks: tuple[list[Callable[..., Any]], list[Callable[..., Any]]] = ([], []),
     progress: bool = True,
     total: int | None = None,
     unit: str = "step",

@@ -35,7 +35,7 @@ _LOG_FLOOR = -100.0
 _P_FLOOR = math.exp(_LOG_FLOOR)
 
 
-def _flatten(x: Any, where: str, what: str) -> list:
+def _flatten(x: Any, where: str, what: str) -> list[Any]:
     if checks.is_scalar(x):
         return [x]
     if hasattr(x, "tolist") and not isinstance(x, Value):  # numpy arrays and scalars
@@ -43,14 +43,14 @@ def _flatten(x: Any, where: str, what: str) -> list:
         if not isinstance(x, list):
             return [x]
     if isinstance(x, (list, tuple)):
-        out: list = []
+        out: list[Any] = []
         for item in x:
             out.extend(_flatten(item, where, what))
         return out
     raise TypeError(f"{where}: {what} must be Values, numbers or (nested) lists of them, got {type(x).__name__}")
 
 
-def _pairs(pred: Pred, target: Any, where: str) -> tuple[list, list]:
+def _pairs(pred: Pred, target: Any, where: str) -> tuple[list[Value], list[Any]]:
     ps = _flatten(pred, where, "predictions")
     ts = _flatten(target, where, "targets")
     if len(ps) != len(ts):

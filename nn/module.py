@@ -75,7 +75,8 @@ class _OnBuiltModel:
 
     def __get__(self, obj: Any, owner: type | None = None) -> Callable[..., Any]:
         if obj is not None:
-            return self.method.__get__(obj, owner)
+            bound: Callable[..., Any] = self.method.__get__(obj, owner)
+            return bound
         method = self.method
 
         def on_class(*args: Any, **kwargs: Any) -> Any:

@@ -116,7 +116,7 @@ class _Cell(Module):
             raise TypeError(f"{where}: x is None; pass the input as a list of {self.nin} Values or numbers")
         return _as_vector(x, self.nin, where, "x"), _as_vector(h, self.nhidden, where, "h")
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``weight_ih`` [gates·hidden][nin], ``weight_hh`` [gates·hidden][hidden], ``bias_ih``,
         ``bias_hh`` [gates·hidden]: the names and layout of the matching ``torch.nn`` cell."""
         rows = self.gates * self.nhidden
@@ -264,9 +264,9 @@ class _Unrolled(Module):
         self.nhidden = nhidden
         self.num_layers = num_layers
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._l1``: torch.nn.RNN's names."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for layer, cell in enumerate(self.cells):
             for k, v in cell.to_torch_state_dict().items():
                 out[f"{k}_l{layer}"] = v

@@ -8,8 +8,8 @@ never prints; a tqdm bar shows progress unless ``progress=False``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .optim import OPTIMIZERS, SGD, Optimizer
 __all__ = ["fit", "History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups"]
 
 
-def _accuracy_fn(loss_name: str) -> Callable[[list, list], float] | None:
+def _accuracy_fn(loss_name: str) -> Callable[[list[Any], list[Any]], float] | None:
     def flat(xs: Any) -> list[float]:
         out: list[float] = []
         for x in xs:
@@ -35,14 +35,14 @@ def _accuracy_fn(loss_name: str) -> Callable[[list, list], float] | None:
                 out.append(x.data if isinstance(x, Value) else float(x))
         return out
 
-    def by_threshold(pred_cut: float, target_cut: float) -> Callable[[list, list], float]:
-        def acc(preds: list, ys: list) -> float:
+    def by_threshold(pred_cut: float, target_cut: float) -> Callable[[list[Any], list[Any]], float]:
+        def acc(preds: list[Any], ys: list[Any]) -> float:
             ps, ts = flat(preds), flat(ys)
             return sum((p > pred_cut) == (t > target_cut) for p, t in zip(ps, ts)) / len(ps)
 
         return acc
 
-    def argmax_acc(preds: list, ys: list) -> float:
+    def argmax_acc(preds: list[Any], ys: list[Any]) -> float:
         hits = 0
         for row, t in zip(preds, ys):
             vals = [v.data for v in row]
@@ -61,11 +61,11 @@ def _loss_graph(
     model: Any,
     xs: Sequence[Any],
     ys: Sequence[Any],
-    loss_fn: Callable,
+    loss_fn: Callable[..., Any],
     params: list[Value],
     l1: float = 0.0,
     l2: float = 0.0,
-) -> tuple[Value, list]:
+) -> tuple[Value, list[Any]]:
     """The loss of one batch as a Value graph, and the model's predictions.
 
     The single place a training graph is built, so ``autograd.compile`` can
@@ -97,15 +97,16 @@ def _make_optimizer(optimizer: Any, params: list[Value], lr: float | None) -> Op
             raise ValueError("fit: lr= only applies when optimizer is a name; set the lr on your optimizer instead")
         return optimizer
     if isinstance(optimizer, str):
-        cls = OPTIMIZERS.get(optimizer.lower())
+        cls = cast("type[Optimizer] | None", OPTIMIZERS.get(optimizer.lower()))
         if cls is None:
             raise ValueError(
                 f"fit: unknown optimizer {optimizer!r}; valid names are {', '.join(OPTIMIZERS)} "
                 "(or pass an nn.optim optimizer)"
             )
+        make: Callable[..., Optimizer] = cls  # a concrete optimizer class: its own signature
         if lr is None:
-            return cls(params, lr=0.1) if issubclass(cls, SGD) else cls(params)  # SGD has no default lr
-        return cls(params, lr=lr)
+            return make(params, lr=0.1) if issubclass(cls, SGD) else make(params)  # SGD has no default lr
+        return make(params, lr=lr)
     raise TypeError(f"fit: optimizer must be an nn.optim optimizer or a name, got {type(optimizer).__name__}")
 
 
@@ -129,11 +130,11 @@ def _train_step(
     compiled: Any,
     xb: Any,
     yb: Any,
-    loss_fn: Callable,
+    loss_fn: Callable[..., Any],
     params: list[Value],
     l1: float,
     l2: float,
-    acc_fn: Callable | None,
+    acc_fn: Callable[..., Any] | None,
 ) -> tuple[float, float | None]:
     """zero_grad, loss graph, backward, optimizer step; returns (loss, batch accuracy or None)."""
     opt.zero_grad()
@@ -157,7 +158,7 @@ class _Compiled:
     """Replays one traced loss graph per batch size with ``autograd.compile`` (fit(compile=True))."""
 
     def __init__(
-        self, model: Any, loss_name: str, loss_fn: Callable, params: list[Value], l1: float, l2: float
+        self, model: Any, loss_name: str, loss_fn: Callable[..., Any], params: list[Value], l1: float, l2: float
     ) -> None:
         from autograd.compiler import compile as trace
 
@@ -172,7 +173,7 @@ class _Compiled:
             )
         self.trace = trace
         self.args = (model, loss_fn, params, l1, l2)
-        self.graphs: dict[tuple, Any] = {}
+        self.graphs: dict[tuple[Any, ...], Any] = {}
 
     def __call__(self, xb: np.ndarray, yb: np.ndarray) -> float:
         yb = np.asarray(yb, dtype=np.float64)
@@ -186,7 +187,7 @@ class _Compiled:
             leaves = [v for row in xs for v in row]
             leaves += [v for t in ys for v in (t if isinstance(t, list) else [t])]
             fn = self.trace(loss, inputs=leaves, parameters=params)
-            fn.root = None  # keep the arrays only: the traced Value graph can be freed now
+            fn.root = None  # type: ignore[assignment]  # keep the arrays only: the traced graph can be freed
             self.graphs[key] = fn
         return fn(np.concatenate([xb.ravel(), yb.ravel()]))
 
@@ -240,7 +241,7 @@ def _stream_length(X: Any, epochs: int, shuffle: Any) -> int | None:
         raise TypeError(f"fit: with y=None, X must be an iterable of (x, y) pairs, got {type(X).__name__}")
     if epochs > 1 and iter(X) is X:
         raise ValueError("fit: a one-shot iterator can be read only once; use epochs=1 or pass a list")
-    n = len(X) if hasattr(X, "__len__") else None
+    n = len(X) if isinstance(X, Sized) else None
     if n == 0:
         raise ValueError("fit: the stream of (x, y) pairs is empty; pass at least one pair")
     return n
