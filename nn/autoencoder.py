@@ -18,7 +18,7 @@ import numpy as np
 from autograd import Value
 
 from . import checks
-from .init import Seed, rng_from
+from .init import Seed
 from .layers import MLP
 from .losses import mse_loss
 from .module import Module
@@ -55,7 +55,7 @@ class Autoencoder(Module):
             checks.integer("Autoencoder", f"hidden[{i}]", h, low=1, hint="e.g. hidden=[8]")
             for i, h in enumerate(hidden)
         ]
-        rng = rng_from(seed, "Autoencoder")
+        rng = checks.random_source("Autoencoder", seed)
         self.encoder = MLP(nin, hidden + [code], activation=activation, init=init, seed=rng)
         self.decoder = MLP(code, hidden[::-1] + [nin], activation=activation, init=init, seed=rng)
         self.nin = nin

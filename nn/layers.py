@@ -18,7 +18,7 @@ from autograd import Value, dot, matvec
 
 from . import checks
 from .activations import get_activation
-from .init import Seed, get_init, rng_from
+from .init import Seed, get_init
 from .module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "Sequential", "Dropout"]
@@ -72,7 +72,7 @@ class Neuron(Module):
     ) -> None:
         checks.integer("Neuron", "nin", nin, low=1)
         if weights is None:
-            weights = get_init(init, "Neuron")(1, nin, seed=rng_from(seed, "Neuron"))[0]
+            weights = get_init(init, "Neuron")(1, nin, seed=checks.random_source("Neuron", seed))[0]
         if len(weights) != nin:
             raise ValueError(f"Neuron: got {len(weights)} weights for nin={nin}")
         self.w = [Value(float(wi)) for wi in weights]
@@ -118,7 +118,7 @@ class Layer(Module):
         checks.integer("Layer", "nin", nin, low=1)
         checks.integer("Layer", "nout", nout, low=1)
         name, _ = _activation_of(activation, nonlin, "Layer")
-        rows = get_init(init, "Layer")(nout, nin, seed=rng_from(seed, "Layer"))
+        rows = get_init(init, "Layer")(nout, nin, seed=checks.random_source("Layer", seed))
         if len(rows) != nout or any(len(r) != nin for r in rows):
             raise ValueError(f"Layer: init returned a shape other than [{nout}][{nin}]")
         self.neurons = [Neuron(nin, activation if nonlin is None else name, weights=r, fused=fused) for r in rows]
@@ -162,7 +162,7 @@ class MLP(Module):
     ) -> None:
         if isinstance(nouts, int) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}")
-        rng = rng_from(seed, "MLP")  # one stream for all layers: each layer gets different weights
+        rng = checks.random_source("MLP", seed)  # one stream for all layers: each layer gets different weights
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
         self.layers = [
@@ -239,7 +239,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
         self.p = checks.number("Dropout", "p", p, low=0.0, high=1.0, hint="it is a probability")
-        rng = rng_from(seed, "Dropout")
+        rng = checks.random_source("Dropout", seed)
         self._rng = None if rng is random else rng  # None: Python's global random (a module cannot be deep-copied)
 
     def __call__(self, x: Any) -> Any:

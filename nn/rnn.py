@@ -34,7 +34,7 @@ from typing import Any
 from autograd import Value, dot
 
 from . import checks
-from .init import Seed, rng_from
+from .init import Seed
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
@@ -83,7 +83,7 @@ class _Cell(Module):
         where = type(self).__name__
         self.nin = _check_size(where, "nin", nin)
         self.nhidden = _check_size(where, "nhidden", nhidden)
-        rng = rng_from(seed, where)
+        rng = checks.random_source(where, seed)
         k = 1.0 / math.sqrt(nhidden)  # torch: every weight and bias ~ U(−1/√hidden, 1/√hidden)
         rows = self.gates * nhidden
 
@@ -256,7 +256,7 @@ class _Unrolled(Module):
         _check_size(where, "nin", nin)
         _check_size(where, "nhidden", nhidden)
         _check_size(where, "num_layers", num_layers)
-        rng = rng_from(seed, where)  # one stream: layers get different weights, in torch's parameter order
+        rng = checks.random_source(where, seed)  # one stream: layers get different weights, in torch's parameter order
         self.cells = [
             self.cell_type(nin if layer == 0 else nhidden, nhidden, seed=rng, **cell_kw) for layer in range(num_layers)
         ]
