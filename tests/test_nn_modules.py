@@ -338,6 +338,11 @@ def test_deepcopy_of_a_model_is_independent():
     assert snapshot.state_dict() != model.state_dict()
     drop = nn.Sequential(MLP(2, [2], seed=0), nn.Dropout(0.5))  # Dropout on Python's global random
     assert copy.deepcopy(drop)([1.0, 2.0]) is not None
+    lstm = nn.LSTM(2, 3, seed=0)
+    twin = copy.deepcopy(lstm).cells[0]  # the cell's fused rows point at the copy's own weights
+    assert twin._rows[5][0] is twin.weight_ih[5][0] and twin.weight_ih[5][0] is not lstm.cells[0].weight_ih[5][0]
+    xs = [[0.5, -1.0], [0.2, 0.3]]
+    assert [v.data for v in copy.deepcopy(lstm)(xs)[0][-1]] == [v.data for v in lstm(xs)[0][-1]]
 
 
 def test_dropout_names_itself_on_bad_input_in_both_modes():
