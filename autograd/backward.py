@@ -27,7 +27,19 @@ from typing import Any
 
 from .errors import NonFiniteGradError
 from .mode import enable_grad
-from .node import Node, check_data, edges, leaf, local_derivatives, op_of, operands, propagate, reverse_creation_order
+from .node import (
+    Node,
+    check_data,
+    edges,
+    is_leaf,
+    leaf,
+    local_derivatives,
+    op_of,
+    operands,
+    propagate,
+    reverse_creation_order,
+)
+from .ops import Op
 
 _creation = attrgetter("_seq")
 
@@ -37,7 +49,7 @@ def topological_order(root: Node) -> list[Any]:
 
     That is creation order: an op's operands always exist before its result.
     """
-    if root._a is None:
+    if is_leaf(root):
         return [root]
     interior, _, leaves = reverse_creation_order(root)
     order = [*leaves, *interior]
@@ -54,7 +66,7 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     if not isinstance(root, Node):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     gradient = check_data(gradient)  # a finite real number
-    if root._a is None:  # a leaf: its derivative with respect to itself
+    if is_leaf(root):  # a leaf: its derivative with respect to itself
         g = root.grad + gradient
         if g - g:
             raise NonFiniteGradError(
@@ -77,8 +89,14 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     total = sum([c.grad for c in leaves])  # finite unless a leaf's grad is (or the sum overflows)
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
         _restore(order, holding, held, leaves, before)
-        error = _first_non_finite(order, root, gradient, lambda c: c.grad if c._a is None else 0.0, "backward")
-        raise error or NonFiniteGradError("backward: a gradient turned inf or nan")
+        error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")
+        if error is None:  # no step turned it non-finite: a leaf's grad already was (set by hand)
+            bad = next(c for c, g in zip(leaves, before) if not math.isfinite(g))
+            error = NonFiniteGradError(
+                f"backward: the leaf {bad!r} already had a non-finite grad before this call; "
+                "reset it (zero_grad) first; every .grad is left as it was"
+            )
+        raise error
     for v, g in zip(holding, held):
         total = v.grad + g
         if total - total:
@@ -143,30 +161,52 @@ def _inputs(v: Node) -> tuple[float, ...]:
 def _error(
     where: str, v: Node, pos: int, d: float, g: float, p: float, prev: float, total: float
 ) -> NonFiniteGradError:
-    """The message for a gradient that turned non-finite at operand ``pos`` of node ``v``."""
+    """The error for a gradient that turned non-finite at operand ``pos`` of node ``v``."""
     op = op_of(v)
     assert op is not None
-    xs = _inputs(v)
+    return non_finite_error(where, op, _inputs(v), v.data, pos, d, g, p, prev, total)
+
+
+def non_finite_error(
+    where: str,
+    op: Op,
+    inputs: Sequence[float],
+    out: float,
+    pos: int,
+    local: float,
+    upstream: float,
+    product: float,
+    previous: float,
+    total: float,
+    state: str | None = None,
+) -> NonFiniteGradError:
+    """The ``NonFiniteGradError`` for ``previous + upstream · local`` (= ``total``, not finite) at
+    operand ``pos`` of ``op`` applied to ``inputs`` (giving ``out``); ``compile`` reports with it too.
+    ``state`` says what became of ``.grad`` (default: by ``where``)."""
+    xs = tuple(float(x) for x in inputs)
     names = [f"x{i}" for i in range(len(xs))]
     shown = ", ".join(f"{n} = {x!r}" for n, x in zip(names, xs))
-    at = f"z = {op.text.formula(names)} ({op.name} at {shown}; z = {v.data!r})"
+    at = f"z = {op.text.formula(names)} ({op.name} at {shown}; z = {out!r})"
     which = f"∂z/∂{names[pos]} = {op.text.derivative(pos, names)}"
-    if d - d:
-        why = f"its local derivative {which} is {d!r} there (not differentiable there, or beyond float64)"
-    elif p - p:
-        why = f"the upstream gradient {g!r} times the local derivative {which} = {d!r} is {p!r}, beyond float64"
+    if local - local:
+        why = f"its local derivative {which} is {local!r} there (not differentiable there, or beyond float64)"
+    elif product - product:
+        why = f"the upstream gradient {upstream!r} times the local derivative {which} = {local!r} is {product!r}, "
+        why += "beyond float64"
     else:
-        why = f"adding {p!r} (upstream {g!r} × {which} = {d!r}) to the operand's gradient {prev!r} gives {total!r}"
-    state = "every .grad is left as it was before this call" if where == "backward" else "no .grad was touched"
+        why = f"adding {product!r} (upstream {upstream!r} × {which} = {local!r}) to the operand's gradient "
+        why += f"{previous!r} gives {total!r}"
+    if state is None:
+        state = "every .grad is left as it was before this call" if where == "backward" else "no .grad was touched"
     return NonFiniteGradError(
         f"{where}: a gradient turned {'nan' if math.isnan(total) else 'inf'} at {at}: {why}; {state}. "
         "Keep the inputs away from that point, or scale them down",
         op=op.name,
         inputs=xs,
-        out=v.data,
+        out=out,
         position=pos,
-        local=d,
-        upstream=g,
+        local=local,
+        upstream=upstream,
     )
 
 
@@ -216,7 +256,7 @@ def _grads_as_floats(order: list[Any], output: Node) -> dict[Any, float]:
                 grads[c] = get(c, 0.0) + g * d
     total = sum(grads.values())
     if total - total:
-        interior = [v for v in reversed(order) if v._a is not None]
+        interior = [v for v in reversed(order) if not is_leaf(v)]
         raise _first_non_finite(interior, output, 1.0, lambda c: 0.0, "grad") or NonFiniteGradError(
             "grad: a gradient turned inf or nan"
         )
@@ -228,7 +268,7 @@ def _grads_as_values(order: list[Any], output: Node) -> dict[Any, Any]:
     get = grads.get
     for v in reversed(order):
         g = get(v)
-        if g is None or v._a is None:
+        if g is None or is_leaf(v):
             continue
         op = op_of(v)
         assert op is not None

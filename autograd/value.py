@@ -48,6 +48,8 @@ def _overflow(op: _ops.Op, args: Sequence[float], z: float) -> ArithmeticError |
 
 def _unary(op: _ops.Op, a: Value) -> Value:
     x = a.data
+    if x - x:  # .data set to inf or nan by hand: some ops (tanh, exp of -inf) would hide it
+        raise _overflow(op, (x,), x)
     z = op.forward(x)
     if z - z:
         raise _overflow(op, (x,), z)
@@ -57,6 +59,8 @@ def _unary(op: _ops.Op, a: Value) -> Value:
 def _binary(op: _ops.Op, a: Value, b: Value) -> Value:
     x = a.data
     y = b.data
+    if x - x or y - y:
+        raise _overflow(op, (x, y), x + y)
     z = op.forward(x, y)
     if z - z:
         raise _overflow(op, (x, y), z)
@@ -199,8 +203,11 @@ class Value(Node):
         """max(x, 0); its derivative at 0 is 0, as in torch."""
         x = self.data  # written out like + and *: it is most networks' activation
         if x > 0.0:
-            return _record1(_ops.RELU, self, x, 1.0)  # relu(x) = x, ∂/∂x = 1
-        return _record1(_ops.RELU, self, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
+            if x <= 1.7976931348623157e308:
+                return _record1(_ops.RELU, self, x, 1.0)  # relu(x) = x, ∂/∂x = 1
+        elif x >= -1.7976931348623157e308:
+            return _record1(_ops.RELU, self, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
+        raise _overflow(_ops.RELU, (x,), x)  # inf or nan, set by hand
 
     # ---- backprop -----------------------------------------------------------------
     def backward(self, gradient: Number = 1.0) -> None:

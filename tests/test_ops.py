@@ -259,4 +259,8 @@ def test_value_exponent_with_zero_base():
     out = x**y
     out.backward()
     assert out.data == 0.0 and x.grad == 0.0 and y.grad == 0.0
-    assert grad(Value(0.0) ** Value(1.0), [Value(1.0)]) == [0.0]
+    x, y = Value(0.0), Value(1.0)
+    assert grad(x**y, [x, y]) == [1.0, 0.0]  # y·x^(y−1) = 1·0⁰; x^y·ln x → 0 as x → 0
+    x, y = Value(0.0), Value(0.5)
+    with pytest.raises(NonFiniteGradError, match=r"\*\*"):  # ∂/∂x x^0.5 at 0 is infinite
+        grad(x**y, [x, y])

@@ -1,6 +1,7 @@
 """The op registry: one row per op (or family of ops) carrying every facet the project needs.
 
-Adding an op is one ``register(Entry(...))`` row in ``table.py`` (see ``GELU`` / ``SILU``); the
+Adding an op is one ``_row(Op(...), ...)`` block in ``table.py`` (see ``GELU`` / ``SILU``; a family
+with a number parameter is one maker plus one ``register(Entry(...))`` in ``families.py``); the
 ``Value`` method, ``explain``, ``compile``, the CLI, the strategies and nn's activations follow.
 
 **Op** (what a node stores in ``_op``; ``autograd.node.op_of(v)`` returns it):
@@ -34,6 +35,7 @@ from the row), ``cli`` (function name on the command line, None for operators) a
 from __future__ import annotations
 
 from ..node import NARY, op_of
+from .families import leaky_relu_op, pow_const, rpow_const
 from .registry import Arg, Arrays, Entry, Op, Text, activations, by_cli_name, entries, entry, register
 from .scalar import EXP_MAX, dot_value
 from .table import (
@@ -59,9 +61,6 @@ from .table import (
     SUB,
     SUM,
     TANH,
-    leaky_relu_op,
-    pow_const,
-    rpow_const,
 )
 
 #: Every fixed op by its node name (``"+"``, ``"tanh"``, ``"dot"``, ...), for tests and docs.
