@@ -1,13 +1,15 @@
-"""Learning-rate schedules with torch.optim.lr_scheduler's semantics, in closed form.
+"""Learning-rate schedules with torch.optim.lr_scheduler's semantics.
 
 As in torch, a scheduler acts on every parameter group: creating one records
-each group's ``initial_lr`` (if no earlier scheduler did) as ``base_lrs`` and
-performs step 0 (it may change the lr at once, e.g. ``LinearLR``); each
+each group's ``initial_lr`` (unless an earlier scheduler did) as ``base_lrs``
+and performs step 0 (which may change the lr at once, e.g. ``LinearLR``); each
 ``scheduler.step()`` after an epoch (or a training step) advances
-``last_epoch`` by one and sets every group's ``lr``.  The closed forms give
-torch's chainable results (up to float rounding) as long as nothing else
-changes the lr in between.  A schedule whose lr would leave float64 (an
-``ExponentialLR`` with gamma > 1 run long enough) raises a ``ValueError``.
+``last_epoch`` by one and updates every group's ``lr`` with torch's chainable
+rule, from the group's current lr, so schedulers can be stacked and a manual
+change of the lr is carried forward, exactly as in torch.  Each class docstring
+gives the closed form the schedule follows when nothing else changes the lr.
+A step whose lr would leave float64 (an ``ExponentialLR`` with gamma > 1 run
+long enough) raises a ``ValueError`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -58,29 +60,31 @@ class LRScheduler:
         self.base_lrs: list[float] = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = epoch
         self._last_lr: list[float] = []
-        self.step()
+        self._step(initial=True)
 
     @property
     def base_lr(self) -> float:
         """The first group's base lr (the only one in the usual one-group case)."""
         return self.base_lrs[0]
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        """The learning rate at ``last_epoch == epoch`` for a group whose base lr is ``base_lr``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _lr")
+    def _next(self, lr: float, base_lr: float, epoch: int, initial: bool) -> float:
+        """torch's chainable rule: the lr at ``epoch`` from the group's current ``lr`` and its ``base_lr``
+        (``initial``: the step the constructor takes, which in torch 2.13 mostly keeps the lr)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _next")
 
-    def lrs_at(self, epoch: int) -> list[float]:
-        """Every group's learning rate at ``last_epoch == epoch``; a ValueError if one leaves float64."""
+    def _next_lrs(self, epoch: int, initial: bool) -> list[float]:
+        """Every group's lr at ``epoch``; a ValueError if one would leave float64."""
         out = []
-        for i, base in enumerate(self.base_lrs):
+        for i, (group, base) in enumerate(zip(self.optimizer.param_groups, self.base_lrs)):
             try:
-                lr = self._lr(base, epoch)
+                lr = self._next(group["lr"], base, epoch, initial)
             except OverflowError:
                 lr = math.inf
             if not math.isfinite(lr):
                 raise ValueError(
-                    f"{type(self).__name__}: at epoch {epoch} the lr of param_groups[{i}] (base lr {base:g}) would be "
-                    f"beyond float64 ({self._describe()}); use a schedule that stays finite, e.g. gamma <= 1"
+                    f"{type(self).__name__}: at epoch {epoch} the lr of param_groups[{i}] (now {group['lr']:g}, base "
+                    f"{base:g}) would be beyond float64 ({self._describe()}); use a schedule that stays finite, "
+                    "e.g. gamma <= 1, or fewer epochs"
                 )
             out.append(lr)
         return out
@@ -90,13 +94,16 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and set every group's lr (all or nothing: a bad lr changes nothing)."""
+        self._step(initial=False)
+
+    def _step(self, initial: bool) -> None:
         groups = self.optimizer.param_groups
         if len(groups) != len(self.base_lrs):
             raise ValueError(
                 f"{type(self).__name__}.step: the optimizer has {len(groups)} parameter groups but the schedule "
                 f"was made for {len(self.base_lrs)}; create the scheduler after add_param_group"
             )
-        lrs = self.lrs_at(self.last_epoch + 1)
+        lrs = self._next_lrs(self.last_epoch + 1, initial)
         checked = [
             self.optimizer._checked_group(type(self).__name__, "", {**g, "lr": lr}) for g, lr in zip(groups, lrs)
         ]
@@ -111,7 +118,13 @@ class LRScheduler:
 
     def state_dict(self) -> dict[str, Any]:
         """Every setting and the position, JSON-ready (the optimizer is not included)."""
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in vars(self).items() if k != "optimizer"}
+        settings = {name: getattr(self, name) for name in self.settings}
+        return {
+            **settings,
+            "base_lrs": list(self.base_lrs),
+            "last_epoch": self.last_epoch,
+            "_last_lr": self.get_last_lr(),
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what ``state_dict()`` returned, checked first (the optimizer's lr is not touched)."""
@@ -144,8 +157,8 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         super().__init__(optimizer, last_epoch, step_size=step_size, gamma=gamma)
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.gamma ** (epoch // self.step_size)
+    def _next(self, lr: float, base_lr: float, epoch: int, initial: bool) -> float:
+        return lr * self.gamma if epoch > 0 and epoch % self.step_size == 0 else lr
 
 
 class ExponentialLR(LRScheduler):
@@ -157,8 +170,8 @@ class ExponentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         super().__init__(optimizer, last_epoch, gamma=gamma)
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.gamma**epoch
+    def _next(self, lr: float, base_lr: float, epoch: int, initial: bool) -> float:
+        return lr if initial else lr * self.gamma
 
 
 def _start_factor(where: str, name: str, x: Any) -> float:
@@ -193,9 +206,13 @@ class LinearLR(LRScheduler):
             optimizer, last_epoch, start_factor=start_factor, end_factor=end_factor, total_iters=total_iters
         )
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        frac = min(epoch, self.total_iters) / self.total_iters
-        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+    def _next(self, lr: float, base_lr: float, epoch: int, initial: bool) -> float:
+        start, end, n = self.start_factor, self.end_factor, self.total_iters
+        if epoch == 0:
+            return lr * start
+        if initial or epoch > n:
+            return lr
+        return lr * (1.0 + (end - start) / (n * start + (epoch - 1) * (end - start)))
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -209,5 +226,10 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         super().__init__(optimizer, last_epoch, T_max=T_max, eta_min=eta_min)
 
-    def _lr(self, base_lr: float, epoch: int) -> float:
-        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+    def _next(self, lr: float, base_lr: float, epoch: int, initial: bool) -> float:
+        T, eta = self.T_max, self.eta_min
+        if initial:
+            return lr
+        if (epoch - 1 - T) % (2 * T) == 0:  # the trough: the ratio below would divide by 0
+            return lr + (base_lr - eta) * (1 - math.cos(math.pi / T)) / 2
+        return (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T)) * (lr - eta) + eta

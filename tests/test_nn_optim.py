@@ -383,8 +383,10 @@ def test_scheduler_state_dict_resumes():
     for _ in range(3):
         sched.step()
     state = json.loads(json.dumps(sched.state_dict()))
+    opt_state = json.loads(json.dumps(opt.state_dict()))
     opt2 = SGD([Value(0.0)], lr=1.0)
     sched2 = nn.StepLR(opt2, step_size=5)
+    opt2.load_state_dict(opt_state)  # as in torch: the lr lives in the optimizer's state
     sched2.load_state_dict(state)
     sched.step()
     sched2.step()

@@ -80,6 +80,32 @@ def test_adam_groups_with_their_own_lr_and_betas():
     assert got == pytest.approx(expected, rel=1e-11, abs=1e-13)
 
 
+@pytest.mark.parametrize(
+    "cls,first,second",
+    [
+        (SGD, dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=0.02, weight_decay=0.1, dampening=0.3, momentum=0.5)),
+        (Adagrad, dict(lr=0.1, lr_decay=0.2), dict(lr=0.3, initial_accumulator_value=0.5, eps=1e-3)),
+        (RMSprop, dict(lr=0.01, centered=True), dict(lr=0.02, alpha=0.9, momentum=0.5, weight_decay=0.1)),
+        (Adam, dict(lr=0.05, amsgrad=True), dict(lr=0.1, betas=(0.5, 0.8), weight_decay=0.1, maximize=True)),
+        (AdamW, dict(lr=0.05), dict(lr=0.1, weight_decay=0.3, eps=1e-3)),
+    ],
+)
+def test_each_group_steps_as_its_own_optimizer_would(cls, first, second):
+    ws = [Value(x) for x in W0]
+    grouped = cls([{"params": ws[:2], **first}, {"params": ws[2:], **second}])
+    twins = [Value(x) for x in W0]
+    alone = [cls(twins[:2], **first), cls(twins[2:], **second)]
+    for _ in range(6):
+        for opt in (grouped, *alone):
+            opt.zero_grad()
+        loss_of(ws).backward()
+        loss_of(twins).backward()
+        for opt in (grouped, *alone):
+            opt.step()
+    assert [w.data for w in ws] == [w.data for w in twins]
+    assert list(grouped.deltas.values()) == [*alone[0].deltas.values(), *alone[1].deltas.values()]
+
+
 def test_param_groups_look_like_torch():
     a, b, c = Value(1.0), Value(2.0), Value(3.0)
     opt = SGD([{"params": [a, b]}, {"params": c, "lr": 0.01}], lr=0.1, momentum=0.9)
@@ -159,6 +185,7 @@ def snapshot(opt):
         (lambda o: setattr(o, "betas", (0.9, 1.0)), r"Adam: betas\[1\] must be in \[0, 1\), got 1.0"),
         (lambda o: o.param_groups[0].update(lr=0.5, betas=[5, 5]), r"Adam: param_groups\[0\]\['betas'\]\[0\]"),
         (lambda o: setattr(o, "lr", math.inf), "Adam: lr must be a finite number >= 0, got inf"),
+        (lambda o: setattr(o, "weight_decay", 10**400), r"Adam: weight_decay must be .*\(beyond float64\)"),
         (lambda o: setattr(o, "eps", None), "Adam: eps must be a finite number >= 0, got NoneType None"),
         (lambda o: setattr(o, "amsgrad", "no"), "Adam: amsgrad must be True or False, got 'no'"),
         (lambda o: o.param_groups[0].__setitem__("lrr", 0.1), "Adam: unknown option 'lrr'"),
@@ -167,6 +194,8 @@ def snapshot(opt):
         (lambda o: o.param_groups[0].__delitem__("lr"), "options cannot be removed"),
         (lambda o: o.param_groups.append({"params": [Value(0.0)]}), "use optimizer.add_param_group"),
         (lambda o: o.param_groups.__setitem__(0, {}), "use optimizer.add_param_group"),
+        (lambda o: o.param_groups[0]["params"].append(Value(0.0)), "a group's params are fixed"),
+        (lambda o: o.param_groups[1]["params"].__setitem__(0, Value(0.0) * 2), "a group's params are fixed"),
     ],
 )
 def test_assignment_is_checked_and_a_refusal_changes_nothing(change, text):

@@ -1,8 +1,11 @@
 """Optimizers with torch.optim's arguments, defaults and update formulas; each records its Δw.
 
 ``opt.step()`` updates the parameters from their ``.grad``; afterwards
-``opt.deltas[p]`` is exactly the change it applied to ``p``.  Learning-rate
-schedulers (torch's ``lr_scheduler`` names) are re-exported here and in ``nn``.
+``opt.deltas[p]`` is exactly the change it applied to ``p``.  As in torch,
+``opt.param_groups`` holds per-group options (``SGD([{"params": a},
+{"params": b, "lr": 0.01}], lr=0.1)``), every option is checked whenever it is
+set, and ``state_dict()`` has torch's shape.  Learning-rate schedulers (torch's
+``lr_scheduler`` names) are re-exported here and in ``nn``.
 """
 
 from ..schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from .. import checks
 
-__all__ = ["Check", "ParamGroup", "GroupList", "nonnegative", "fraction", "betas"]
+__all__ = ["Check", "ParamGroup", "FixedList", "GroupList", "ParamList", "nonnegative", "fraction", "betas"]
 
 #: an option's check: (where, name, value) -> the value in canonical form, or a clear error
 Check = Callable[[str, str, Any], Any]
@@ -60,14 +60,10 @@ class ParamGroup(dict):  # type: ignore[type-arg]
         """Change several options at once: all are checked first, so either all apply or none."""
         changes = dict(*args, **kwargs)
         if "params" in changes:
-            if "params" in self:  # a copy or unpickling fills a fresh group; a live group keeps its Values
-                raise TypeError(
-                    f"{self._where}: a parameter group's params cannot be replaced; "
-                    "use add_param_group for new parameters or build a new optimizer"
-                )
-            dict.__setitem__(self, "params", changes.pop("params"))
-        if not changes:
-            return
+            raise TypeError(
+                f"{self._where}: a parameter group's params cannot be replaced; "
+                "use add_param_group for new parameters or build a new optimizer"
+            )
         merged = {k: v for k, v in self.items() if k != "params"}
         merged.update(changes)
         checked = self._owner._checked_group(self._where, f"param_groups[{self._index}]", merged)
@@ -92,7 +88,7 @@ class ParamGroup(dict):  # type: ignore[type-arg]
     __delitem__ = pop = popitem = clear = _refuse
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        # copies rebuild the dict first, then the owner: give them a plain dict to refill
+        # copy and pickle would refill the dict through the checked __setitem__: rebuild it directly
         return (_rebuild, (type(self), self.__dict__, dict(self)))
 
 
@@ -103,14 +99,14 @@ def _rebuild(cls: type[ParamGroup], attrs: dict[str, Any], items: dict[str, Any]
     return group
 
 
-class GroupList(list):  # type: ignore[type-arg]
-    """``opt.param_groups``: a list that grows only through ``add_param_group`` (which checks the group)."""
+class FixedList(list):  # type: ignore[type-arg]
+    """A list that cannot be changed in place (reading, iterating and comparing work as for a list)."""
+
+    #: what to do instead, for the error message
+    advice = "it cannot be changed in place"
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(
-            "param_groups cannot be changed as a list; use optimizer.add_param_group({'params': [...], ...}) "
-            "to add a group, or change a group's options in place (param_groups[0]['lr'] = 0.01)"
-        )
+        raise TypeError(f"{type(self).__name__}: {self.advice}")
 
     append = extend = insert = remove = pop = clear = sort = reverse = _refuse
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
@@ -119,7 +115,22 @@ class GroupList(list):  # type: ignore[type-arg]
         return (_rebuild_list, (type(self), list(self)))
 
 
-def _rebuild_list(cls: type[GroupList], items: list[Any]) -> GroupList:
-    groups = cls()
-    list.extend(groups, items)
-    return groups
+def _rebuild_list(cls: type[FixedList], items: list[Any]) -> FixedList:
+    fixed = cls()
+    list.extend(fixed, items)
+    return fixed
+
+
+class GroupList(FixedList):
+    """``opt.param_groups``: grows only through ``add_param_group`` (which checks the group)."""
+
+    advice = (
+        "param_groups cannot be changed as a list; use optimizer.add_param_group({'params': [...], ...}) "
+        "to add a group, or change a group's options in place (param_groups[0]['lr'] = 0.01)"
+    )
+
+
+class ParamList(FixedList):
+    """A group's ``"params"``: fixed once the group is made (its state has one entry per parameter)."""
+
+    advice = "a group's params are fixed; use optimizer.add_param_group({'params': [...]}) for new parameters"

@@ -23,7 +23,7 @@ import numpy as np
 from autograd import Value
 
 from .. import checks
-from .groups import Check, GroupList, ParamGroup
+from .groups import Check, GroupList, ParamGroup, ParamList
 from .state import load_groups
 
 __all__ = ["Optimizer", "TrainingDiverged"]
@@ -135,7 +135,9 @@ class Optimizer:
                 )
         label = f"param_groups[{index}]"
         options = self._checked_group(where, label, {**self.defaults, **group}, new=True)
-        list.append(self.param_groups, ParamGroup(self, type(self).__name__, index, {"params": ps, **options}))
+        list.append(
+            self.param_groups, ParamGroup(self, type(self).__name__, index, {"params": ParamList(ps), **options})
+        )
         self._group_state.append({})
 
     def _set_everywhere(self, name: str, value: Any) -> None:
