@@ -20,7 +20,7 @@ from .data import _check_batch_size, batches, stream_batches
 from .layers import Dropout
 from .loop import History, Step, StepInfo, StopTraining, TrainingDiverged, layer_groups, run, split_callbacks
 from .losses import get_loss, l1_penalty, l2_penalty
-from .optim import OPTIMIZERS, SGD, Optimizer
+from .optim import OPTIMIZERS, Optimizer
 
 __all__ = ["fit", "History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups"]
 
@@ -104,9 +104,7 @@ def _make_optimizer(optimizer: Any, params: list[Value], lr: float | None) -> Op
                 "(or pass an nn.optim optimizer)"
             )
         make: Callable[..., Optimizer] = cls  # a concrete optimizer class: its own signature
-        if lr is None:
-            return make(params, lr=0.1) if issubclass(cls, SGD) else make(params)  # SGD has no default lr
-        return make(params, lr=lr)
+        return make(params, lr=cls.suggested_lr if lr is None else lr)  # SGD suggests 0.1, the others torch's
     raise TypeError(f"fit: optimizer must be an nn.optim optimizer or a name, got {type(optimizer).__name__}")
 
 

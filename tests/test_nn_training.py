@@ -342,3 +342,12 @@ def test_printing_a_history_shows_a_summary():
     assert text.startswith("History(steps=1200; epochs=30; loss ")
     assert f"-> {hist.loss[-1]:.4g}" in text and "layers layers.0, layers.1" in text
     assert repr(nn.History()) == "History(steps=0, epochs=0)"
+
+
+def test_an_optimizer_given_by_name_gets_its_suggested_lr():
+    X, y = nn.make_linear(4, n_features=2, seed=0)
+    expected = {"sgd": 0.1, "adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw": 1e-3}  # torch's, but SGD's 0.1
+    for name, lr in expected.items():
+        hist = nn.fit(MLP(2, [1], seed=0), X, y, optimizer=name, progress=False)
+        assert hist.lr == [lr], name
+    assert nn.fit(MLP(2, [1], seed=0), X, y, optimizer="adam", lr=0.5, progress=False).lr == [0.5]
