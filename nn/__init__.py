@@ -1,7 +1,8 @@
 """Neural networks built from autograd Values: modules, layers, losses, optimizers that record
 every Δw, schedulers, data and a training loop; recurrent cells, gradient-free optimizers
 (``nn.evolve``: ``GeneticAlgorithm``, ``ParticleSwarm`` and their loop ``nn.evolve.evolve``) and
-autoencoders.  Names follow DESIGN.md (section nn).
+autoencoders.  ``fit`` and ``evolve`` share one loop (``nn.loop``), argument checks live in
+``nn.checks``, and a model's parameters are found one way: ``Module``'s attribute walk.
 
 The parts built on numpy (optimizers, schedulers, data, ``fit``, ``evolve``, ``Autoencoder``)
 load on first use: a script that only builds and trains a model by hand, as micrograd's demo
@@ -45,11 +46,11 @@ _LAZY: dict[str, str] = {
     "batches": "data",
     "stream_batches": "data",
     "fit": "training",
-    "History": "training",
-    "StepInfo": "training",
-    "StopTraining": "training",
+    "History": "loop",
+    "StepInfo": "loop",
+    "StopTraining": "loop",
     "TrainingDiverged": "training",
-    "layer_groups": "training",
+    "layer_groups": "loop",
     "evolve": "evolve",
     "GeneticAlgorithm": "evolve",
     "ParticleSwarm": "evolve",
@@ -71,9 +72,10 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         stream_batches,
     )
     from .evolve import GeneticAlgorithm, ParticleSwarm
+    from .loop import History, StepInfo, StopTraining, layer_groups
     from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
     from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
-    from .training import History, StepInfo, StopTraining, TrainingDiverged, fit, layer_groups
+    from .training import TrainingDiverged, fit
 
 
 def __getattr__(name: str) -> Any:

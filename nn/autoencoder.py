@@ -17,7 +17,8 @@ import numpy as np
 
 from autograd import Value
 
-from .init import Seed, rng_from
+from . import checks
+from .init import Seed
 from .layers import MLP
 from .losses import mse_loss
 from .module import Module
@@ -46,15 +47,15 @@ class Autoencoder(Module):
         init: Any = "xavier_uniform",
         seed: Seed = None,
     ) -> None:
-        for name, n in (("nin", nin), ("code", code)):
-            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Autoencoder: {name} must be a positive int, got {n!r}")
+        checks.integer("Autoencoder", "nin", nin, low=1)
+        checks.integer("Autoencoder", "code", code, low=1)
         if isinstance(hidden, int):
             hidden = [hidden]
-        hidden = list(hidden)
-        if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden):
-            raise ValueError(f"Autoencoder: hidden must be a list of positive layer sizes such as [8], got {hidden!r}")
-        rng = rng_from(seed, "Autoencoder")
+        hidden = [
+            checks.integer("Autoencoder", f"hidden[{i}]", h, low=1, hint="e.g. hidden=[8]")
+            for i, h in enumerate(hidden)
+        ]
+        rng = checks.random_source("Autoencoder", seed)
         self.encoder = MLP(nin, hidden + [code], activation=activation, init=init, seed=rng)
         self.decoder = MLP(code, hidden[::-1] + [nin], activation=activation, init=init, seed=rng)
         self.nin = nin
@@ -82,9 +83,9 @@ class Autoencoder(Module):
         data = rows.tolist()
         return mse_loss([self(x) for x in data], data)
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``encoder.i.weight``/``.bias`` and ``decoder.i.weight``/``.bias`` in ``torch.nn.Linear`` layout."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for part in ("encoder", "decoder"):
             for k, v in getattr(self, part).to_torch_state_dict().items():
                 out[f"{part}.{k}"] = v
@@ -103,11 +104,9 @@ def make_latent(
     A (code × nin), so X lies near a curved ``code``-dimensional surface: an
     autoencoder with a code of that size can rebuild it, a smaller code cannot."""
     for name, n in (("n_samples", n_samples), ("nin", nin), ("code", code)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"make_latent: {name} must be a positive int, got {n!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
-        raise ValueError(f"make_latent: noise must be a number >= 0 (a standard deviation), got {noise!r}")
-    rng = np.random.default_rng(seed)
+        checks.integer("make_latent", name, n, low=1)
+    noise = checks.number("make_latent", "noise", noise, low=0.0, hint="it is a standard deviation")
+    rng = checks.generator("make_latent", seed)
     Z = rng.uniform(-1.0, 1.0, size=(n_samples, code))
     A = rng.normal(0.0, 1.0, size=(code, nin))
     X = np.tanh(Z @ A) + rng.normal(0.0, noise, size=(n_samples, nin))

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
+
 __all__ = [
     "make_moons",
     "make_circles",
@@ -25,13 +27,7 @@ __all__ = [
 
 
 def _rng(seed: Any, where: str) -> Any:
-    if isinstance(seed, (np.random.Generator, np.random.RandomState)):
-        return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise TypeError(
-        f"{where}: seed must be an int, a numpy Generator (or RandomState) or None, got {type(seed).__name__}"
-    )
+    return checks.generator(where, seed, legacy=True)  # a RandomState draws scikit-learn's numbers
 
 
 def _permutation(rng: Any, n: int) -> np.ndarray:
@@ -39,21 +35,15 @@ def _permutation(rng: Any, n: int) -> np.ndarray:
         order = np.arange(n)
         rng.shuffle(order)
         return order
-    return rng.permutation(n)
+    return np.asarray(rng.permutation(n))
 
 
 def _check_n(n: Any, where: str, low: int = 1) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < low:
-        raise ValueError(f"{where}: n_samples must be an int >= {low}, got {n!r}")
-    return int(n)
+    return checks.integer(where, "n_samples", n, low=low)
 
 
 def _noise(noise: float | None, where: str) -> float:
-    if noise is None:
-        return 0.0
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"{where}: noise must be a number >= 0 (a standard deviation), got {noise!r}")
-    return float(noise)
+    return 0.0 if noise is None else checks.number(where, "noise", noise, low=0.0, hint="it is a standard deviation")
 
 
 def make_moons(
@@ -96,8 +86,7 @@ def make_circles(
     """A small circle (label 1, radius ``factor``) inside a unit circle (label 0)."""
     n = _check_n(n_samples, "make_circles", 2)
     sd = _noise(noise, "make_circles")
-    if not 0 <= factor < 1:
-        raise ValueError(f"make_circles: factor must be in [0, 1), got {factor!r}")
+    factor = checks.number("make_circles", "factor", factor, low=0.0, high=1.0, high_open=True)
     rng = _rng(seed, "make_circles")
     n_out = n // 2
     n_in = n - n_out
@@ -124,8 +113,7 @@ def make_spiral(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms (CS231n's data set); noise perturbs the angle."""
     n = _check_n(n_samples, "make_spiral", 1)
-    if not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"make_spiral: n_classes must be an int >= 2, got {n_classes!r}")
+    checks.integer("make_spiral", "n_classes", n_classes, low=2)
     sd = _noise(noise, "make_spiral")
     rng = _rng(seed, "make_spiral")
     counts = [n // n_classes + (1 if k < n % n_classes else 0) for k in range(n_classes)]
@@ -143,8 +131,7 @@ def make_linear(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Regression data y = X·w + b + N(0, noise²), X ~ U(−1, 1); ``w`` defaults to all ones."""
     n = _check_n(n_samples, "make_linear")
-    if not isinstance(n_features, int) or n_features < 1:
-        raise ValueError(f"make_linear: n_features must be a positive int, got {n_features!r}")
+    checks.integer("make_linear", "n_features", n_features, low=1)
     sd = _noise(noise, "make_linear")
     rng = _rng(seed, "make_linear")
     coef = np.ones(n_features) if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
@@ -164,8 +151,7 @@ def make_sine_windows(
     noisy samples of a sine with a random phase (``spacing`` apart) and ``next`` the clean value
     that follows.  A stream of pairs, as ``fit(model, pairs)`` and the cells' wrappers take it."""
     n = _check_n(n_samples, "make_sine_windows")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"make_sine_windows: steps must be a positive int, got {steps!r}")
+    checks.integer("make_sine_windows", "steps", steps, low=1)
     sd = _noise(noise, "make_sine_windows")
     rng = _rng(seed, "make_sine_windows")
     pairs = []
@@ -177,12 +163,9 @@ def make_sine_windows(
 
 
 def _check_batch_size(batch_size: Any, where: str) -> None:
-    if batch_size is not None and (
-        not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1
-    ):
-        raise ValueError(
-            f"{where}: batch_size must be None (all samples), 1 (stochastic) or an int k > 1 "
-            f"(mini-batch), got {batch_size!r}"
+    if batch_size is not None:
+        checks.integer(
+            where, "batch_size", batch_size, low=1, hint="None (all samples), 1 (stochastic) or k > 1 (mini-batches)"
         )
 
 
@@ -200,6 +183,8 @@ def batches(
         raise ValueError(f"batches: X has {len(X)} samples but y has {len(y)}; they must match")
     _check_batch_size(batch_size, "batches")
     n = len(X)
+    if n == 0:
+        raise ValueError("batches: X and y are empty (0 samples); pass at least one sample")
     order = _rng(seed, "batches").permutation(n) if shuffle else np.arange(n)
     k = n if batch_size is None else int(batch_size)
     for start in range(0, n, k):
@@ -207,12 +192,14 @@ def batches(
         yield X[idx], y[idx]
 
 
-def stream_batches(samples: Iterable[tuple[Any, Any]], batch_size: int | None = 1) -> Iterator[tuple[list, list]]:
+def stream_batches(
+    samples: Iterable[tuple[Any, Any]], batch_size: int | None = 1
+) -> Iterator[tuple[list[Any], list[Any]]]:
     """Group a stream of ``(x, y)`` pairs, in arrival order, into lists of ``batch_size``
     (``None``: the whole stream as one batch).  For online learning from any iterable."""
     _check_batch_size(batch_size, "stream_batches")
-    xs: list = []
-    ys: list = []
+    xs: list[Any] = []
+    ys: list[Any] = []
     for i, pair in enumerate(samples):
         try:
             x, t = pair

@@ -25,34 +25,13 @@ import numpy as np
 
 from autograd import DomainError, Value, no_grad
 
+from . import checks
+from .loop import History, Step, StepInfo, run, split_callbacks
 from .losses import get_loss
-from .optim.optimizer import _param_list
-from .training import History, StepInfo, StopTraining, layer_groups
 
 __all__ = ["GeneticAlgorithm", "ParticleSwarm", "evolve"]
 
 Closure = Callable[[], Any]
-
-
-def _number(
-    where: str, name: str, x: Any, low: float, high: float = math.inf, *, low_open: bool = False, integer: bool = False
-) -> Any:
-    kinds = (int,) if integer else (int, float)
-    ok = isinstance(x, kinds) and not isinstance(x, bool) and math.isfinite(x) and x <= high
-    ok = ok and (x > low if low_open else x >= low)
-    if not ok:
-        kind = "an int" if integer else "a number"
-        bounds = f"{'>' if low_open else '>='} {low:g}" + (f" and <= {high:g}" if high != math.inf else "")
-        raise ValueError(f"{where}: {name} must be {kind} {bounds}, got {x!r}")
-    return int(x) if integer else float(x)
-
-
-def _generator(seed: Any, where: str) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise TypeError(f"{where}: seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
 
 
 class _GradientFree:
@@ -60,9 +39,9 @@ class _GradientFree:
 
     def __init__(self, model: Any, seed: Any, init_std: float) -> None:
         where = type(self).__name__
-        self.params: list[Value] = _param_list(model, where)
-        self.init_std = _number(where, "init_std", init_std, 0.0)
-        self.rng = _generator(seed, where)
+        self.params: list[Value] = checks.parameter_list(where, model)
+        self.init_std = checks.number(where, "init_std", init_std, low=0.0)
+        self.rng = checks.generator(where, seed)
         #: Δw of the last step: parameter -> new − old, exactly as applied
         self.deltas: dict[Value, float] = {}
         #: how many times the loss closure has been called
@@ -96,7 +75,7 @@ class _GradientFree:
         except (OverflowError, DomainError, ZeroDivisionError):
             return math.inf
         value = out.data if isinstance(out, Value) else out
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        if not checks.is_number(value):
             raise TypeError(
                 f"{type(self).__name__}.step: the closure must return the loss as a Value or a "
                 f"number, got {type(out).__name__}"
@@ -119,14 +98,19 @@ class _GradientFree:
         ``closure()`` must compute the loss of the model's *current* parameters
         (as with torch's ``optimizer.step(closure)``); it is called once per
         candidate.  Afterwards the model holds the best vector found and
-        ``deltas`` records each parameter's change."""
+        ``deltas`` records each parameter's change.  If the closure raises, the model
+        is left with the weights it had before the step and the error propagates."""
         if not callable(closure):
             raise TypeError(
                 f"{type(self).__name__}.step: pass the loss as a closure, e.g. "
                 f"opt.step(lambda: mse_loss([model(x) for x in X], y)); got {type(closure).__name__}"
             )
         old = self.get_vector()
-        best, loss = self._advance(closure)
+        try:
+            best, loss = self._advance(closure)
+        except BaseException:
+            self.set_vector(old)  # the closure failed mid-search: the model keeps the weights it had
+            raise
         self.set_vector(best)
         self.best_loss = loss
         self.step_count += 1
@@ -136,7 +120,7 @@ class _GradientFree:
     def _initial(self, count: int) -> np.ndarray:
         """``count`` vectors around the model's weights: row 0 is the model itself, the others add N(0, init_std²)."""
         w = self.get_vector()
-        pop = w + self.init_std * self.rng.standard_normal((count, len(w)))
+        pop: np.ndarray = w + self.init_std * self.rng.standard_normal((count, len(w)))
         pop[0] = w
         return pop
 
@@ -171,12 +155,12 @@ class GeneticAlgorithm(_GradientFree):
     ) -> None:
         super().__init__(model, seed, init_std)
         where = "GeneticAlgorithm"
-        self.population_size = _number(where, "population", population, 2, integer=True)
-        self.mutation_std = _number(where, "mutation_std", mutation_std, 0.0)
-        self.crossover = _number(where, "crossover", crossover, 0.0, 1.0)
-        self.elite = _number(where, "elite", elite, 0, self.population_size - 1, integer=True)
-        self.mutation_rate = _number(where, "mutation_rate", mutation_rate, 0.0, 1.0)
-        self.tournament = _number(where, "tournament", tournament, 1, self.population_size, integer=True)
+        self.population_size = checks.integer(where, "population", population, low=2)
+        self.mutation_std = checks.number(where, "mutation_std", mutation_std, low=0.0)
+        self.crossover = checks.number(where, "crossover", crossover, low=0.0, high=1.0)
+        self.elite = checks.integer(where, "elite", elite, low=0, high=self.population_size - 1)
+        self.mutation_rate = checks.number(where, "mutation_rate", mutation_rate, low=0.0, high=1.0)
+        self.tournament = checks.integer(where, "tournament", tournament, low=1, high=self.population_size)
         #: the current generation, one individual per row, best first after each step
         self.population: np.ndarray | None = None
         #: the loss of each row of ``population``
@@ -246,12 +230,12 @@ class ParticleSwarm(_GradientFree):
     ) -> None:
         super().__init__(model, seed, init_std)
         where = "ParticleSwarm"
-        self.particles = _number(where, "particles", particles, 1, integer=True)
-        self.inertia = _number(where, "inertia", inertia, 0.0)
-        self.c1 = _number(where, "c1", c1, 0.0)
-        self.c2 = _number(where, "c2", c2, 0.0)
+        self.particles = checks.integer(where, "particles", particles, low=1)
+        self.inertia = checks.number(where, "inertia", inertia, low=0.0)
+        self.c1 = checks.number(where, "c1", c1, low=0.0)
+        self.c2 = checks.number(where, "c2", c2, low=0.0)
         self.max_velocity = (
-            None if max_velocity is None else _number(where, "max_velocity", max_velocity, 0.0, low_open=True)
+            None if max_velocity is None else checks.number(where, "max_velocity", max_velocity, low=0.0, low_open=True)
         )
         #: current positions and velocities, one particle per row
         self.positions: np.ndarray | None = None
@@ -268,9 +252,9 @@ class ParticleSwarm(_GradientFree):
             self.positions, self.velocities = x, v
             self.best_positions, self.best_losses = x.copy(), losses
         else:
+            assert self.velocities is not None and self.best_positions is not None and self.best_losses is not None
             x, v = self.positions, self.velocities
             p, p_loss = self.best_positions, self.best_losses
-            assert v is not None and p is not None and p_loss is not None
             g = p[int(np.argmin(p_loss))]
             r1 = self.rng.random(x.shape)
             r2 = self.rng.random(x.shape)
@@ -321,9 +305,11 @@ def evolve(
             f"evolve: optimizer must be a GeneticAlgorithm or ParticleSwarm, got "
             f"{type(optimizer).__name__}; for gradient optimizers use nn.fit"
         )
-    _number("evolve", "generations", generations, 1, integer=True)
+    checks.integer("evolve", "generations", generations, low=1)
     if target_loss is not None:
-        _number("evolve", "target_loss", target_loss, -math.inf)
+        checks.number("evolve", "target_loss", target_loss)
+    progress = checks.flag("evolve", "progress", progress)
+    cbs = split_callbacks("evolve", callbacks)
     _, loss_fn = get_loss(loss)
     if y is None:
         pairs = list(X)
@@ -338,39 +324,23 @@ def evolve(
     def closure() -> Any:
         return loss_fn([model(x) for x in xs], ys)
 
+    def generation(epoch: int) -> list[Step]:
+        return [lambda: (optimizer.step(closure), None, 1)]
+
+    def reached(hist: History) -> bool:
+        return target_loss is not None and hist.loss[-1] <= target_loss
+
     if hasattr(model, "eval"):
         model.eval()
-    groups = layer_groups(model)
-    hist = History()
-    cbs = list(callbacks)
-    from tqdm.auto import tqdm  # on first use, as in nn.fit
-
-    bar = tqdm(total=generations, disable=not progress, desc="evolve", unit="gen", dynamic_ncols=True)
-    try:
-        for gen in range(generations):
-            value = optimizer.step(closure)
-            deltas = optimizer.deltas
-            hist.loss.append(value)
-            hist.epoch_loss.append(value)
-            hist.steps_per_epoch.append(1)
-            hist.delta.append(
-                {
-                    name: sum(abs(deltas[p]) for p in ps) / len(ps)
-                    for name, ps in groups.items()
-                    if ps and ps[0] in deltas
-                }
-            )
-            bar.update(1)
-            if progress:
-                bar.set_postfix(loss=f"{value:.4g}", evals=optimizer.evaluations, refresh=False)
-            info = StepInfo(gen, gen, value, None, math.nan, model, optimizer, hist)  # type: ignore[arg-type]
-            for cb in cbs:
-                cb(info)
-            if target_loss is not None and value <= target_loss:
-                hist.stopped_early = True
-                break
-    except StopTraining:
-        hist.stopped_early = True
-    finally:
-        bar.close()
-    return hist
+    return run(
+        "evolve",
+        model,
+        optimizer,
+        generations,
+        generation,
+        callbacks=cbs,
+        progress=progress,
+        total=generations,
+        unit="gen",
+        stop=reached,
+    )

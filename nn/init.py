@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
+
+from . import checks
 
 __all__ = [
     "uniform",
@@ -29,25 +31,18 @@ __all__ = [
     "rng_from",
 ]
 
-Seed = Union[int, random.Random, None]
+Seed = int | random.Random | None
 Weights = list[list[float]]
 
 
 def rng_from(seed: Seed, where: str = "init") -> Any:
-    """The random source for ``seed``: ``random`` itself for None, else a ``random.Random``."""
-    if seed is None or seed is random:
-        return random
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return random.Random(seed)
-    raise TypeError(f"{where}: seed must be an int, a random.Random or None, got {type(seed).__name__} {seed!r}")
+    """The random source for ``seed`` (``nn.checks.random_source``, kept under its old public name)."""
+    return checks.random_source(where, seed)
 
 
 def _check_shape(nout: int, nin: int, where: str) -> None:
-    for name, n in (("nout", nout), ("nin", nin)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
+    checks.integer(where, "nout", nout, low=1)
+    checks.integer(where, "nin", nin, low=1)
 
 
 def _draw(nout: int, nin: int, sample: Callable[[], float]) -> Weights:
@@ -60,7 +55,7 @@ def uniform(nout: int, nin: int, a: float = -1.0, b: float = 1.0, seed: Seed = N
     _check_shape(nout, nin, "uniform")
     if not a < b:
         raise ValueError(f"uniform: needs a < b, got a={a!r}, b={b!r}")
-    rng = rng_from(seed, "uniform")
+    rng = checks.random_source("uniform", seed)
     return _draw(nout, nin, lambda: rng.uniform(a, b))
 
 
@@ -69,7 +64,7 @@ def normal(nout: int, nin: int, mean: float = 0.0, std: float = 1.0, seed: Seed 
     _check_shape(nout, nin, "normal")
     if not std >= 0:
         raise ValueError(f"normal: std must be >= 0, got {std!r}")
-    rng = rng_from(seed, "normal")
+    rng = checks.random_source("normal", seed)
     return _draw(nout, nin, lambda: rng.gauss(mean, std))
 
 
@@ -77,7 +72,7 @@ def xavier_uniform(nout: int, nin: int, gain: float = 1.0, seed: Seed = None) ->
     """U(−a, a) with a = gain·sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio; torch's default gain 1)."""
     _check_shape(nout, nin, "xavier_uniform")
     bound = gain * math.sqrt(6.0 / (nin + nout))
-    rng = rng_from(seed, "xavier_uniform")
+    rng = checks.random_source("xavier_uniform", seed)
     return _draw(nout, nin, lambda: rng.uniform(-bound, bound))
 
 
@@ -85,7 +80,7 @@ def xavier_normal(nout: int, nin: int, gain: float = 1.0, seed: Seed = None) -> 
     """N(0, std²) with std = gain·sqrt(2 / (fan_in + fan_out))."""
     _check_shape(nout, nin, "xavier_normal")
     std = gain * math.sqrt(2.0 / (nin + nout))
-    rng = rng_from(seed, "xavier_normal")
+    rng = checks.random_source("xavier_normal", seed)
     return _draw(nout, nin, lambda: rng.gauss(0.0, std))
 
 
@@ -101,7 +96,7 @@ def he_uniform(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "f
     """U(−a, a) with a = gain·sqrt(3 / fan) (Kaiming He; gain sqrt(2) is relu's, fan is fan_in by default)."""
     _check_shape(nout, nin, "he_uniform")
     bound = gain * math.sqrt(3.0 / _fan(nout, nin, mode, "he_uniform"))
-    rng = rng_from(seed, "he_uniform")
+    rng = checks.random_source("he_uniform", seed)
     return _draw(nout, nin, lambda: rng.uniform(-bound, bound))
 
 
@@ -109,7 +104,7 @@ def he_normal(nout: int, nin: int, gain: float = math.sqrt(2.0), mode: str = "fa
     """N(0, std²) with std = gain / sqrt(fan)."""
     _check_shape(nout, nin, "he_normal")
     std = gain / math.sqrt(_fan(nout, nin, mode, "he_normal"))
-    rng = rng_from(seed, "he_normal")
+    rng = checks.random_source("he_normal", seed)
     return _draw(nout, nin, lambda: rng.gauss(0.0, std))
 
 

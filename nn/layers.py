@@ -9,19 +9,21 @@ chain of binary ``*`` and ``+`` nodes instead (same value, same gradients).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter, countOf
-from typing import Any, Union
+from typing import Any, cast
 
 from autograd import Value, dot, matvec
 
+from . import checks
 from .activations import get_activation
-from .init import Seed, get_init, rng_from
+from .init import Seed, get_init
 from .module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "Sequential", "Dropout"]
 
-Input = Union[Sequence[Any], Value, float, int]
+Input = Sequence[Any] | Value | float | int
 
 _fused = attrgetter("fused")
 _weights = attrgetter("w")
@@ -30,7 +32,7 @@ _bias = attrgetter("b")
 
 def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
     """The input as a list of Values, numbers wrapped once; the width must be ``nin``."""
-    if isinstance(x, (Value, int, float)) and not isinstance(x, bool):
+    if x.__class__ is not list and checks.is_scalar(x):
         x = [x]
     try:
         n = len(x)  # type: ignore[arg-type]
@@ -41,12 +43,13 @@ def _as_inputs(x: Input, nin: int, where: str) -> list[Value]:
             f"{where}: expected {nin} input{'s' if nin != 1 else ''} (nin={nin}), got {n}; "
             f"give each sample {nin} features or build the model with nin={n}"
         )
+    x = cast("Sequence[Any]", x)
     if countOf(map(type, x), Value) == n:  # the usual case (a layer's outputs), checked at C speed
         return x  # type: ignore[return-value]
     return [v if v.__class__ is Value else (v if isinstance(v, Value) else Value(v)) for v in x]
 
 
-def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable]:
+def _activation_of(activation: Any, nonlin: bool | None, where: str) -> tuple[str, Callable[[Value], Value]]:
     if nonlin is not None:  # micrograd's keyword: nonlin=True is relu, False is linear
         activation = "relu" if nonlin else "linear"
     return get_activation(activation, where)
@@ -67,10 +70,9 @@ class Neuron(Module):
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
     ) -> None:
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        checks.integer("Neuron", "nin", nin, low=1)
         if weights is None:
-            weights = get_init(init, "Neuron")(1, nin, seed=rng_from(seed, "Neuron"))[0]
+            weights = get_init(init, "Neuron")(1, nin, seed=checks.random_source("Neuron", seed))[0]
         if len(weights) != nin:
             raise ValueError(f"Neuron: got {len(weights)} weights for nin={nin}")
         self.w = [Value(float(wi)) for wi in weights]
@@ -91,10 +93,7 @@ class Neuron(Module):
     def __call__(self, x: Input) -> Value:
         return self._forward(_as_inputs(x, self.nin, "Neuron"))
 
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]
-
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"weight": [[w...]], "bias": [b]}``: a ``torch.nn.Linear(nin, 1)``'s layout."""
         return {"weight": [[w.data for w in self.w]], "bias": [self.b.data]}
 
@@ -116,11 +115,10 @@ class Layer(Module):
         nonlin: bool | None = None,
         fused: bool = True,
     ) -> None:
-        for name, n in (("nin", nin), ("nout", nout)):
-            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Layer: {name} must be a positive int, got {n!r}")
+        checks.integer("Layer", "nin", nin, low=1)
+        checks.integer("Layer", "nout", nout, low=1)
         name, _ = _activation_of(activation, nonlin, "Layer")
-        rows = get_init(init, "Layer")(nout, nin, seed=rng_from(seed, "Layer"))
+        rows = get_init(init, "Layer")(nout, nin, seed=checks.random_source("Layer", seed))
         if len(rows) != nout or any(len(r) != nin for r in rows):
             raise ValueError(f"Layer: init returned a shape other than [{nout}][{nin}]")
         self.neurons = [Neuron(nin, activation if nonlin is None else name, weights=r, fused=fused) for r in rows]
@@ -140,10 +138,7 @@ class Layer(Module):
             out = [n._forward(xs) for n in neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.w + [n.b]]
-
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"weight": [out][in] nested list, "bias": [out]}``: ``torch.nn.Linear``'s layout."""
         return {"weight": [[w.data for w in n.w] for n in self.neurons], "bias": [n.b.data for n in self.neurons]}
 
@@ -167,7 +162,7 @@ class MLP(Module):
     ) -> None:
         if isinstance(nouts, int) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}")
-        rng = rng_from(seed, "MLP")  # one stream for all layers: each layer gets different weights
+        rng = checks.random_source("MLP", seed)  # one stream for all layers: each layer gets different weights
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
         self.layers = [
@@ -184,12 +179,9 @@ class MLP(Module):
             x = layer(x)
         return x  # type: ignore[return-value]
 
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"i.weight", "i.bias"}`` for layer i of ``self.layers``, in ``torch.nn.Linear`` layout."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for i, layer in enumerate(self.layers):
             for k, v in layer.to_torch_state_dict().items():
                 out[f"{i}.{k}"] = v
@@ -228,9 +220,9 @@ class Sequential(Module):
         """The input width of the first module, when it has one."""
         return getattr(self.layers[0], "nin", None) if self.layers else None
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``{"i.weight", "i.bias"}`` with i the position in the sequence, like ``torch.nn.Sequential``."""
-        out: dict[str, list] = {}
+        out: dict[str, Any] = {}
         for i, m in enumerate(self.layers):
             if hasattr(m, "to_torch_state_dict"):
                 for k, v in m.to_torch_state_dict().items():
@@ -246,23 +238,27 @@ class Dropout(Module):
     scaled by 1/(1−p), so the expectation is unchanged; in ``eval()`` it is the identity."""
 
     def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
-        self.p = float(p)
-        self._rng = rng_from(seed, "Dropout")
+        self.p = checks.number("Dropout", "p", p, low=0.0, high=1.0, hint="it is a probability")
+        rng = checks.random_source("Dropout", seed)
+        self._rng = None if rng is random else rng  # None: Python's global random (a module cannot be deep-copied)
 
     def __call__(self, x: Any) -> Any:
+        single = checks.is_scalar(x)
+        if not single and not (isinstance(x, (list, tuple)) and all(map(checks.is_scalar, x))):
+            raise TypeError(
+                f"Dropout: the input must be a Value, a number or a list of them, got {type(x).__name__} "
+                f"{x!r:.60}; pass a layer's outputs"
+            )
         if not self.training or self.p == 0.0:
             return x
-        single = isinstance(x, (Value, int, float))
-        xs = [x] if single else list(x)
+        xs = [x] if single else x
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
-        rand = self._rng.random
+        rand = random.random if self._rng is None else self._rng.random
         p = self.p
         out = [xi * (0.0 if rand() < p else scale) for xi in xs]
         return out[0] if single else out
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         return {}
 
     def __repr__(self) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from numbers import Real
-from typing import Any, Union
+from typing import Any
 
-from autograd import Value, vsum
+from autograd import OpOverflowError, Value, vsum
 
-from .activations import log_softmax
+from . import checks
+from .activations import _log_sum_exp, _shifted
 
 __all__ = [
     "mse_loss",
@@ -28,29 +28,29 @@ __all__ = [
     "get_loss",
 ]
 
-Pred = Union[Value, Sequence[Any]]
+Pred = Value | Sequence[Any]
 
 # torch clamps BCE's log terms at -100 so that p = 0 or 1 gives a finite loss.
 _LOG_FLOOR = -100.0
 _P_FLOOR = math.exp(_LOG_FLOOR)
 
 
-def _flatten(x: Any, where: str, what: str) -> list:
-    if isinstance(x, Value) or (isinstance(x, Real) and not isinstance(x, bool)):
+def _flatten(x: Any, where: str, what: str) -> list[Any]:
+    if checks.is_scalar(x):
         return [x]
     if hasattr(x, "tolist") and not isinstance(x, Value):  # numpy arrays and scalars
         x = x.tolist()
         if not isinstance(x, list):
             return [x]
     if isinstance(x, (list, tuple)):
-        out: list = []
+        out: list[Any] = []
         for item in x:
             out.extend(_flatten(item, where, what))
         return out
     raise TypeError(f"{where}: {what} must be Values, numbers or (nested) lists of them, got {type(x).__name__}")
 
 
-def _pairs(pred: Pred, target: Any, where: str) -> tuple[list, list]:
+def _pairs(pred: Pred, target: Any, where: str) -> tuple[list[Value], list[Any]]:
     ps = _flatten(pred, where, "predictions")
     ts = _flatten(target, where, "targets")
     if len(ps) != len(ts):
@@ -77,11 +77,26 @@ def _check_label01(t: Any, where: str) -> None:
         raise ValueError(f"{where}: targets must lie in [0, 1] (class labels 0/1 or probabilities), got {y!r}")
 
 
+def _log1m(p: Value) -> Value:
+    """log(1 − p) to full precision for small p, with derivative −1/(1 − p).
+
+    ``1 − p`` rounds away p's low digits (p = 1e-17 gives log 1 = 0), so the
+    node is log(1 − p) plus a constant that carries ``math.log1p(−p)``'s exact
+    digits: the value is log1p's, the gradient is log's.  For p >= 0.5, 1 − p is
+    exact and no correction is needed."""
+    log_q = (1.0 - p).log()
+    exact = math.log1p(-p.data)
+    if p.data < 0.5 and exact != log_q.data:
+        return log_q + (exact - log_q.data)  # the difference of two close floats: exact
+    return log_q
+
+
 def bce_loss(pred: Pred, target: Any) -> Value:
     """Binary cross-entropy of probabilities: mean(−[y·log p + (1−y)·log(1−p)]).
 
-    Each log is clamped at −100 as torch does, so p = 0 or 1 gives a finite loss
-    (a clamped term is a constant with zero gradient)."""
+    log(1−p) is computed as log1p(−p), so a tiny p keeps its digits.  Each log is
+    clamped at −100 as torch does, so p = 0 or 1 gives a finite loss (a clamped
+    term is a constant with zero gradient)."""
     ps, ts = _pairs(pred, target, "bce_loss")
     terms = []
     for p, t in zip(ps, ts):
@@ -92,19 +107,25 @@ def bce_loss(pred: Pred, target: Any) -> Value:
                 "apply sigmoid first or use bce_with_logits on raw scores"
             )
         log_p = p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
-        q = 1.0 - p
-        log_q = q.log() if q.data > _P_FLOOR else Value(_LOG_FLOOR)
+        log_q = _log1m(p) if 1.0 - p.data > _P_FLOOR else Value(_LOG_FLOOR)
         terms.append(-(t * log_p + (1.0 - t) * log_q))
     return _mean(terms)
 
 
 def bce_with_logits(pred: Pred, target: Any) -> Value:
-    """Binary cross-entropy of raw scores z: mean(softplus(z) − y·z), stable for every finite z."""
+    """Binary cross-entropy of raw scores z: mean(max(z, 0) − y·z + log1p(e^−|z|)).
+
+    The stable form: the softplus term only ever sees −|z|, so a confident correct
+    score (z = 50, y = 1) gives its tiny loss and gradient σ(z) − y = −σ(−z)
+    without cancelling to 0; the derivative is σ(z) − y on both sides of 0."""
     ps, ts = _pairs(pred, target, "bce_with_logits")
     terms = []
     for z, t in zip(ps, ts):
         _check_label01(t, "bce_with_logits")
-        terms.append(z.softplus() - z * t)
+        if z.data >= 0.0:  # z·(1 − y) + log(1 + e^−z)
+            terms.append(z * (1.0 - t) + (-z).softplus())
+        else:  # −y·z + log(1 + e^z)
+            terms.append(z.softplus() - z * t)
     return _mean(terms)
 
 
@@ -127,9 +148,7 @@ def _class_index(t: Any, n: int, where: str) -> int:
         t = t.item()
     if isinstance(t, float) and t.is_integer():
         t = int(t)
-    if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < n:
-        raise ValueError(f"{where}: a target must be a class index in 0..{n - 1}, got {t!r}")
-    return t
+    return checks.integer(where, "target", t, low=0, high=n - 1, hint=f"a target is a class index in 0..{n - 1}")
 
 
 def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
@@ -147,30 +166,27 @@ def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
     terms = []
     for row, t in zip(rows, targets):
         k = _class_index(t, len(row), "cross_entropy")
-        terms.append(-log_softmax(row)[k])
+        shifted = _shifted(row, "cross_entropy")
+        target_shift = shifted[k]
+        if target_shift is None:
+            raise OpOverflowError(
+                f"cross_entropy: the target's logit (class {k}) lies more than 1.8e308 below the largest, "
+                "so the loss is beyond float64; scale the logits down"
+            )
+        terms.append(_log_sum_exp(shifted) - target_shift)  # −log softmax(row)[k]
     return _mean(terms)
-
-
-def _params(params: Iterable[Value], where: str) -> list[Value]:
-    if hasattr(params, "parameters") and callable(params.parameters):  # a Module
-        params = params.parameters()
-    ps = list(params)
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: parameter {i} is a {type(p).__name__}, not a Value")
-    return ps
 
 
 def l1_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha · Σ|w| over ``params`` (a list of Values or a Module): pushes weights to exactly 0."""
-    ps = _params(params, "l1_penalty")
-    return vsum([abs(p) for p in ps]) * alpha
+    ps = checks.parameter_list("l1_penalty", params, allow_empty=True, distinct=False)
+    return vsum([abs(p) for p in ps]) * checks.number("l1_penalty", "alpha", alpha)
 
 
 def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha · Σw² over ``params`` (micrograd's demo uses alpha = 1e-4): shrinks weights smoothly."""
-    ps = _params(params, "l2_penalty")
-    return vsum([p * p for p in ps]) * alpha
+    ps = checks.parameter_list("l2_penalty", params, allow_empty=True, distinct=False)
+    return vsum([p * p for p in ps]) * checks.number("l2_penalty", "alpha", alpha)
 
 
 #: Losses by name, for ``fit(loss="...")``.

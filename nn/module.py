@@ -1,16 +1,17 @@
 """``Module``: the base class that finds a model's parameters by walking its attributes.
 
-A parameter is any ``Value`` held in an attribute (directly, or in lists, tuples
-and dicts at any depth), a sub-module is any ``Module`` held the same way; attributes whose
-names start with ``_`` are private and skipped.  Names are dotted paths of
-attribute names and list indices (``layers.1.neurons.3.w.0``), like torch's, and
-every parameter carries its name as its ``label`` so graphs show it.
+The one rule: a parameter is any ``Value`` held in a public attribute (directly, or in
+lists, tuples and dicts at any depth), a sub-module is any ``Module`` held the same way;
+attributes whose names start with ``_`` are private and skipped.  Names are dotted
+paths of attribute names, list indices and dict keys (``layers.1.neurons.3.w.0``),
+like torch's.  When a module has been built (its class's ``__init__`` has returned),
+every parameter under it carries its name as its ``label``, so graphs show it.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from operator import countOf
 from typing import Any
 
 from autograd import Value
@@ -18,16 +19,13 @@ from autograd import Value
 __all__ = ["Module"]
 
 
-def _label_after_init(init):
-    """Wrap a subclass ``__init__`` so that parameters are (re)labelled once it returns."""
+class _NamesParameters(type):
+    """Module's metaclass: once ``SomeModule(...)`` has built a module, its parameters are labelled."""
 
-    @functools.wraps(init)
-    def wrapped(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        self._relabel()
-
-    wrapped._deltaw_labels = True  # type: ignore[attr-defined]
-    return wrapped
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        module = super().__call__(*args, **kwargs)
+        module.label_parameters()
+        return module
 
 
 def _walk(name: str, obj: Any) -> Iterator[tuple[str, Any]]:
@@ -43,19 +41,64 @@ def _walk(name: str, obj: Any) -> Iterator[tuple[str, Any]]:
             yield from _walk(f"{name}.{key}", item)
 
 
-class Module:
+#: attribute types that never hold a parameter (sizes, names, flags), skipped at once by ``_gather``
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
+def _gather(obj: Any, out: list[Value]) -> None:
+    """``_walk``'s parameters without their names, appended to ``out`` (the fast path of ``parameters``)."""
+    if obj.__class__ in _PLAIN:
+        return
+    if isinstance(obj, Value):
+        out.append(obj)
+    elif isinstance(obj, Module):
+        for name, item in vars(obj).items():
+            if not name.startswith("_"):
+                _gather(item, out)
+    elif isinstance(obj, (list, tuple)):
+        if countOf(map(type, obj), Value) == len(obj):  # a row of weights, checked at C speed
+            out.extend(obj)
+        else:
+            for item in obj:
+                _gather(item, out)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _gather(item, out)
+
+
+class _OnBuiltModel:
+    """A method that needs a built model: called on the class (``MLP.load(path)``), it says why."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Callable[..., Any]:
+        if obj is not None:
+            bound: Callable[..., Any] = self.method.__get__(obj, owner)
+            return bound
+        method = self.method
+
+        def on_class(*args: Any, **kwargs: Any) -> Any:
+            if args and owner is not None and isinstance(args[0], owner):  # MLP.load(model, path)
+                return method(*args, **kwargs)
+            name = owner.__name__ if owner is not None else "Module"
+            raise TypeError(
+                f"{name}.load: a file holds the parameters, not the architecture (layer sizes, activations), "
+                f"so it loads into a model you have built: model = {name}(...same arguments...); model.load(path)"
+            )
+
+        return on_class
+
+
+class Module(metaclass=_NamesParameters):
     """Base of every layer and model: parameters, names, modes and state dicts."""
 
     training: bool = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None and not getattr(init, "_deltaw_labels", False):
-            cls.__init__ = _label_after_init(init)  # type: ignore[method-assign]
-
     # ---- walking the attributes ---------------------------------------------------
     def _members(self) -> Iterator[tuple[str, Any]]:
+        """``(name, Value or Module)`` directly under this module, sub-modules not entered."""
         for name, obj in vars(self).items():
             if not name.startswith("_"):
                 yield from _walk(name, obj)
@@ -74,7 +117,7 @@ class Module:
         self._collect(prefix, out, seen)
         return out
 
-    def _collect(self, prefix: str, out: list, seen: set) -> None:
+    def _collect(self, prefix: str, out: list[tuple[str, Value]], seen: set[int]) -> None:
         for name, obj in self._members():
             full = f"{prefix}.{name}" if prefix else name
             if isinstance(obj, Module):
@@ -84,10 +127,13 @@ class Module:
                 out.append((full, obj))
 
     def parameters(self) -> list[Value]:
-        """Every parameter ``Value``, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter ``Value``, in the order of ``named_parameters()``, each once."""
+        out: list[Value] = []
+        _gather(self, out)
+        return list(dict.fromkeys(out))  # a shared (tied) parameter counts once, at its first place
 
-    def _relabel(self) -> None:
+    def label_parameters(self) -> None:
+        """Set every parameter's ``label`` to its dotted name (done when a module is built)."""
         for name, p in self.named_parameters():
             p.label = name
 
@@ -135,16 +181,20 @@ class Module:
 
         save(self, path)
 
-    def load(self, path: str) -> Module:
-        """Read parameters written by ``save`` (never unpickles); returns self.
+    def _load(self, path: str) -> Module:
+        """Read parameters written by ``save`` (never unpickles) into this built model; returns self.
 
         A wrong, truncated or mismatched file raises ``ValueError`` naming the
         file, the parameter and the mismatch, and leaves the model untouched.
+        ``MLP.load(path)`` on the class is a ``TypeError`` saying why: a file holds
+        parameters, not the architecture (sizes, activations), so build the model first.
         """
         from .serialization import load
 
         load(self, path)
         return self
+
+    load = _OnBuiltModel(_load)
 
     def to_torch_state_dict(self) -> dict[str, Any]:
         """Weights in torch layouts (nested lists), for moving a model to PyTorch.

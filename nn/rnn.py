@@ -29,31 +29,30 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Any, Union
+from typing import Any
 
 from autograd import Value, dot
 
-from .init import Seed, rng_from
+from . import checks
+from .init import Seed
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
-Vector = Union[Sequence[Any], Value, float, int, None]
+Vector = Sequence[Any] | Value | float | int | None
 
 _ACTIVATIONS = ("tanh", "relu")  # torch.nn.RNNCell's nonlinearity choices
 
 
 def _check_size(where: str, name: str, n: Any) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
-    return n
+    return checks.integer(where, name, n, low=1)
 
 
 def _as_vector(x: Vector, n: int, where: str, what: str) -> list[Value]:
     """``x`` as ``n`` Values (numbers wrapped once); ``None`` is n zeros (torch's default state)."""
     if x is None:
         return [Value(0.0) for _ in range(n)]
-    if isinstance(x, Value) or (isinstance(x, Real) and not isinstance(x, bool)):
+    if checks.is_scalar(x):
         x = [x]
     try:
         items = list(x)  # type: ignore[arg-type]
@@ -68,7 +67,7 @@ def _as_vector(x: Vector, n: int, where: str, what: str) -> list[Value]:
     for i, v in enumerate(items):
         if isinstance(v, Value):
             out.append(v)
-        elif isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v):
+        elif checks.is_number(v) and math.isfinite(v):
             out.append(Value(float(v)))
         else:
             raise TypeError(f"{where}: {what}[{i}] must be a Value or a finite number, got {type(v).__name__} {v!r}")
@@ -79,13 +78,12 @@ class _Cell(Module):
     """Shared parameters, init and torch export of the three cells (``gates`` blocks of rows)."""
 
     gates = 1
-    kind = "RNNCell"
 
     def __init__(self, nin: int, nhidden: int, seed: Seed = None) -> None:
         where = type(self).__name__
         self.nin = _check_size(where, "nin", nin)
         self.nhidden = _check_size(where, "nhidden", nhidden)
-        rng = rng_from(seed, where)
+        rng = checks.random_source(where, seed)
         k = 1.0 / math.sqrt(nhidden)  # torch: every weight and bias ~ U(−1/√hidden, 1/√hidden)
         rows = self.gates * nhidden
 
@@ -118,7 +116,7 @@ class _Cell(Module):
             raise TypeError(f"{where}: x is None; pass the input as a list of {self.nin} Values or numbers")
         return _as_vector(x, self.nin, where, "x"), _as_vector(h, self.nhidden, where, "h")
 
-    def to_torch_state_dict(self) -> dict[str, list]:
+    def to_torch_state_dict(self) -> dict[str, Any]:
         """``weight_ih`` [gates·hidden][nin], ``weight_hh`` [gates·hidden][hidden], ``bias_ih``,
         ``bias_hh`` [gates·hidden]: the names and layout of the matching ``torch.nn`` cell."""
         rows = self.gates * self.nhidden
@@ -167,9 +165,6 @@ class LSTMCell(_Cell):
 
     gates = 4
 
-    def __init__(self, nin: int, nhidden: int, seed: Seed = None) -> None:
-        super().__init__(nin, nhidden, seed)
-
     def __call__(self, x: Vector, state: tuple[Vector, Vector] | None = None) -> tuple[list[Value], list[Value]]:
         if state is None:
             h = c = None
@@ -205,9 +200,6 @@ class GRUCell(_Cell):
     ``h = cell(x, h)``; ``h=None`` starts from zeros."""
 
     gates = 3
-
-    def __init__(self, nin: int, nhidden: int, seed: Seed = None) -> None:
-        super().__init__(nin, nhidden, seed)
 
     def __call__(self, x: Vector, h: Vector = None) -> list[Value]:
         xs, hs = self._inputs(x, h)
@@ -264,7 +256,7 @@ class _Unrolled(Module):
         _check_size(where, "nin", nin)
         _check_size(where, "nhidden", nhidden)
         _check_size(where, "num_layers", num_layers)
-        rng = rng_from(seed, where)  # one stream: layers get different weights, in torch's parameter order
+        rng = checks.random_source(where, seed)  # one stream: layers get different weights, in torch's parameter order
         self.cells = [
             self.cell_type(nin if layer == 0 else nhidden, nhidden, seed=rng, **cell_kw) for layer in range(num_layers)
         ]
@@ -272,9 +264,9 @@ class _Unrolled(Module):
         self.nhidden = nhidden
         self.num_layers = num_layers
 
-    def to_torch_state_dict(self) -> dict[str, list]:
-        """``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._l1``: torch.nn.RNN/LSTM/GRU's names."""
-        out: dict[str, list] = {}
+    def to_torch_state_dict(self) -> dict[str, Any]:
+        """``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._l1``: torch.nn.RNN's names."""
+        out: dict[str, Any] = {}
         for layer, cell in enumerate(self.cells):
             for k, v in cell.to_torch_state_dict().items():
                 out[f"{k}_l{layer}"] = v
@@ -284,7 +276,22 @@ class _Unrolled(Module):
         return f"{type(self).__name__}(nin={self.nin}, nhidden={self.nhidden}, num_layers={self.num_layers})"
 
 
-class RNN(_Unrolled):
+class _UnrolledH(_Unrolled):
+    """The unrolling of cells whose state is h alone (RNN, GRU): ``outputs, h_n = model(xs, h_0)``."""
+
+    def __call__(self, xs: Iterable[Any], h_0: Any = None) -> tuple[list[list[Value]], list[list[Value]]]:
+        where = type(self).__name__
+        steps = _as_steps(xs, where)
+        hs = _layer_states(h_0, self.num_layers, where, "h_0")
+        outputs = []
+        for x in steps:
+            for layer, cell in enumerate(self.cells):
+                x = hs[layer] = cell(x, hs[layer])
+            outputs.append(x)
+        return outputs, hs
+
+
+class RNN(_UnrolledH):
     """``RNNCell``s unrolled over a sequence, like ``torch.nn.RNN`` (one sample, no batch axis).
 
     ``outputs, h_n = rnn(xs, h_0=None)``: ``xs`` is a sequence of inputs (each
@@ -301,25 +308,14 @@ class RNN(_Unrolled):
         super().__init__(nin, nhidden, num_layers, seed, activation=activation)
         self.activation = activation
 
-    def __call__(self, xs: Iterable[Any], h_0: Any = None) -> tuple[list[list[Value]], list[list[Value]]]:
-        where = type(self).__name__
-        steps = _as_steps(xs, where)
-        hs = _layer_states(h_0, self.num_layers, where, "h_0")
-        outputs = []
-        for x in steps:
-            for layer, cell in enumerate(self.cells):
-                x = hs[layer] = cell(x, hs[layer])
-            outputs.append(x)
-        return outputs, hs
 
-
-class GRU(RNN):
+class GRU(_UnrolledH):
     """``GRUCell``s unrolled over a sequence, like ``torch.nn.GRU``; same call and return as ``RNN``."""
 
     cell_type = GRUCell
 
     def __init__(self, nin: int, nhidden: int, num_layers: int = 1, seed: Seed = None) -> None:
-        _Unrolled.__init__(self, nin, nhidden, num_layers, seed)
+        super().__init__(nin, nhidden, num_layers, seed)
 
 
 class LSTM(_Unrolled):

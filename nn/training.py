@@ -7,101 +7,25 @@ never prints; a tqdm bar shows progress unless ``progress=False``.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from typing import Any, cast
 
 import numpy as np
 
-from autograd import DomainError, Value
+from autograd import Value
 
+from . import checks
 from .data import _check_batch_size, batches, stream_batches
-from .layers import Dropout, Layer
+from .layers import Dropout
+from .loop import History, Step, StepInfo, StopTraining, TrainingDiverged, layer_groups, run, split_callbacks
 from .losses import get_loss, l1_penalty, l2_penalty
-from .module import Module
 from .optim import OPTIMIZERS, Optimizer
-from .optim.optimizer import TrainingDiverged
 
 __all__ = ["fit", "History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups"]
 
 
-class StopTraining(Exception):
-    """Raise from a callback to end ``fit`` cleanly after the current step."""
-
-
-@dataclass
-class History:
-    """What ``fit`` saw, step by step and epoch by epoch.
-
-    ``loss[k]``, ``lr[k]``, ``accuracy[k]`` (classifiers only) and ``delta[k]``
-    (layer name -> mean |Δw| of that step) describe step k; ``epoch_loss`` and
-    ``epoch_accuracy`` are sample-weighted means over each epoch, and
-    ``steps_per_epoch`` counts the updates of each epoch.
-    """
-
-    loss: list[float] = field(default_factory=list)
-    epoch_loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    epoch_accuracy: list[float] = field(default_factory=list)
-    delta: list[dict[str, float]] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    steps_per_epoch: list[int] = field(default_factory=list)
-    stopped_early: bool = False
-
-    @property
-    def steps(self) -> int:
-        """How many optimizer steps were taken."""
-        return len(self.loss)
-
-    @property
-    def epochs(self) -> int:
-        """How many epochs were completed."""
-        return len(self.epoch_loss)
-
-    def layer_delta(self, name: str) -> list[float]:
-        """Mean |Δw| of layer ``name`` at every step (one curve of ``delta``)."""
-        return [d[name] for d in self.delta]
-
-
-@dataclass
-class StepInfo:
-    """Passed to callbacks after every step (and at each epoch's end)."""
-
-    step: int
-    epoch: int
-    loss: float
-    accuracy: float | None
-    lr: float
-    model: Any
-    optimizer: Optimizer
-    history: History
-
-
-def layer_groups(model: Any) -> dict[str, list[Value]]:
-    """Parameters grouped by layer: each ``Layer`` (by its dotted name) is one group; a
-    parameter outside any Layer belongs to the module that holds it."""
-    groups: dict[str, list[Value]] = {}
-    if not isinstance(model, Module):
-        return groups
-
-    def visit(m: Module, path: str, key: str | None) -> None:
-        if key is None and isinstance(m, Layer):
-            key = path or "layer"
-        for name, obj in m._members():
-            full = f"{path}.{name}" if path else name
-            if isinstance(obj, Module):
-                visit(obj, full, key)
-            else:
-                groups.setdefault(key if key is not None else (path or type(m).__name__), []).append(obj)
-
-    visit(model, "", None)
-    return groups
-
-
-def _accuracy_fn(loss_name: str) -> Callable[[list, list], float] | None:
+def _accuracy_fn(loss_name: str) -> Callable[[list[Any], list[Any]], float] | None:
     def flat(xs: Any) -> list[float]:
         out: list[float] = []
         for x in xs:
@@ -111,14 +35,14 @@ def _accuracy_fn(loss_name: str) -> Callable[[list, list], float] | None:
                 out.append(x.data if isinstance(x, Value) else float(x))
         return out
 
-    def by_threshold(pred_cut: float, target_cut: float) -> Callable[[list, list], float]:
-        def acc(preds: list, ys: list) -> float:
+    def by_threshold(pred_cut: float, target_cut: float) -> Callable[[list[Any], list[Any]], float]:
+        def acc(preds: list[Any], ys: list[Any]) -> float:
             ps, ts = flat(preds), flat(ys)
             return sum((p > pred_cut) == (t > target_cut) for p, t in zip(ps, ts)) / len(ps)
 
         return acc
 
-    def argmax_acc(preds: list, ys: list) -> float:
+    def argmax_acc(preds: list[Any], ys: list[Any]) -> float:
         hits = 0
         for row, t in zip(preds, ys):
             vals = [v.data for v in row]
@@ -137,11 +61,11 @@ def _loss_graph(
     model: Any,
     xs: Sequence[Any],
     ys: Sequence[Any],
-    loss_fn: Callable,
+    loss_fn: Callable[..., Any],
     params: list[Value],
     l1: float = 0.0,
     l2: float = 0.0,
-) -> tuple[Value, list]:
+) -> tuple[Value, list[Any]]:
     """The loss of one batch as a Value graph, and the model's predictions.
 
     The single place a training graph is built, so ``autograd.compile`` can
@@ -153,22 +77,6 @@ def _loss_graph(
     if l1:
         loss = loss + l1_penalty(params, l1)
     return loss, preds
-
-
-@contextmanager
-def _gc_paused():
-    """Pause Python's cycle collector for one training step.
-
-    A step allocates hundreds of thousands of acyclic Values that reference
-    counting frees as soon as the step ends; the cycle collector would only
-    rescan them (40% of a fused=False step).  Callbacks run with it enabled."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _check_targets(loss_name: str, y: np.ndarray) -> None:
@@ -189,15 +97,14 @@ def _make_optimizer(optimizer: Any, params: list[Value], lr: float | None) -> Op
             raise ValueError("fit: lr= only applies when optimizer is a name; set the lr on your optimizer instead")
         return optimizer
     if isinstance(optimizer, str):
-        cls = OPTIMIZERS.get(optimizer.lower())
+        cls = cast("type[Optimizer] | None", OPTIMIZERS.get(optimizer.lower()))
         if cls is None:
             raise ValueError(
                 f"fit: unknown optimizer {optimizer!r}; valid names are {', '.join(OPTIMIZERS)} "
                 "(or pass an nn.optim optimizer)"
             )
-        if lr is None:
-            return cls(params, lr=0.1) if cls.__name__ == "SGD" else cls(params)
-        return cls(params, lr=lr)
+        make: Callable[..., Optimizer] = cls  # a concrete optimizer class: its own signature
+        return make(params, lr=cls.suggested_lr if lr is None else lr)  # SGD suggests 0.1, the others torch's
     raise TypeError(f"fit: optimizer must be an nn.optim optimizer or a name, got {type(optimizer).__name__}")
 
 
@@ -221,11 +128,11 @@ def _train_step(
     compiled: Any,
     xb: Any,
     yb: Any,
-    loss_fn: Callable,
+    loss_fn: Callable[..., Any],
     params: list[Value],
     l1: float,
     l2: float,
-    acc_fn: Callable | None,
+    acc_fn: Callable[..., Any] | None,
 ) -> tuple[float, float | None]:
     """zero_grad, loss graph, backward, optimizer step; returns (loss, batch accuracy or None)."""
     opt.zero_grad()
@@ -249,14 +156,10 @@ class _Compiled:
     """Replays one traced loss graph per batch size with ``autograd.compile`` (fit(compile=True))."""
 
     def __init__(
-        self, model: Any, loss_name: str, loss_fn: Callable, params: list[Value], l1: float, l2: float
+        self, model: Any, loss_name: str, loss_fn: Callable[..., Any], params: list[Value], l1: float, l2: float
     ) -> None:
-        try:
-            from autograd.compiler import compile as trace
-        except ImportError:
-            raise ValueError(
-                "fit(compile=True) needs autograd.compile, which this autograd lacks; use compile=False"
-            ) from None
+        from autograd.compiler import compile as trace
+
         if loss_name == "cross_entropy":
             raise ValueError(
                 "fit(compile=True) does not support cross_entropy (the class index picks a "
@@ -268,7 +171,7 @@ class _Compiled:
             )
         self.trace = trace
         self.args = (model, loss_fn, params, l1, l2)
-        self.graphs: dict[tuple, Any] = {}
+        self.graphs: dict[tuple[Any, ...], Any] = {}
 
     def __call__(self, xb: np.ndarray, yb: np.ndarray) -> float:
         yb = np.asarray(yb, dtype=np.float64)
@@ -282,9 +185,64 @@ class _Compiled:
             leaves = [v for row in xs for v in row]
             leaves += [v for t in ys for v in (t if isinstance(t, list) else [t])]
             fn = self.trace(loss, inputs=leaves, parameters=params)
-            fn.root = None  # keep the arrays only: the traced Value graph can be freed now
+            fn.root = None  # type: ignore[assignment]  # keep the arrays only: the traced graph can be freed
             self.graphs[key] = fn
         return fn(np.concatenate([xb.ravel(), yb.ravel()]))
+
+
+def _check_scheduler(scheduler: Any, opt: Optimizer) -> None:
+    """A scheduler must have ``step()`` and, when it names one, drive this very optimizer."""
+    if scheduler is None:
+        return
+    if not callable(getattr(scheduler, "step", None)):
+        raise TypeError(
+            f"fit: scheduler must be an nn scheduler (anything with step()), got {checks.short_repr(scheduler)}; "
+            "e.g. scheduler=nn.StepLR(opt, step_size=10)"
+        )
+    target = getattr(scheduler, "optimizer", opt)
+    if target is not opt:
+        raise ValueError("fit: the scheduler was built for a different optimizer than the one fit trains with")
+
+
+def _arrays(model: Any, X: Any, y: Any, loss_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """X as (samples, features) float64 and y, both checked against each other, the loss and the model."""
+    Xa = _rows(X, "fit")
+    ya = np.asarray(y)
+    if ya.ndim == 0 or len(Xa) != len(ya):
+        raise ValueError(
+            f"fit: X has {len(Xa)} samples but y has {ya.size if ya.ndim == 0 else len(ya)}; give one target per sample"
+        )
+    if len(Xa) == 0:
+        raise ValueError("fit: X and y are empty (0 samples); pass at least one sample")
+    if ya.dtype.kind not in "biuf":
+        raise TypeError(f"fit: y must be numbers, got dtype {ya.dtype}")
+    if ya.dtype.kind == "f" and not np.isfinite(ya).all():
+        raise ValueError("fit: y contains nan or inf; clean the data first")
+    _check_targets(loss_name, ya)
+    nin = getattr(model, "nin", None)
+    if isinstance(nin, int) and Xa.shape[1] != nin:
+        raise ValueError(
+            f"fit: X has {Xa.shape[1]} features per sample but the model takes {nin}; "
+            f"build the model with nin={Xa.shape[1]} or fix X's columns"
+        )
+    return Xa, ya
+
+
+def _stream_length(X: Any, epochs: int, shuffle: Any) -> int | None:
+    """The number of (x, y) pairs in a stream when it is known; a stream is read in order."""
+    if shuffle:
+        raise ValueError(
+            "fit: shuffle=True needs arrays X, y; a stream of (x, y) pairs is read in order "
+            "(pass shuffle=None or False)"
+        )
+    if isinstance(X, (str, bytes)) or not isinstance(X, Iterable):
+        raise TypeError(f"fit: with y=None, X must be an iterable of (x, y) pairs, got {type(X).__name__}")
+    if epochs > 1 and iter(X) is X:
+        raise ValueError("fit: a one-shot iterator can be read only once; use epochs=1 or pass a list")
+    n = len(X) if isinstance(X, Sized) else None
+    if n == 0:
+        raise ValueError("fit: the stream of (x, y) pairs is empty; pass at least one pair")
+    return n
 
 
 def fit(
@@ -320,140 +278,55 @@ def fit(
     ``StepInfo`` after every step, or objects with ``on_step(info)`` and/or
     ``on_epoch_end(info)``; raise ``StopTraining`` to stop.  ``compile=True``
     replays the traced loss graph with ``autograd.compile`` (faster; no
-    per-step accuracy).  A non-finite loss or gradient raises
-    ``TrainingDiverged`` naming the step.
+    per-step accuracy).  Every argument is checked before the first step.  A
+    non-finite loss or gradient raises ``TrainingDiverged`` naming the step.
     """
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
+    if not callable(model):
+        raise TypeError(f"fit: model must be callable (a Module), got {type(model).__name__}")
+    checks.integer("fit", "epochs", epochs, low=1)
     _check_batch_size(batch_size, "fit")
-    for name, alpha in (("l1", l1), ("l2", l2)):
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha >= 0 or math.isinf(alpha):
-            raise ValueError(f"fit: {name} must be a finite number >= 0, got {alpha!r}")
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
-        raise ValueError(f"fit: lr must be > 0, got {lr!r}; typical values are 1e-3 to 1.0")
+    l1 = checks.number("fit", "l1", l1, low=0.0)
+    l2 = checks.number("fit", "l2", l2, low=0.0)
+    if lr is not None:
+        checks.number("fit", "lr", lr, low=0.0, low_open=True, hint="typical values are 1e-3 to 1.0")
+    progress = checks.flag("fit", "progress", progress)
+    compile = checks.flag("fit", "compile", compile)
+    if shuffle is not None:
+        shuffle = checks.flag("fit", "shuffle", shuffle)
+    rng = checks.generator("fit", seed)
     loss_name, loss_fn = get_loss(loss)
-    params = model.parameters() if hasattr(model, "parameters") else []
+    cbs = split_callbacks("fit", callbacks)
+    params = checks.parameter_list("fit", model, allow_empty=True) if hasattr(model, "parameters") else []
     opt = _make_optimizer(optimizer, params, lr)
+    _check_scheduler(scheduler, opt)
     acc_fn = _accuracy_fn(loss_name)
-    groups = layer_groups(model)
-    cbs = list(callbacks)
-    step_cbs = [cb if callable(cb) else cb.on_step for cb in cbs if callable(cb) or hasattr(cb, "on_step")]
-    epoch_cbs = [cb.on_epoch_end for cb in cbs if hasattr(cb, "on_epoch_end")]
-    for cb in cbs:
-        if not (callable(cb) or hasattr(cb, "on_step") or hasattr(cb, "on_epoch_end")):
-            raise TypeError(f"fit: callback {cb!r} is not callable and has no on_step/on_epoch_end")
 
     stream = y is None
     if stream:
-        if shuffle:
-            raise ValueError(
-                "fit: shuffle=True needs arrays X, y; a stream of (x, y) pairs is read in order "
-                "(pass shuffle=None or False)"
-            )
-        if epochs > 1 and iter(X) is X:
-            raise ValueError("fit: a one-shot iterator can be read only once; use epochs=1 or pass a list")
-        n = len(X) if hasattr(X, "__len__") else None
-        Xa = ya = None
+        if compile:
+            raise ValueError("fit(compile=True) needs arrays X, y, not a stream")
+        n = _stream_length(X, epochs, shuffle)
+        Xa = ya = np.empty(0)
     else:
-        Xa = _rows(X, "fit")
-        ya = np.asarray(y)
-        if ya.ndim == 0 or len(Xa) != len(ya):
-            raise ValueError(
-                f"fit: X has {len(Xa)} samples but y has {ya.size if ya.ndim == 0 else len(ya)}; "
-                "give one target per sample"
-            )
-        if ya.dtype.kind not in "biuf":
-            raise TypeError(f"fit: y must be numbers, got dtype {ya.dtype}")
-        if ya.dtype.kind == "f" and not np.isfinite(ya).all():
-            raise ValueError("fit: y contains nan or inf; clean the data first")
-        _check_targets(loss_name, ya)
-        nin = getattr(model, "nin", None)
-        if isinstance(nin, int) and Xa.shape[1] != nin:
-            raise ValueError(
-                f"fit: X has {Xa.shape[1]} features per sample but the model takes {nin}; "
-                f"build the model with nin={Xa.shape[1]} or fix X's columns"
-            )
+        Xa, ya = _arrays(model, X, y, loss_name)
         n = len(Xa)
-        shuffle = True if shuffle is None else bool(shuffle)
-    per_epoch = None if n is None else (1 if batch_size is None else math.ceil(n / batch_size))
-    if compile and stream:
-        raise ValueError("fit(compile=True) needs arrays X, y, not a stream")
+        shuffle = True if shuffle is None else shuffle
     if hasattr(model, "train"):
-        model.train()
+        model.train()  # before tracing: compile refuses a graph whose dropout mask would freeze
     compiled = _Compiled(model, loss_name, loss_fn, params, l1, l2) if compile else None
-    hist = History()
-    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
-    from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
 
-    bar = tqdm(
-        total=None if per_epoch is None else per_epoch * epochs,
-        disable=not progress,
-        desc="fit",
-        unit="step",
-        dynamic_ncols=True,
+    def epoch_steps(epoch: int) -> Iterator[Step]:
+        it = stream_batches(X, batch_size) if stream else batches(Xa, ya, batch_size, bool(shuffle), rng)
+        for xb, yb in it:
+
+            def take(xb: Any = xb, yb: Any = yb) -> tuple[float, float | None, int]:
+                value, acc = _train_step(model, opt, compiled, xb, yb, loss_fn, params, l1, l2, acc_fn)
+                return value, acc, len(xb)
+
+            yield take
+
+    per_epoch = None if n is None else (1 if batch_size is None else math.ceil(n / batch_size))
+    total = None if per_epoch is None else per_epoch * epochs
+    return run(
+        "fit", model, opt, epochs, epoch_steps, callbacks=cbs, progress=progress, total=total, scheduler=scheduler
     )
-    step = 0
-    try:
-        for epoch in range(epochs):
-            it = stream_batches(X, batch_size) if stream else batches(Xa, ya, batch_size, shuffle, rng)
-            total, seen, hits, count = 0.0, 0, 0.0, 0
-            for xb, yb in it:
-                m = len(xb)
-                try:
-                    with _gc_paused():
-                        value, acc = _train_step(model, opt, compiled, xb, yb, loss_fn, params, l1, l2, acc_fn)
-                except TrainingDiverged as e:
-                    raise TrainingDiverged(f"fit: step {step} (epoch {epoch}): {e}") from e
-                except (OverflowError, DomainError, ZeroDivisionError) as e:
-                    raise TrainingDiverged(
-                        f"fit: step {step} (epoch {epoch}): the loss stopped being finite ({e}); "
-                        f"use a smaller lr (now {opt.lr:g}) or clip gradients"
-                    ) from e
-                deltas = opt.deltas
-                hist.loss.append(value)
-                hist.lr.append(opt.lr)
-                hist.delta.append(
-                    {
-                        name: sum(abs(deltas[p]) for p in ps) / len(ps)
-                        for name, ps in groups.items()
-                        if ps and ps[0] in deltas
-                    }
-                )
-                if acc is not None:
-                    hist.accuracy.append(acc)
-                    hits += acc * m
-                total += value * m
-                seen += m
-                count += 1
-                bar.update(1)
-                if progress:
-                    bar.set_postfix(loss=f"{value:.4g}", epoch=epoch, refresh=False)
-                info = StepInfo(step, epoch, value, acc, opt.lr, model, opt, hist)
-                step += 1
-                for cb in step_cbs:
-                    cb(info)
-            if seen == 0:
-                raise ValueError(f"fit: epoch {epoch} had no samples; X is empty (or an exhausted iterator)")
-            hist.epoch_loss.append(total / seen)
-            if acc_fn is not None and compiled is None:
-                hist.epoch_accuracy.append(hits / seen)
-            hist.steps_per_epoch.append(count)
-            if scheduler is not None:
-                scheduler.step()
-            info = StepInfo(
-                step - 1,
-                epoch,
-                hist.epoch_loss[-1],
-                hist.epoch_accuracy[-1] if hist.epoch_accuracy else None,
-                opt.lr,
-                model,
-                opt,
-                hist,
-            )
-            for cb in epoch_cbs:
-                cb(info)
-    except StopTraining:
-        hist.stopped_early = True
-    finally:
-        bar.close()
-    return hist

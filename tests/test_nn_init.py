@@ -49,11 +49,23 @@ def test_uniform_bounds():
 
 def test_zeros_and_the_symmetry_problem():
     assert init.zeros(2, 3) == [[0.0] * 3] * 2
-    model = nn.MLP(2, [4, 1], init="zeros")
-    out = model([1.0, 2.0])
-    out.backward()
+    X = [[1.0, 2.0], [-0.5, 0.3], [0.2, -1.0]]
+    y = [0.5, -0.2, 0.8]
+    # equal rows (not zeros): every hidden neuron gets the same nonzero gradient and stays a copy of the others
+    same = lambda nout, nin, seed=None: [[0.3] * nin for _ in range(nout)]  # noqa: E731
+    model = nn.MLP(2, [4, 1], activation="tanh", init=same)
+    start = [n.w[0].data for n in model.layers[0].neurons]
+    nn.mse_loss([model(x) for x in X], y).backward()
     grads = [n.w[0].grad for n in model.layers[0].neurons]
-    assert len(set(grads)) == 1  # every hidden neuron gets the same gradient
+    assert len(set(grads)) == 1 and grads[0] != 0.0
+    nn.fit(model, X, y, optimizer="sgd", lr=0.1, epochs=5, progress=False)
+    rows = {tuple(p.data for p in n.w + [n.b]) for n in model.layers[0].neurons}
+    assert len(rows) == 1 and next(iter(rows))[0] != start[0]  # trained, yet the four neurons are one
+    # all zeros: the hidden layer never moves (its outputs and the weights above it are 0), only the output bias
+    model = nn.MLP(2, [4, 1], activation="tanh", init="zeros")
+    nn.fit(model, X, y, optimizer="sgd", lr=0.1, epochs=5, progress=False)
+    *rest, out_bias = model.parameters()
+    assert all(p.data == 0.0 for p in rest) and out_bias.data != 0.0
 
 
 def test_same_seed_same_weights():

@@ -95,3 +95,56 @@ def test_mismatched_lengths_and_types():
 def test_softmax_and_log_softmax_gradients():
     check_grads(lambda a, b, c: nn.softmax([a, b, c])[0], [0.2, -1.0, 3.0])
     check_grads(lambda a, b, c: nn.log_softmax([a, b, c])[2], [0.2, -1.0, 3.0])
+
+
+# ---- numerics at the edges, against PyTorch 2.13 float64 (values pasted as constants) ----------
+
+
+def test_bce_of_a_tiny_probability_keeps_its_digits():
+    # torch.nn.functional.binary_cross_entropy(tensor(p, float64), tensor(0.)) for p = 1e-9, 1e-17
+    for p, torch_loss in ((1e-9, 1.0000000005000001e-09), (1e-17, 1e-17)):
+        x = Value(p)
+        loss = bce_loss([x], [0.0])
+        assert loss.data == pytest.approx(torch_loss, rel=1e-15, abs=0)
+        loss.backward()
+        # d/dp −log(1 − p) = 1/(1 − p), exactly (torch clamps its gradient's denominator at 1e-12,
+        # so its 1e-17 gradient is 1.000000004e-05: the exact value is the reference here)
+        assert x.grad == pytest.approx(1.0 / (1.0 - p), rel=1e-15, abs=0)
+    check_grads(lambda a, b: bce_loss([a, b], [0.0, 0.25]), [1e-2, 0.2])
+
+
+def test_bce_with_logits_keeps_a_confident_correct_score_finite_and_exact():
+    # torch's binary_cross_entropy_with_logits (float64): z=20, y=1 and z=50, y=1
+    for z, y, torch_loss in ((20.0, 1.0, 2.061153620314381e-09), (50.0, 1.0, 1.9287498479639178e-22)):
+        x = Value(z)
+        loss = bce_with_logits([x], [y])
+        assert loss.data == pytest.approx(torch_loss, rel=1e-15, abs=0)
+        loss.backward()
+        assert x.grad == pytest.approx(-1.0 / (1.0 + math.exp(z)), rel=1e-14, abs=0)  # σ(z) − 1 = −σ(−z)
+    # the mirror case, z=-20 with y=0, is the same number (torch itself gives 2.061153026e-09 there)
+    assert bce_with_logits([Value(-20.0)], [0.0]).data == pytest.approx(math.log1p(math.exp(-20.0)), rel=1e-15, abs=0)
+    # the derivative σ(z) − y on both sides of 0 and at 0, against central differences
+    check_grads(lambda a, b, c, d: bce_with_logits([a, b, c, d], [1.0, 0.0, 0.3, 1.0]), [8.0, -7.0, 0.0, -0.5])
+
+
+def test_softmax_and_cross_entropy_take_logits_at_the_ends_of_float64():
+    # torch.softmax([1e308, -1e308]) = [1, 0]; its gradients (of output 0) are 0
+    xs = [Value(1e308), Value(-1e308)]
+    probs = nn.softmax(xs)
+    assert [p.data for p in probs] == [1.0, 0.0]
+    probs[0].backward()
+    assert [x.grad for x in xs] == [0.0, 0.0]
+    # torch.nn.functional.cross_entropy: 0.0 with zero gradients for the winning class
+    xs = [Value(1e308), Value(-1e308)]
+    loss = cross_entropy(xs, 0)
+    loss.backward()
+    assert loss.data == 0.0 and [x.grad for x in xs] == [0.0, 0.0]
+    xs = [Value(-1e308), Value(5.0), Value(-1e308)]
+    loss = cross_entropy(xs, 1)
+    loss.backward()
+    assert loss.data == 0.0 and [x.grad for x in xs] == [0.0, 0.0, 0.0]
+    # a loss beyond float64 (torch: inf) is an error naming the function, not a silent inf
+    with pytest.raises(OverflowError, match="cross_entropy: the target's logit"):
+        cross_entropy([Value(1e308), Value(-1e308)], 1)
+    with pytest.raises(OverflowError, match="log_softmax: entry 1"):
+        nn.log_softmax([Value(1e308), Value(-1e308)])

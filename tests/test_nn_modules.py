@@ -295,3 +295,106 @@ def test_import_nn_loads_numpy_only_when_a_numpy_part_is_used():
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError, match="module 'nn' has no attribute 'fitt'"):
         nn.fitt  # noqa: B018
+
+
+def test_parameters_is_the_named_walk_for_every_model_and_subclass():
+    # one way to find parameters: parameters() lists exactly named_parameters()'s Values, even when a
+    # subclass of a built-in model adds its own (a hand-written MLP.parameters() would miss them)
+    class Scaled(MLP):
+        def __init__(self):
+            super().__init__(2, [3, 1], seed=0)
+            self.scale = Value(2.0)
+            self.layers.append(Layer(1, 1, seed=1))  # added after the list was assigned
+
+    shared = Value(0.5)
+
+    class Tied(nn.Module):
+        def __init__(self):
+            self.a = [shared, Value(1.0)]
+            self.b = {"again": shared}
+
+    models = [Scaled(), Tied(), Layer(2, 3, seed=0), nn.rnn.LSTM(2, 3, seed=0), nn.Autoencoder(3, 1, seed=0)]
+    for model in models:
+        named = model.named_parameters()
+        assert model.parameters() == [p for _, p in named]
+        assert [p.label for _, p in named] == [name for name, _ in named]  # labelled once it was built
+    scaled = models[0]
+    assert scaled.scale in scaled.parameters() and scaled.scale.label == "scale"
+    assert scaled.layers[2].neurons[0].b.label == "layers.2.neurons.0.b"
+    assert models[1].parameters() == [shared, models[1].a[1]]  # a tied parameter counts once
+
+
+def test_deepcopy_of_a_model_is_independent():
+    import copy
+
+    model = MLP(2, [3, 1], seed=0)
+    model.train()
+    snapshot = copy.deepcopy(model)
+    assert snapshot.state_dict() == model.state_dict()
+    assert [p.label for p in snapshot.parameters()] == [p.label for p in model.parameters()]
+    assert not {id(p) for p in snapshot.parameters()} & {id(p) for p in model.parameters()}
+    for p in model.parameters():
+        p.data += 1.0
+    assert snapshot.state_dict() != model.state_dict()
+    drop = nn.Sequential(MLP(2, [2], seed=0), nn.Dropout(0.5))  # Dropout on Python's global random
+    assert copy.deepcopy(drop)([1.0, 2.0]) is not None
+    lstm = nn.LSTM(2, 3, seed=0)
+    twin = copy.deepcopy(lstm).cells[0]  # the cell's fused rows point at the copy's own weights
+    assert twin._rows[5][0] is twin.weight_ih[5][0] and twin.weight_ih[5][0] is not lstm.cells[0].weight_ih[5][0]
+    xs = [[0.5, -1.0], [0.2, 0.3]]
+    assert [v.data for v in copy.deepcopy(lstm)(xs)[0][-1]] == [v.data for v in lstm(xs)[0][-1]]
+
+
+def test_dropout_names_itself_on_bad_input_in_both_modes():
+    drop = nn.Dropout(0.5, seed=0)
+    for mode in (drop.train, drop.eval):
+        mode()
+        for bad in (None, "ab", [1.0, "a"], True):
+            with pytest.raises(TypeError, match="Dropout: the input must be a Value, a number or a list"):
+                drop(bad)
+    assert drop([1.0, 2.0]) == [1.0, 2.0]  # eval: the identity
+
+
+def test_load_on_the_class_says_why_it_needs_a_built_model(tmp_path):
+    path = tmp_path / "m.json"
+    model = MLP(2, [3, 1], seed=0)
+    model.save(path)
+    with pytest.raises(TypeError, match=r"MLP.load: a file holds the parameters, not the architecture.*model.load"):
+        MLP.load(path)
+    other = MLP(2, [3, 1], seed=1)
+    assert other.load(path) is other and other.state_dict() == model.state_dict()
+    assert MLP.load(MLP(2, [3, 1], seed=2), path).state_dict() == model.state_dict()  # the unbound form
+
+
+def test_a_400_digit_integer_in_load_state_dict_is_a_value_error_naming_the_key():
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="layers.1.neurons.0.b"):
+        model.load_state_dict({**before, "layers.1.neurons.0.b": 10**400})
+    assert model.state_dict() == before
+
+
+# torch.nn.functional.gelu / silu (float64) of w·x + b with w = [0.5, -1.5], b = 0.25, x = [1.0, 0.3]:
+# (value, d/dw0, d/dw1, d/db), pasted from PyTorch 2.13
+TORCH_ACTIVATIONS = {
+    "gelu": (0.18537342665668582, 0.7323277668271099, 0.21969833004813297, 0.7323277668271099),
+    "silu": (0.17233275504349774, 0.6477800103188829, 0.19433400309566487, 0.6477800103188829),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_ACTIVATIONS))
+def test_registry_activations_work_by_name_like_torch(name):
+    neuron = nn.Neuron(2, name, weights=[0.5, -1.5], bias=0.25)
+    out = neuron([1.0, 0.3])
+    out.backward()
+    got = (out.data, neuron.w[0].grad, neuron.w[1].grad, neuron.b.grad)
+    assert got == pytest.approx(TORCH_ACTIVATIONS[name], rel=1e-14, abs=0)
+    assert MLP(2, [8, 1], activation=name, seed=0).layers[0].activation == name
+
+
+def test_every_registry_activation_is_an_nn_activation():
+    from autograd.ops import activations
+
+    assert set(activations()) | {"linear"} == set(nn.ACTIVATIONS)
+    for name, row in activations().items():
+        assert nn.ACTIVATIONS[name] is getattr(Value, row.method)

@@ -2,7 +2,6 @@
 
 import math
 import random
-import time
 
 import numpy as np
 import pytest
@@ -35,7 +34,6 @@ def test_micrograd_demo_unchanged_reaches_100_percent():
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
         return total_loss, sum(accuracy) / len(accuracy)
 
-    start = time.perf_counter()
     for k in range(100):
         total_loss, acc = loss()
         if k == 0:
@@ -47,7 +45,6 @@ def test_micrograd_demo_unchanged_reaches_100_percent():
         learning_rate = 1.0 - 0.9 * k / 100
         for p in model.parameters():
             p.data -= learning_rate * p.grad
-    assert time.perf_counter() - start < 20
     # micrograd's notebook prints: step 99 loss 0.010978370135492717, accuracy 100.0%
     assert total_loss.data == pytest.approx(0.010978370135492717, rel=1e-9)
     assert acc == 1.0
@@ -205,7 +202,7 @@ def test_fit_bad_input():
         nn.fit(model, X, y[:9], progress=False)
     with pytest.raises(ValueError, match="X has 3 features per sample but the model takes 2"):
         nn.fit(model, np.ones((10, 3)), y, progress=False)
-    with pytest.raises(ValueError, match="lr must be > 0"):
+    with pytest.raises(ValueError, match="fit: lr must be > 0, got 0.0"):
         nn.fit(model, X, y, lr=0.0, progress=False)
     with pytest.raises(ValueError, match="lr must be > 0"):
         nn.SGD(model.parameters(), lr=-1.0)
@@ -297,3 +294,60 @@ def test_fit_is_reproducible_from_seeds():
         model, X, y * 2 - 1, loss="hinge", optimizer="adam", lr=0.02, epochs=3, batch_size=7, seed=12, progress=False
     )
     assert other.loss != first[0]  # a different shuffle
+
+
+def test_fit_checks_every_argument_before_the_first_step():
+    X, y = nn.make_linear(12, n_features=2, seed=0)
+    bad = [
+        ({"scheduler": 42}, TypeError, "fit: scheduler must be an nn scheduler"),
+        ({"callbacks": [42]}, TypeError, "fit: callback 42 is not callable"),
+        ({"callbacks": 42}, TypeError, "fit: callbacks must be a list"),
+        ({"progress": "yes"}, TypeError, "fit: progress must be True or False"),
+        ({"compile": "no"}, TypeError, "fit: compile must be True or False"),
+        ({"shuffle": "yes"}, TypeError, "fit: shuffle must be True or False"),
+        ({"seed": "x"}, TypeError, "fit: seed must be an int"),
+        ({"l2": -1.0}, ValueError, "fit: l2 must be >= 0, got -1.0"),
+        ({"epochs": 2.5}, TypeError, "fit: epochs must be a positive int"),
+    ]
+    for kwargs, error, message in bad:
+        model = MLP(2, [3, 1], seed=0)
+        before = model.state_dict()
+        steps = []
+        kwargs = {"callbacks": [steps.append], "epochs": 2, **kwargs}
+        with pytest.raises(error, match=message):
+            nn.fit(model, X, y, **kwargs)
+        assert steps == [] and model.state_dict() == before, kwargs
+    model = MLP(2, [3, 1], seed=0)
+    other = nn.StepLR(nn.SGD(MLP(2, [1], seed=1).parameters(), lr=0.1), step_size=1)
+    with pytest.raises(ValueError, match="scheduler was built for a different optimizer"):
+        nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=0.1), scheduler=other, progress=False)
+
+
+def test_an_empty_dataset_gets_a_clear_message():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"fit: X and y are empty \(0 samples\)"):
+        nn.fit(model, np.empty((0, 2)), np.empty(0), progress=False)
+    with pytest.raises(ValueError, match="fit: the stream of \\(x, y\\) pairs is empty"):
+        nn.fit(model, [], progress=False)
+    with pytest.raises(ValueError, match=r"batches: X and y are empty \(0 samples\)"):
+        list(nn.batches(np.empty((0, 2)), np.empty(0), batch_size=4))
+
+
+def test_printing_a_history_shows_a_summary():
+    X, y = nn.make_moons(40, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    hist = nn.fit(model, X, y, loss="bce_with_logits", epochs=30, batch_size=1, progress=False)
+    text = repr(hist)
+    assert str(hist) == text and len(text) < 200  # 1200 steps: the lists in full would be thousands of characters
+    assert text.startswith("History(steps=1200; epochs=30; loss ")
+    assert f"-> {hist.loss[-1]:.4g}" in text and "layers layers.0, layers.1" in text
+    assert repr(nn.History()) == "History(steps=0, epochs=0)"
+
+
+def test_an_optimizer_given_by_name_gets_its_suggested_lr():
+    X, y = nn.make_linear(4, n_features=2, seed=0)
+    expected = {"sgd": 0.1, "adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw": 1e-3}  # torch's, but SGD's 0.1
+    for name, lr in expected.items():
+        hist = nn.fit(MLP(2, [1], seed=0), X, y, optimizer=name, progress=False)
+        assert hist.lr == [lr], name
+    assert nn.fit(MLP(2, [1], seed=0), X, y, optimizer="adam", lr=0.5, progress=False).lr == [0.5]
