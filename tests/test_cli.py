@@ -290,7 +290,7 @@ def test_explain_prints_the_chain_rule_checked_against_the_engine(capsys):
 def test_a_formula_starting_with_minus_works_after_a_space(capsys):
     assert cli.main(["explain", " -w*x", "--set", "w=2", "x=3", "--wrt", "w"]) == 0
     lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
-    assert "z = neg(w) = -2" in lines  # the leading minus is a neg node
+    assert "z = −w = -2" in lines  # the leading minus is a neg node (the registry writes it −w)
     assert "= -3" in lines  # ∂(−w·x)/∂w = −x = −3
     assert "engine: autograd.grad gives -3 ✓; w.grad holds -3 ✓" in lines
 
