@@ -98,12 +98,18 @@ def experiment(
     return losses, biases, rows
 
 
+def _until_diverged(curve: list[float]) -> list[float]:
+    """The loss curve up to the first point above CUT times its start (a diverging rate's tail is cut)."""
+    limit = CUT * curve[0]
+    return list(takewhile(lambda v: v <= limit, curve))
+
+
 def run(args: Args) -> list[list[Any]]:
     steps = args.pick(60, 8, reduced=40)
     print(f"Linear regression y = 2·x1 − x2 + 0.5 + noise (50 samples); plain SGD, {steps} full-batch steps per rate")
     losses, biases, rows = experiment(args.seed, steps)
     print_table("Learning rate: slow, fast, oscillating, diverging", HEADERS, rows)
-    cut = {k: [v for v in takewhile(lambda v: v <= CUT * curve[0], curve)] for k, curve in losses.items()}
+    cut = {k: _until_diverged(curve) for k, curve in losses.items()}
     picture(
         args,
         "plot_losses",
