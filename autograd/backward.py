@@ -42,6 +42,7 @@ from .node import (
 from .ops import Op
 
 _creation = attrgetter("_seq")
+_grad_of = attrgetter("grad")
 
 
 def topological_order(root: Node) -> list[Any]:
@@ -79,14 +80,14 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     # Leaves only accumulate; an op-made node that already holds a gradient (an earlier
     # backward through it) must not pass that on, so it is set aside and added back at the end.
     held = [v.grad for v in holding]
-    before = [c.grad for c in leaves]
+    before = list(map(_grad_of, leaves))
     for v in holding:
         v.grad = 0.0
     root.grad = gradient
     propagate(order)
     # A gradient that turned inf or nan anywhere reaches a leaf (see propagate): one check of the
     # leaves, then a precise replay only if it fails.
-    total = sum([c.grad for c in leaves])  # finite unless a leaf's grad is (or the sum overflows)
+    total = sum(map(_grad_of, leaves))  # finite unless a leaf's grad is (or the sum overflows)
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
         _restore(order, holding, held, leaves, before)
         error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")

@@ -96,9 +96,7 @@ class Value(Node):
     __slots__ = ()
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if label.__class__ is not str:
-            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
-        _node.init_leaf(self, check_data(data), label)
+        _node.new_leaf(self, data, label)
 
     if TYPE_CHECKING:  # the methods generated from the registry (tanh, exp, gelu, ...)
 
