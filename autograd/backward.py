@@ -274,7 +274,10 @@ def _grads_as_values(order: list[Any], output: Node) -> dict[Any, Any]:
         op = op_of(v)
         assert op is not None
         ch = operands(v)
-        local = op.local(ch, v) if op.arity == 0 else op.local(*ch, v)
+        try:
+            local = op.local(ch, v) if op.arity == 0 else op.local(*ch, v)
+        except ArithmeticError:  # a derivative beyond float64 (1/x at 1e-200): name the op, not its pieces
+            raise _local_overflow(v, g.data) from None
         for pos, (c, d) in enumerate(zip(ch, local)):
             if d.__class__ is float or d.__class__ is int:
                 if d == 0.0:
@@ -294,6 +297,14 @@ def _grads_as_values(order: list[Any], output: Node) -> dict[Any, Any]:
                     s = prev.data + term.data
                     raise _error("grad(create_graph=True)", v, pos, _data(d), g.data, term.data, prev.data, s) from None
     return grads
+
+
+def _local_overflow(v: Node, g: float) -> NonFiniteGradError:
+    """The error for an op whose local derivative, built from Values, overflowed."""
+    stored = local_derivatives(v)
+    pos = next((i for i, d in enumerate(stored) if not math.isfinite(d)), 0)
+    d = stored[pos] if stored else math.inf
+    return _error("grad(create_graph=True)", v, pos, d, g, g * d, 0.0, g * d)
 
 
 def _data(d: Any) -> float:
