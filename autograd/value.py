@@ -1,9 +1,10 @@
 """``Value``: a float that remembers the op and operands that made it.
 
-A node stores its data, its grad, the op's row of the table, its operands and
-the local derivatives ∂node/∂operand evaluated at forward time.  No closures,
-no back-references: a graph is a DAG of plain objects that reference counting
-frees as soon as the last reference to its root goes.
+A node stores its data, its grad, its op (from the registry, ``autograd.ops``), its
+operands and the local derivatives ∂node/∂operand evaluated at forward time, in the
+slots ``autograd.node`` lays out.  No closures, no back-references: a graph is a DAG
+of plain objects that reference counting frees as soon as the last reference to its
+root goes.
 """
 
 from __future__ import annotations
