@@ -87,7 +87,16 @@ def _wrap(x: Any, where: str) -> Value:
     raise TypeError(f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
 
 
-class Value(Node):
+if TYPE_CHECKING:  # the methods generated from the registry, for type checkers: Value.tanh, x.gelu()
+
+    class _Generated(type):
+        def __getattr__(cls, name: str) -> Callable[..., Value]: ...
+
+else:
+    _Generated = type
+
+
+class Value(Node, metaclass=_Generated):
     """A scalar node of a computation graph: ``data``, ``grad``, ``label``, ``op``, ``children``.
 
     Its slots are laid out by ``autograd.node``; the unary function methods (``tanh``, ``exp``,
@@ -99,7 +108,7 @@ class Value(Node):
     def __init__(self, data: Number, label: str = "") -> None:
         _node.new_leaf(self, data, label)
 
-    if TYPE_CHECKING:  # the methods generated from the registry (tanh, exp, gelu, ...)
+    if TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
