@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from autograd import DomainError, OpOverflowError, Value, ZeroDivision, dot, grad, vsum, zero_grad
 from autograd.compiler import CompiledGraph, compile
+from autograd.compiler.sums import SumMode
 from autograd.testing import expression_points, expressions
 
 RTOL = 1e-12
@@ -262,13 +263,10 @@ def test_explicit_parameters_freeze_other_leaves():
         (lambda x: abs(x), -2.0, 2.0, -1.0),
         (lambda x: x.leaky_relu(0.2), -1.0, -0.2, 0.2),
         (lambda x: x.leaky_relu(0.2), 0.0, 0.0, 0.2),
-        (lambda x: x.sqrt(), 0.0, 0.0, math.inf),
-        (lambda x: x**0.5, 0.0, 0.0, math.inf),
         (lambda x: x**2, 0.0, 0.0, 0.0),
         (lambda x: x**0, 0.0, 1.0, 0.0),
         (lambda x: 0**x, 0.0, 1.0, 0.0),
         (lambda x: x ** Value(2.0), 0.0, 0.0, 0.0),
-        (lambda x: x ** Value(0.5), 0.0, 0.0, math.inf),
         (lambda x: x.sigmoid(), -800.0, 0.0, 0.0),
         (lambda x: x.softplus(), 800.0, 800.0, 1.0),
     ],
@@ -473,8 +471,8 @@ def test_every_sum_evaluation_path_matches_eager():
     expected = [v.grad for v in leaves]
     zero_grad(loss)
     fn = compile(loss, inputs=[v for row in X for v in row])
-    modes = {getattr(s, "mode", None) for s in fn._steps}
-    assert {"dense", "row", "seq", "sum"} <= modes
+    modes = {getattr(s, "mode", None) for s in fn._replay.steps}
+    assert set(SumMode) <= modes
     assert close(fn(), loss.data)
     got = {p: p.grad for p in fn.parameters}
     assert_close([got[v] for row in W for v in row], expected[:240], what="weight grads")
