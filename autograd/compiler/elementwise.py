@@ -88,9 +88,14 @@ class ElemGroup:
         if not self.active:
             return
         g = grad[self.out]
+        mask = careful or self.kernel.infinite_local
         for a, d in zip(self.args, self._locals(xs, val[self.out])):
-            if a.needed:
-                a.scatter_add(grad, self._contribution(g, d, careful))
+            if not a.needed:
+                continue
+            if isinstance(d, float):  # written out: this loop runs for every group on every call
+                a.scatter_add(grad, g if d == 1.0 else g * d)
+            else:
+                a.scatter_add(grad, np.where(g == 0.0, 0.0, g * d) if mask else g * d)
 
     def _operands_at(self, val: Floats) -> list[Floats]:
         return [np.broadcast_to(a.gather(val), (self.n,)) for a in self.args]

@@ -14,7 +14,7 @@ from .index import Floats
 from .layout import Layout
 from .replay import Replay
 from .roles import check_root_and_inputs, split_leaves
-from .sums import SopGroup, SumMode
+from .sums import MatmulGroup
 from .trace import Trace
 
 _get_data = attrgetter("data")
@@ -138,7 +138,7 @@ class CompiledGraph:
         return r.val.nbytes + r.grad.nbytes + sum(s.nbytes for s in r.steps)
 
     def __repr__(self) -> str:
-        dense = sum(1 for s in self._replay.steps if isinstance(s, SopGroup) and s.mode is SumMode.DENSE)
+        dense = sum(1 for s in self._replay.steps if isinstance(s, MatmulGroup))
         return (
             f"CompiledGraph({self.n_traced} traced nodes -> {self.n_slots} slots in {self.n_groups} "
             f"groups ({dense} matmul), {len(self.inputs)} inputs, {len(self.parameters)} parameters)"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .kernels import Kernel, kernel_for
+from ..ops import Op
+from .kernels import kernel_for
 from .trace import ELEM, LEAF, SOP, NodeKind, Trace
 
 
@@ -47,15 +48,16 @@ class Grouping:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.level = self._levels()
-        self.members: dict[GroupKey, list[int]] = {}
-        self.kernels: dict[GroupKey, Kernel] = {}
-        op_number: dict[int, int] = {}
+        self.ops: list[Op] = []  # the elementwise ops, numbered in the order first seen
+        members: dict[tuple[int, NodeKind, int, tuple[int, ...]], list[int]] = {}
         kind, absorbed = trace.kind, trace.absorbed
+        op_number: dict[int, int] = {}
         for i in range(trace.n):
             if kind[i] is not LEAF and not absorbed[i]:
-                key = self._key(i, op_number)
-                self.members.setdefault(key, []).append(i)
+                members.setdefault(self._key(i, op_number), []).append(i)
+        self.members = {GroupKey(*key): nodes for key, nodes in members.items()}
         self.keys = sorted(self.members)
+        self.kernels = {key: kernel_for(self.ops[key.shape]) for key in self.keys if key.kind is ELEM}
         self.dense: dict[GroupKey, DenseBlock] = {}
         for key in self.keys:
             block = self._dense_block(key) if key.kind is SOP else None
@@ -78,18 +80,19 @@ class Grouping:
                 level[i] = 1 + max(top, max([level[j] for j in tb[i] if j >= 0], default=0))  # type: ignore[union-attr]
         return level
 
-    def _key(self, i: int, op_number: dict[int, int]) -> GroupKey:
+    def _key(self, i: int, op_number: dict[int, int]) -> tuple[int, NodeKind, int, tuple[int, ...]]:
+        """Node i's group key as a plain tuple (a GroupKey per node would cost more than the rest)."""
         tr = self.trace
         if tr.kind[i] is ELEM:
             op = tr.elem_op[i]
-            number = op_number.setdefault(id(op), len(op_number))
-            key = GroupKey(self.level[i], ELEM, number, ())
-            if key not in self.kernels:
-                self.kernels[key] = kernel_for(op)
-            return key
+            number = op_number.get(id(op))
+            if number is None:
+                number = op_number[id(op)] = len(self.ops)
+                self.ops.append(op)
+            return (self.level[i], ELEM, number, ())
         b = tr.tb[i]
         assert b is not None
-        return GroupKey(self.level[i], SOP, len(b), tuple([p for p, j in enumerate(b) if j < 0]))
+        return (self.level[i], SOP, len(b), tuple([p for p, j in enumerate(b) if j < 0]))
 
     def _dense_block(self, key: GroupKey) -> DenseBlock | None:
         """The matmul structure of a sum-of-products group, if its products form one."""

@@ -16,10 +16,10 @@ from ..value import Value
 from .elementwise import ElemGroup
 from .grouping import Grouping, GroupKey, product_positions
 from .index import Floats, Index
-from .sums import SEQUENTIAL_TERMS, Linear, Matmul, Products, SopGroup, SumMode, Term
+from .sums import SEQUENTIAL_TERMS, Linear, Matmul, MatmulGroup, Products, SumMode, Term, TermsGroup
 from .trace import NodeKind
 
-Step = ElemGroup | SopGroup
+Step = ElemGroup | TermsGroup | MatmulGroup
 
 
 class Layout:
@@ -90,22 +90,22 @@ class Layout:
         idx = [Index([slot[args[i][a]] for i in members]) for a in range(len(args[members[0]]))]
         return ElemGroup(self.grouping.kernels[key], out, idx, self.exact)
 
-    def _sop_step(self, key: GroupKey, members: list[int]) -> SopGroup:
-        matmul = None
+    def _sop_step(self, key: GroupKey, members: list[int]) -> TermsGroup | MatmulGroup:
+        source = self.trace.source_name(members)
         if key in self.grouping.dense:
-            matmul = self._matmul(key, members)
+            matmul = self._matmul(key, members)  # orders the members
+            out = self._outputs(members)
+            return MatmulGroup(out, matmul, self._linear(members, key.linear), source)
+        slot, tr = self.slot, self.trace
+        if key.linear[:1] == (0,):  # the first term is plain: order by its operand
+            members.sort(key=lambda i: slot[tr.terms(i)[0][0]])
         else:
-            slot, tr = self.slot, self.trace
-            if key.linear[:1] == (0,):  # the first term is plain: order by its operand
-                members.sort(key=lambda i: slot[tr.terms(i)[0][0]])
-            else:
-                members.sort(key=lambda i: (slot[tr.terms(i)[1][0]], slot[tr.terms(i)[0][0]]))
+            members.sort(key=lambda i: (slot[tr.terms(i)[1][0]], slot[tr.terms(i)[0][0]]))
         out = self._outputs(members)
         prod_pos = product_positions(key)
-        products = self._products(members, prod_pos) if prod_pos and matmul is None else None
-        linear = self._linear(members, key.linear) if key.linear else None
-        mode = self._sum_mode(key, len(members), matmul)
-        return SopGroup(out, products, linear, _term_order(key), mode, matmul, self.trace.source_name(members))
+        products = self._products(members, prod_pos) if prod_pos else None
+        mode = self._sum_mode(key, len(members))
+        return TermsGroup(out, products, self._linear(members, key.linear), _term_order(key), mode, source)
 
     def _matmul(self, key: GroupKey, members: list[int]) -> Matmul:
         """Order a dense group's nodes row-major over its (rows, cols) and index the two matrices."""
@@ -130,14 +130,14 @@ class Layout:
         b = Index([[slot[terms(i)[1][p]] for p in prod_pos] for i in members])
         return Products(a, b, _signs([[terms(i)[2][p] for p in prod_pos] for i in members]))
 
-    def _linear(self, members: list[int], lin_pos: tuple[int, ...]) -> Linear:
+    def _linear(self, members: list[int], lin_pos: tuple[int, ...]) -> Linear | None:
+        if not lin_pos:
+            return None
         slot, terms = self.slot, self.trace.terms
         a = Index([[slot[terms(i)[0][p]] for p in lin_pos] for i in members])
         return Linear(a, _signs([[terms(i)[2][p] for p in lin_pos] for i in members]))
 
-    def _sum_mode(self, key: GroupKey, n_members: int, matmul: Matmul | None) -> SumMode:
-        if matmul is not None:
-            return SumMode.DENSE
+    def _sum_mode(self, key: GroupKey, n_members: int) -> SumMode:
         if not self.exact or key.shape == 1:
             return SumMode.PAIRWISE
         if key.shape <= SEQUENTIAL_TERMS:

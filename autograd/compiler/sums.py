@@ -1,4 +1,4 @@
-"""Replay of one sum-of-products group: ``out = Σ sₖ·aₖ·bₖ + Σ tⱼ·cⱼ``, as a matmul where it is one."""
+"""Replay of one sum-of-products group: ``out = Σ sₖ·aₖ·bₖ + Σ tⱼ·cⱼ``, term by term or as a matmul."""
 
 from __future__ import annotations
 
@@ -60,13 +60,89 @@ class Matmul(NamedTuple):
     full: bool
 
 
-class SopGroup:
-    """Sums of products with the same term pattern, evaluated together.
+class SumGroup:
+    """Sums with the same term pattern, evaluated together: what both kinds share.
 
-    ``order`` lists (Term, column) per position, in the eager evaluation order.
+    ``linear``: the plain terms; ``source``: the op(s) the product terms came
+    from (``*``, ``dot``), named in error messages.
     """
 
-    __slots__ = ("out", "n", "products", "linear", "order", "mode", "matmul", "perm", "active", "out_view", "source")
+    __slots__ = ("out", "n", "linear", "mode", "source", "active", "out_view")
+
+    def __init__(self, out: slice, linear: Linear | None, mode: SumMode, source: str) -> None:
+        self.out = out
+        self.n = out.stop - out.start
+        self.linear = linear
+        self.mode = mode
+        self.source = source
+        self.active = True  # does any output need a gradient? (set by mark_needed)
+        self.out_view: Floats = np.empty(0)  # the outputs in the value array (set by bind)
+
+    def indices(self) -> list[Index]:
+        """Every index array the group reads through."""
+        return [self.linear.a] if self.linear is not None else []
+
+    def bind(self, val: Floats, grad: Floats) -> None:
+        """Make the operand views and the output view into the slot arrays."""
+        for ix in self.indices():
+            ix.bind(val, grad)
+        self.out_view = val[self.out]
+
+    def mark_needed(self, need: Flags) -> None:
+        """A node needs a gradient when one of its terms does; skip the rest in backward."""
+        flags = self._needed_products(need)
+        if self.linear is not None:
+            flags |= self.linear.a.mark_needed(need)
+        need[self.out] = flags
+        self.active = bool(flags.any())
+
+    def _needed_products(self, need: Flags) -> Flags:
+        return np.zeros(self.n, dtype=bool)
+
+    def diagnose(self, val: Floats) -> None:
+        """Raise for the first output that is not finite."""
+        bad = ~np.isfinite(val[self.out])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise OpOverflowError(
+                f"+/*/dot: a sum of products (compiled from +, -, *, dot and sum nodes) is "
+                f"{float(val[self.out][i])}, beyond float64; scale the inputs or parameters down"
+            )
+
+    def product_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
+        """Per node: the product operands a, b and their signs, each (n, Lp); None without products."""
+        return None
+
+    def gradient_error(self, val: Floats, grad: Floats) -> ArithmeticError | None:
+        """The error for the first product term that passes a non-finite gradient to an operand, if any."""
+        rows = self.product_rows(val)
+        if rows is None:
+            return None  # plain terms pass a finite gradient on unchanged (times ±1)
+        A, B, sign = rows
+        gs = grad[self.out][:, None] * sign
+        for position, local in ((0, B), (1, A)):
+            bad = np.argwhere(~np.isfinite(gs * local))
+            if bad.size:
+                t, k = map(int, bad[0])
+                a, b = float(A[t, k]), float(B[t, k])
+                return gradient_error(self.source, [a, b], a * b, position, float(local[t, k]), float(gs[t, k]))
+        return None
+
+    def describe(self) -> str:
+        """The ops these nodes were compiled from, for messages."""
+        return self.source
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the index and sign arrays."""
+        total = sum(ix.nbytes for ix in self.indices())
+        return total + (self.linear.sign.nbytes if self.linear and self.linear.sign is not None else 0)
+
+
+class TermsGroup(SumGroup):
+    """Sums added term by term in the eager order (``order``: (Term, column) per position)."""
+
+    __slots__ = ("products", "columns", "perm", "add_terms")
 
     def __init__(
         self,
@@ -75,103 +151,52 @@ class SopGroup:
         linear: Linear | None,
         order: list[tuple[Term, int]],
         mode: SumMode,
-        matmul: Matmul | None = None,
-        source: str = "*/dot",
+        source: str,
     ) -> None:
-        self.out = out
-        self.n = out.stop - out.start
+        super().__init__(out, linear, mode, source)
         self.products = products
-        self.linear = linear
-        self.order = order
-        self.mode = mode
-        self.matmul = matmul
-        self.source = source  # the op(s) the product terms came from, for messages
+        # Resolved once: an Enum member lookup costs ~0.1 µs, too much per term per call.
+        self.columns = [(kind is Term.PRODUCT, k) for kind, k in order]
         self.perm: Slots | None = None  # ROW: position in [products..., linears...] of each term, if not identity
         if mode is SumMode.ROW:
             n_prod = sum(1 for kind, _ in order if kind is Term.PRODUCT)
             perm = np.array([k if kind is Term.PRODUCT else n_prod + k for kind, k in order], dtype=np.intp)
             self.perm = None if (perm == np.arange(len(order))).all() else perm
-        self.active = True  # does any output need a gradient? (set by mark_needed)
-        self.out_view: Floats = np.empty(0)
+        adders = {SumMode.SEQUENTIAL: self._add_sequential, SumMode.ROW: self._add_row}
+        self.add_terms = adders.get(mode, self._add_pairwise)
 
-    def _indices(self) -> list[Index]:
-        ix = [self.products.a, self.products.b] if self.products is not None else []
-        if self.matmul is not None:
-            ix += [self.matmul.a, self.matmul.b]
-        return ix + ([self.linear.a] if self.linear is not None else [])
+    def indices(self) -> list[Index]:
+        """Every index array the group reads through."""
+        p = self.products
+        return super().indices() + ([p.a, p.b] if p is not None else [])
 
-    def bind(self, val: Floats, grad: Floats) -> None:
-        """Make the operand views and the output view into the slot arrays."""
-        for ix in self._indices():
-            ix.bind(val, grad)
-        self.out_view = val[self.out]
-
-    def mark_needed(self, need: Flags) -> None:
-        """A node needs a gradient when one of its terms does; skip the rest in backward."""
-        flags = np.zeros(self.n, dtype=bool)
-        if self.products is not None:
-            flags |= self.products.a.mark_needed(need) | self.products.b.mark_needed(need)
-        if self.linear is not None:
-            flags |= self.linear.a.mark_needed(need)
-        mm = self.matmul
-        if mm is not None:
-            fr, fc = mm.a.mark_needed(need), mm.b.mark_needed(need)
-            if mm.full:
-                flags |= (fr[:, None] | fc[None, :]).ravel()
-            else:
-                assert mm.row_of is not None and mm.col_of is not None
-                flags |= fr[mm.row_of] | fc[mm.col_of]
-        need[self.out] = flags
-        self.active = bool(flags.any())
-
-    # ---- forward ------------------------------------------------------------------
-    def _linear_terms(self, val: Floats) -> Floats | None:
-        if self.linear is None:
-            return None
-        lin = self.linear.a.gather(val)
-        return lin if self.linear.sign is None else lin * self.linear.sign
+    def _needed_products(self, need: Flags) -> Flags:
+        if self.products is None:
+            return np.zeros(self.n, dtype=bool)
+        return self.products.a.mark_needed(need) | self.products.b.mark_needed(need)
 
     def forward(self, val: Floats, saved: list[Any]) -> None:
         """Compute the outputs; push the product operands for backward."""
-        if self.matmul is not None:
-            self._forward_dense(val, saved)
-            return
-        prod = None
-        if self.products is not None:
-            A = self.products.a.gather(val)
-            B = self.products.b.gather(val)
+        prod = lin = None
+        p = self.products
+        if p is not None:
+            A = p.a.gather(val)
+            B = p.b.gather(val)
             prod = A * B
-            if self.products.sign is not None:
-                prod *= self.products.sign
+            if p.sign is not None:
+                prod *= p.sign
             saved.append((A, B))
-        lin = self._linear_terms(val)
-        if self.mode is SumMode.SEQUENTIAL:
-            self._add_sequential(prod, lin)
-        elif self.mode is SumMode.ROW:
-            self._add_row(prod, lin)
-        else:
-            self._add_pairwise(prod, lin)
-
-    def _forward_dense(self, val: Floats, saved: list[Any]) -> None:
-        mm = self.matmul
-        assert mm is not None
-        out = self.out_view
-        A = mm.a.gather(val)
-        B = mm.b.gather(val)
-        if mm.full:
-            np.matmul(A, B.T, out=out.reshape(A.shape[0], B.shape[0]))
-        else:
-            out[...] = (A @ B.T)[mm.row_of, mm.col_of]
-        saved.append((A, B))
-        lin = self._linear_terms(val)
-        if lin is not None:
-            out += lin[:, 0] if lin.shape[1] == 1 else lin.sum(axis=1)
+        if self.linear is not None:
+            lin = self.linear.a.gather(val)
+            if self.linear.sign is not None:
+                lin = lin * self.linear.sign
+        self.add_terms(prod, lin)
 
     def _add_sequential(self, prod: Floats | None, lin: Floats | None) -> None:
         out = self.out_view
         first = True
-        for kind, k in self.order:
-            col = prod[:, k] if kind is Term.PRODUCT else lin[:, k]  # type: ignore[index]
+        for is_product, k in self.columns:
+            col = prod[:, k] if is_product else lin[:, k]  # type: ignore[index]
             if first:
                 out[...] = col
                 first = False
@@ -198,101 +223,114 @@ class SopGroup:
         elif lin is not None:
             np.sum(lin, axis=1, out=out)
 
-    # ---- backward -----------------------------------------------------------------
     def backward(self, val: Floats, grad: Floats, saved: list[Any], careful: bool = False) -> None:
         """Add each term operand's share of the outputs' gradient (0·x is 0 here: x is a finite value)."""
-        has_products = self.matmul is not None or self.products is not None
+        p = self.products
         if not self.active:
-            if has_products:
+            if p is not None:
                 saved.pop()
             return
         g = grad[self.out]
         lin = self.linear
-        if lin is not None and lin.a.needed:
-            gl = g[:, None]
-            lin.a.scatter_add(grad, gl if lin.sign is None else gl * lin.sign)
-        if self.matmul is not None:
-            self._backward_dense(grad, g, *saved.pop())
-        elif self.products is not None:
+        if lin is not None and lin.a.needed:  # plain terms: the gradient times their sign
+            lin.a.scatter_add(grad, g[:, None] if lin.sign is None else g[:, None] * lin.sign)
+        if p is not None:
             A, B = saved.pop()
-            p = self.products
             gs = g[:, None] if p.sign is None else g[:, None] * p.sign
             if p.a.needed:
                 p.a.scatter_add(grad, gs * B)
             if p.b.needed:
                 p.b.scatter_add(grad, gs * A)
 
-    def _cell_gradients(self, g: Floats, rows: int, cols: int) -> Floats:
-        """The outputs' gradient as a (rows, cols) matrix over the matmul's cells (0 where no node)."""
-        mm = self.matmul
-        assert mm is not None
-        if mm.full:
-            return g.reshape(rows, cols)
-        G = np.zeros((rows, cols))
-        G[mm.row_of, mm.col_of] = g
-        return G
-
-    def _backward_dense(self, grad: Floats, g: Floats, A: Floats, B: Floats) -> None:
-        mm = self.matmul
-        assert mm is not None
-        G = self._cell_gradients(g, A.shape[0], B.shape[0])
-        if mm.a.needed:
-            mm.a.scatter_add(grad, G @ B)
-        if mm.b.needed:
-            mm.b.scatter_add(grad, G.T @ A)
-
-    # ---- errors -------------------------------------------------------------------
-    def diagnose(self, val: Floats) -> None:
-        """Raise for the first output that is not finite."""
-        bad = ~np.isfinite(val[self.out])
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise OpOverflowError(
-                f"+/*/dot: a sum of products (compiled from +, -, *, dot and sum nodes) is "
-                f"{float(val[self.out][i])}, beyond float64; scale the inputs or parameters down"
-            )
-
-    def _operand_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
-        """Per node: the product operands a, b (n, Lp) and signs, or None without products."""
-        mm = self.matmul
-        if mm is not None:
-            A, B = mm.a.gather(val), mm.b.gather(val)
-            cells = np.arange(self.n)
-            r = cells // B.shape[0] if mm.row_of is None else mm.row_of
-            c = cells % B.shape[0] if mm.col_of is None else mm.col_of
-            return A[r], B[c], np.ones((self.n, A.shape[1]))
+    def product_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
+        """Per node: the product operands a, b and their signs, each (n, Lp); None without products."""
         p = self.products
         if p is None:
             return None
         A, B = p.a.gather(val), p.b.gather(val)
         return A, B, np.ones(A.shape) if p.sign is None else np.broadcast_to(p.sign, A.shape)
 
-    def gradient_error(self, val: Floats, grad: Floats) -> ArithmeticError | None:
-        """The error for the first product term that passes a non-finite gradient to an operand, if any."""
-        rows = self._operand_rows(val)
-        if rows is None:
-            return None  # plain terms pass a finite gradient on unchanged (times ±1)
-        A, B, sign = rows
-        gs = grad[self.out][:, None] * sign
-        for position, local in ((0, B), (1, A)):
-            share = gs * local
-            bad = np.argwhere(~np.isfinite(share))
-            if bad.size:
-                t, k = map(int, bad[0])
-                a, b = float(A[t, k]), float(B[t, k])
-                return gradient_error(self.source, [a, b], a * b, position, float(local[t, k]), float(gs[t, k]))
-        return None
-
     def describe(self) -> str:
         """The ops these nodes were compiled from, for messages."""
-        return "+" if self.products is None and self.matmul is None else self.source
+        return self.source if self.products is not None else "+"
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the index and sign arrays."""
-        total = sum(ix.nbytes for ix in self._indices())
-        signs = [self.products.sign if self.products else None, self.linear.sign if self.linear else None]
-        total += sum(s.nbytes for s in signs if s is not None)
-        if self.matmul is not None:
-            total += sum(x.nbytes for x in (self.matmul.row_of, self.matmul.col_of) if x is not None)
-        return total
+        p = self.products
+        return super().nbytes + (p.sign.nbytes if p is not None and p.sign is not None else 0)
+
+
+class MatmulGroup(SumGroup):
+    """Sums whose products are the cells of one ``A @ B.T`` (a dense layer): one ``numpy.matmul``."""
+
+    __slots__ = ("matmul",)
+
+    def __init__(self, out: slice, matmul: Matmul, linear: Linear | None, source: str) -> None:
+        super().__init__(out, linear, SumMode.DENSE, source)
+        self.matmul = matmul
+
+    def indices(self) -> list[Index]:
+        """Every index array the group reads through."""
+        return super().indices() + [self.matmul.a, self.matmul.b]
+
+    def _needed_products(self, need: Flags) -> Flags:
+        mm = self.matmul
+        fr, fc = mm.a.mark_needed(need), mm.b.mark_needed(need)
+        if mm.full:
+            return (fr[:, None] | fc[None, :]).ravel()
+        assert mm.row_of is not None and mm.col_of is not None
+        return fr[mm.row_of] | fc[mm.col_of]
+
+    def forward(self, val: Floats, saved: list[Any]) -> None:
+        """Compute the outputs; push the two matrices for backward."""
+        mm = self.matmul
+        out = self.out_view
+        A = mm.a.gather(val)
+        B = mm.b.gather(val)
+        if mm.full:
+            np.matmul(A, B.T, out=out.reshape(A.shape[0], B.shape[0]))
+        else:
+            out[...] = (A @ B.T)[mm.row_of, mm.col_of]
+        saved.append((A, B))
+        lin = self.linear
+        if lin is not None:
+            t = lin.a.gather(val)
+            if lin.sign is not None:
+                t = t * lin.sign
+            out += t[:, 0] if t.shape[1] == 1 else t.sum(axis=1)
+
+    def backward(self, val: Floats, grad: Floats, saved: list[Any], careful: bool = False) -> None:
+        """Add the shares of both matrices' operands (and the plain terms')."""
+        A, B = saved.pop()
+        if not self.active:
+            return
+        g = grad[self.out]
+        lin = self.linear
+        if lin is not None and lin.a.needed:  # plain terms: the gradient times their sign
+            lin.a.scatter_add(grad, g[:, None] if lin.sign is None else g[:, None] * lin.sign)
+        mm = self.matmul
+        if mm.full:  # the outputs' gradient over the matmul's cells (0 where no node)
+            G = g.reshape(A.shape[0], B.shape[0])
+        else:
+            G = np.zeros((A.shape[0], B.shape[0]))
+            G[mm.row_of, mm.col_of] = g
+        if mm.a.needed:
+            mm.a.scatter_add(grad, G @ B)
+        if mm.b.needed:
+            mm.b.scatter_add(grad, G.T @ A)
+
+    def product_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
+        """Per node: its matrix row and column (the product operands), and signs of +1."""
+        mm = self.matmul
+        A, B = mm.a.gather(val), mm.b.gather(val)
+        cells = np.arange(self.n)
+        r = cells // B.shape[0] if mm.row_of is None else mm.row_of
+        c = cells % B.shape[0] if mm.col_of is None else mm.col_of
+        return A[r], B[c], np.ones((self.n, A.shape[1]))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the index arrays."""
+        mm = self.matmul
+        return super().nbytes + sum(x.nbytes for x in (mm.row_of, mm.col_of) if x is not None)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from enum import IntEnum
-from itertools import chain
 
 from .. import ops as _ops
 from ..backward import topological_order
@@ -59,8 +57,12 @@ class Trace:
 
     def _count_uses(self) -> list[int]:
         """How many times each node is an operand (a node used once may be inlined)."""
-        counts = Counter(chain.from_iterable(map(children_of, self.order)))
-        return [counts[v] for v in self.order]
+        position = self.index.__getitem__
+        uses = [0] * self.n
+        for v in self.order:
+            for j in map(position, children_of(v)):
+                uses[j] += 1
+        return uses
 
     def terms(self, i: int) -> tuple[list[int], list[int], list[float]]:
         """Node i's term operands a, b and signs (node i must be a live sum of products)."""
@@ -126,13 +128,40 @@ class Trace:
                 self.elem_args[i] = tuple(operands)
 
     def _add(self, i: int, operands: list[int], sign: float = 1.0) -> None:
-        """``j + k``: the hot path of a chain moves j's lists to i, then appends k."""
+        """``j + k``: moves j's lists to i, then appends k (``_start``/``_append`` written
+        out: this is the hot path of a chain, once per ``+`` node)."""
         j, k = operands
-        if self._inlinable(j, True):
-            self._start(i, *self._absorb(j, i))
+        kind, uses, ta, tb, ts, absorbed, sources = (
+            self.kind,
+            self.uses,
+            self.ta,
+            self.tb,
+            self.ts,
+            self.absorbed,
+            self.sources,
+        )
+        kind[i] = SOP
+        if kind[j] is SOP and uses[j] == 1:
+            a, b, s = ta[j], tb[j], ts[j]
+            ta[j] = tb[j] = ts[j] = None
+            absorbed[j] = 1
+            sources[i] = sources[j]
         else:
-            self._start(i, [j], [-1], [1.0])
-        self._append(i, k, sign, False)
+            a, b, s = [j], [-1], [1.0]
+        assert a is not None and b is not None and s is not None
+        ta[i], tb[i], ts[i] = a, b, s
+        kb = tb[k]
+        if kind[k] is SOP and uses[k] == 1 and kb is not None and len(kb) == 1:
+            a += ta[k]  # type: ignore[arg-type]
+            b += kb
+            s.append(ts[k][0] * sign)  # type: ignore[index]
+            ta[k] = tb[k] = ts[k] = None
+            absorbed[k] = 1
+            sources[i] |= sources[k]
+        else:
+            a.append(k)
+            b.append(-1)
+            s.append(sign)
 
     def _sub(self, i: int, operands: list[int]) -> None:
         self._add(i, operands, -1.0)
