@@ -3,7 +3,7 @@ gradients and gradient checks.  Standard library only."""
 
 from .backward import backward, grad, topological_order, zero_grad
 from .check import gradcheck, numerical_grad
-from .errors import DomainError, GradcheckError, OpOverflowError, ZeroDivision
+from .errors import DomainError, GradcheckError, NonFiniteGradError, OpOverflowError, ZeroDivision
 from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import TABLE as OPS
 from .value import Value, dot, matvec, vsum
@@ -38,5 +38,6 @@ __all__ = [
     "DomainError",
     "ZeroDivision",
     "OpOverflowError",
+    "NonFiniteGradError",
     "OPS",
 ]

@@ -1,11 +1,12 @@
 """Hypothesis strategies for property-testing derivatives (ours, and users' own functions).
 
-``expressions()`` draws random expressions over the whole op table;
-``expression_points(expr)`` draws input points where the expression is smooth:
-every kink (relu, abs, leaky_relu at 0) and every singularity (a divisor near
-0) is at least ``margin`` away, and no intermediate value is huge.  Domain-
-limited ops get operands that are positive by construction (``u*u + 0.25``),
-so log, sqrt, fractional powers and ``x ** y`` are exercised, not filtered out.
+``expressions()`` draws random expressions over every op of the registry
+(``autograd.ops``: a new op appears here by itself); ``expression_points(expr)``
+draws input points where the expression is smooth: every kink and pole that the
+registry's domain of an op names (relu at 0, a divisor at 0) is at least
+``margin`` away, and no intermediate value is huge.  Operands the domain wants
+positive are positive by construction (``u*u + 0.25``), so log, sqrt,
+fractional powers and ``x ** y`` are exercised, not filtered out.
 
     from hypothesis import given
     from autograd import gradcheck
@@ -21,56 +22,62 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from . import ops as _ops
 from .mode import no_grad
-from .value import Value, dot, vsum
+from .value import Value, apply_op
 
-__all__ = ["Expression", "expressions", "expression_points", "expressions_with_points", "smooth_floats"]
+__all__ = [
+    "Expression",
+    "expressions",
+    "expression_points",
+    "expressions_with_points",
+    "smooth_floats",
+    "operand_floats",
+    "op_points",
+]
 
-#: Unary ops whose operand may be any real number.
-UNARY_ANY = (
-    "neg",
-    "abs",
-    "exp",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "softplus",
-    "sin",
-    "cos",
-    "**2",
-    "**3",
-    "2**",
-    "0.5**",
-)
+
+def _catalogue() -> dict[str, _ops.Op]:
+    """Every op the strategies draw, by node name: each fixed op and each family's sample ops."""
+    return {op.name: op for row in _ops.entries() for op in row.ops()}
+
+
+_OPS = _catalogue()
+
+
+def _positive_operands(op: _ops.Op) -> bool:
+    return any(op.arg(i).positive for i in range(max(op.arity, 1)))
+
+
+#: Unary ops whose operand may be any real number (from the registry's domains).
+UNARY_ANY = tuple(name for name, op in _OPS.items() if op.arity == 1 and not _positive_operands(op))
 #: Unary ops that need a positive operand (given one by construction).
-UNARY_POSITIVE = ("log", "sqrt", "**0.5", "**-1", "**1.5", "**-0.5")
-BINARY = ("+", "-", "*", "/", "**")
-NARY = ("dot", "sum")
-
-#: Ops with a kink at 0 in their operand: the point must keep away from it.
-_KINKED = {"abs", "relu", "leaky_relu"}
+UNARY_POSITIVE = tuple(name for name, op in _OPS.items() if op.arity == 1 and _positive_operands(op))
+BINARY = tuple(name for name, op in _OPS.items() if op.arity == 2)
+NARY = tuple(name for name, op in _OPS.items() if op.arity == 0)
 
 
 @dataclass(frozen=True)
 class Expression:
     """A random expression tree: ``expr(*values)`` evaluates it on Values (or floats)."""
 
-    tree: tuple
+    tree: tuple[Any, ...]
     n_inputs: int
 
-    def __call__(self, *xs):
+    def __call__(self, *xs: Any) -> Any:
         if len(xs) != self.n_inputs:
             raise TypeError(f"Expression takes {self.n_inputs} inputs, got {len(xs)}")
         values = [x if isinstance(x, Value) else Value(x) for x in xs]
         return _evaluate(self.tree, values, None)
 
     def smooth_at(self, xs: Sequence[float], margin: float = 1e-2, bound: float = 1e4) -> bool:
-        """True when the expression is finite and away from kinks and singularities at ``xs``."""
+        """True when the expression is finite and away from kinks, poles and domain edges at ``xs``
+        (as the registry's domain of each op says)."""
         guard = _Guard(margin, bound)
         try:
             with no_grad():
@@ -84,7 +91,7 @@ class Expression:
 
     @property
     def source(self) -> str:
-        """The expression as readable Python-like text, e.g. ``tanh((x0 * x1))``."""
+        """The expression as readable text from the registry's formulas, e.g. ``tanh(x0 · x1)``."""
         return _source(self.tree)
 
 
@@ -94,107 +101,57 @@ class _Guard:
         self.bound = bound
         self.ok = True
 
-    def check(self, tag: str, operands: list, out: Value) -> None:
+    def check(self, op: _ops.Op, operands: list[Value], out: Value) -> None:
         if abs(out.data) > self.bound:
             self.ok = False
-        if tag in _KINKED and abs(operands[0].data) < self.margin:
-            self.ok = False
-        if tag == "/" and abs(operands[1].data) < self.margin:
-            self.ok = False
+        for i, c in enumerate(operands):
+            if not op.arg(i).smooth_at(c.data, self.margin):
+                self.ok = False
 
 
-def _positive(u):
+def _positive(u: Value) -> Value:
     return u * u + 0.25
 
 
-def _evaluate(tree: tuple, xs: list, guard: _Guard | None):
+def _evaluate(tree: tuple[Any, ...], xs: list[Value], guard: _Guard | None) -> Value:
     kind = tree[0]
     if kind == "x":
-        return xs[tree[1]]
+        leaf: Value = xs[tree[1]]
+        return leaf
     if kind == "c":
         return Value(tree[1])
+    op = _OPS[kind]
     args = [_evaluate(t, xs, guard) for t in tree[1:]]
-    out = _APPLY[kind](args)
+    args = [_positive(a) if op.arg(i).positive else a for i, a in enumerate(args)]
+    out = apply_op(op, *args)
     if guard is not None:
-        guard.check(kind, args, out)
+        guard.check(op, args, out)
     return out
 
 
-_APPLY = {
-    "neg": lambda a: -a[0],
-    "abs": lambda a: abs(a[0]),
-    "exp": lambda a: a[0].exp(),
-    "tanh": lambda a: a[0].tanh(),
-    "sigmoid": lambda a: a[0].sigmoid(),
-    "relu": lambda a: a[0].relu(),
-    "leaky_relu": lambda a: a[0].leaky_relu(0.1),
-    "softplus": lambda a: a[0].softplus(),
-    "sin": lambda a: a[0].sin(),
-    "cos": lambda a: a[0].cos(),
-    "**2": lambda a: a[0] ** 2,
-    "**3": lambda a: a[0] ** 3,
-    "2**": lambda a: 2 ** a[0],
-    "0.5**": lambda a: 0.5 ** a[0],
-    "log": lambda a: _positive(a[0]).log(),
-    "sqrt": lambda a: _positive(a[0]).sqrt(),
-    "**0.5": lambda a: _positive(a[0]) ** 0.5,
-    "**-1": lambda a: _positive(a[0]) ** -1,
-    "**1.5": lambda a: _positive(a[0]) ** 1.5,
-    "**-0.5": lambda a: _positive(a[0]) ** -0.5,
-    "+": lambda a: a[0] + a[1],
-    "-": lambda a: a[0] - a[1],
-    "*": lambda a: a[0] * a[1],
-    "/": lambda a: a[0] / a[1],
-    "**": lambda a: _positive(a[0]) ** a[1].tanh(),
-    "dot": lambda a: dot(a[: len(a) // 2], a[len(a) // 2 : 2 * (len(a) // 2)], a[-1] if len(a) % 2 else None),
-    "sum": lambda a: vsum(a),
-}
-
-_SOURCE = {
-    "log": "log({0}**2 + 0.25)",
-    "sqrt": "sqrt({0}**2 + 0.25)",
-    "**0.5": "({0}**2 + 0.25)**0.5",
-    "**-1": "({0}**2 + 0.25)**-1",
-    "**1.5": "({0}**2 + 0.25)**1.5",
-    "**-0.5": "({0}**2 + 0.25)**-0.5",
-    "**2": "({0})**2",
-    "**3": "({0})**3",
-    "2**": "2**({0})",
-    "0.5**": "0.5**({0})",
-    "neg": "-({0})",
-    "abs": "abs({0})",
-    "leaky_relu": "leaky_relu({0}, 0.1)",
-    "+": "({0} + {1})",
-    "-": "({0} - {1})",
-    "*": "({0} * {1})",
-    "/": "({0} / {1})",
-    "**": "({0}**2 + 0.25)**tanh({1})",
-}
-
-
-def _source(tree: tuple) -> str:
+def _source(tree: tuple[Any, ...]) -> str:
     kind = tree[0]
     if kind == "x":
         return f"x{tree[1]}"
     if kind == "c":
         return repr(tree[1])
+    op = _OPS[kind]
     parts = [_source(t) for t in tree[1:]]
-    if kind in _SOURCE:
-        return _SOURCE[kind].format(*parts)
-    return f"{kind}({', '.join(parts)})"
+    parts = [f"{p}**2 + 0.25" if op.arg(i).positive else p for i, p in enumerate(parts)]
+    return op.text.formula([p if p.isidentifier() or " " not in p else f"({p})" for p in parts])
 
 
-def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrategy:
-    unary = [op for op in ops if op in UNARY_ANY or op in UNARY_POSITIVE]
-    binary = [op for op in ops if op in BINARY]
-    nary = [op for op in ops if op in NARY]
+def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrategy[Any]:
+    unary = [op for op in ops if _OPS[op].arity == 1]
+    binary = [op for op in ops if _OPS[op].arity == 2]
+    nary = [op for op in ops if _OPS[op].arity == 0]
     leaf = st.one_of(
         st.tuples(st.just("x"), st.integers(0, n_inputs - 1)),
         st.tuples(st.just("c"), st.sampled_from([-2.0, -0.5, 0.5, 1.5, 3.0])),
     )
 
-    def extend(children: st.SearchStrategy) -> st.SearchStrategy:
-        options = []
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        options: list[st.SearchStrategy[Any]] = []
         if unary:
             options.append(st.tuples(st.sampled_from(unary), children))
         if binary:
@@ -210,24 +167,42 @@ def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrat
     return st.recursive(leaf, extend, max_leaves=max_leaves)
 
 
-def expressions(
-    n_inputs: int | st.SearchStrategy[int] = st.integers(1, 3), max_leaves: int = 8, ops: Sequence[str] | None = None
-) -> st.SearchStrategy[Expression]:
-    """A strategy for random ``Expression``s over ``ops`` (default: the whole op table) using every input.
+_ONE_TO_THREE = st.integers(1, 3)
 
-    ``ops`` names entries of ``UNARY_ANY``, ``UNARY_POSITIVE``, ``BINARY`` and ``NARY``.
+
+def expressions(
+    n_inputs: int | st.SearchStrategy[int] = _ONE_TO_THREE, max_leaves: int = 8, ops: Sequence[str] | None = None
+) -> st.SearchStrategy[Expression]:
+    """A strategy for random ``Expression``s over ``ops`` (default: every op of the registry) using every input.
+
+    ``ops`` holds node names (``"tanh"``, ``"**2"``, ``"leaky_relu(0.1)"``) or registry keys (a
+    family's key, e.g. ``"leaky_relu"`` or ``"**n"``, stands for its sample ops).
     """
     if isinstance(n_inputs, int) and n_inputs < 1:
         raise ValueError(f"expressions: n_inputs must be >= 1, got {n_inputs}")
-    chosen = tuple(ops) if ops is not None else UNARY_ANY + UNARY_POSITIVE + BINARY + NARY
-    unknown = [op for op in chosen if op not in _APPLY]
-    if unknown:
-        raise ValueError(f"expressions: unknown ops {unknown}; valid: {sorted(_APPLY)}")
+    chosen = tuple(_OPS) if ops is None else _resolve(ops)
     counts = n_inputs if isinstance(n_inputs, st.SearchStrategy) else st.just(n_inputs)
     return counts.flatmap(lambda n: _trees(n, max_leaves, chosen).map(lambda tree: _with_every_input(tree, n)))
 
 
-def _with_every_input(tree: tuple, n: int) -> Expression:
+def _resolve(ops: Sequence[str]) -> tuple[str, ...]:
+    """Node names for ``ops``: a family's registry key stands for its sample ops."""
+    keys = {row.key: row for row in _ops.entries()}
+    chosen: list[str] = []
+    unknown = []
+    for name in ops:
+        if name in _OPS:
+            chosen.append(name)
+        elif name in keys:
+            chosen += [op.name for op in keys[name].ops()]
+        else:
+            unknown.append(name)
+    if unknown:
+        raise ValueError(f"expressions: unknown ops {unknown}; valid: {sorted(_OPS)} or a family {sorted(keys)}")
+    return tuple(chosen)
+
+
+def _with_every_input(tree: tuple[Any, ...], n: int) -> Expression:
     """Add the inputs the random tree left out, so every derivative is exercised."""
     used = _inputs_of(tree)
     for i in range(n):
@@ -236,7 +211,7 @@ def _with_every_input(tree: tuple, n: int) -> Expression:
     return Expression(tree, n)
 
 
-def _inputs_of(tree: tuple) -> set[int]:
+def _inputs_of(tree: tuple[Any, ...]) -> set[int]:
     if tree[0] == "x":
         return {tree[1]}
     if tree[0] == "c":
@@ -249,13 +224,33 @@ def smooth_floats(low: float = -3.0, high: float = 3.0) -> st.SearchStrategy[flo
     return st.floats(low, high, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 6))
 
 
+def operand_floats(
+    arg: _ops.Arg, low: float = -3.0, high: float = 3.0, margin: float = 1e-2
+) -> st.SearchStrategy[float]:
+    """Floats where an operand with domain ``arg`` is smooth: ``u*u + 0.25`` when it must be
+    positive, else [low, high] kept ``margin`` away from its kinks and poles."""
+    if arg.positive:
+        return smooth_floats(low, high).map(lambda u: round(u * u + 0.25, 6))
+    return smooth_floats(low, high).filter(lambda x: arg.smooth_at(x, margin))
+
+
+def op_points(
+    op: _ops.Op, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, max_operands: int = 7
+) -> st.SearchStrategy[list[float]]:
+    """Operand lists for ``op`` (one per operand; 1..``max_operands`` for an n-ary op), each drawn
+    from the registry's domain of that operand with :func:`operand_floats`."""
+    if op.arity == 0:
+        return st.lists(operand_floats(op.arg(0), low, high, margin), min_size=1, max_size=max_operands)
+    return st.tuples(*[operand_floats(op.arg(i), low, high, margin) for i in range(op.arity)]).map(list)
+
+
 @st.composite
 def expression_points(
-    draw, expr: Expression, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, tries: int = 20
+    draw: st.DrawFn, expr: Expression, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, tries: int = 20
 ) -> list[float]:
     """A point where ``expr`` is smooth (see ``Expression.smooth_at``); rejects the example otherwise."""
     for _ in range(tries):
-        xs = draw(st.lists(smooth_floats(low, high), min_size=expr.n_inputs, max_size=expr.n_inputs))
+        xs: list[float] = draw(st.lists(smooth_floats(low, high), min_size=expr.n_inputs, max_size=expr.n_inputs))
         if expr.smooth_at(xs, margin):
             return xs
     assume(False)
@@ -263,7 +258,7 @@ def expression_points(
 
 
 @st.composite
-def expressions_with_points(draw, **expression_kwargs) -> tuple[Expression, list[float]]:
+def expressions_with_points(draw: st.DrawFn, /, **expression_kwargs: Any) -> tuple[Expression, list[float]]:
     """``(expr, xs)``: a random expression and a smooth point for it."""
     expr = draw(expressions(**expression_kwargs))
     return expr, draw(expression_points(expr))

@@ -8,75 +8,59 @@ frees as soon as the last reference to its root goes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from itertools import count
+import inspect
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from operator import countOf
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from . import node as _node
 from . import ops as _ops
+from .backward import backward as _backward
 from .errors import OpOverflowError
-from .mode import GRAD_ENABLED
+from .node import NARY, Node, check_data, local_derivatives, operands
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number: TypeAlias = "int | float"
+Operand: TypeAlias = "Value | int | float"
 
-_new = object.__new__
-_grad_enabled = GRAD_ENABLED.get
+__all__ = ["Value", "dot", "matvec", "vsum", "apply_op", "NARY"]  # NARY: still importable here for compile
 
-# Every Value gets the next number of one process-wide counter when it is made.  An op's
-# operands always exist before its result, so sorting nodes by this number is a topological
-# order: ``backward`` sorts instead of walking the graph twice.  (A counter, not a tape: it
-# keeps no reference to any node.)
-_next_seq = count().__next__
+_record: Callable[..., Value] = _node.binary
+_record1: Callable[..., Value] = _node.unary
+_record_n: Callable[..., Value] = _node.nary
 
 
-def _overflow(op: _ops.Op, args: tuple, z: float) -> OpOverflowError:
+def _overflow(op: _ops.Op, args: Sequence[float], z: float) -> ArithmeticError | ValueError:
+    """The error for a non-finite result: an operand that is not finite (``.data`` set by hand)
+    or a result beyond float64."""
+    for i, a in enumerate(args):
+        if a - a != 0.0:
+            return ValueError(
+                f"{op.name}: operand {i} is {float(a)!r}; its .data was set to a non-finite number "
+                "(a Value's data must be finite)"
+            )
     shown = ", ".join(repr(float(a)) for a in args)
     return OpOverflowError(f"{op.name}: the result of {op.name}({shown}) is {z}, beyond float64; scale the inputs down")
 
 
-# A node keeps up to two operands and their local derivatives in its own slots
-# (_a, _da, _b, _db): no tuples per node, so one object per op for the cyclic
-# GC to track.  N-ary nodes keep tuples in _a/_da and mark _b with NARY.
-NARY = _ops.NARY
-
-
-def _record(op: _ops.Op, a: Any, b: Any, z: float, da: Any, db: Any) -> Value:
-    """A new node holding ``z``; while grad is enabled it also keeps the op, the operands
-    ``a`` (and ``b``) and the local derivatives ∂z/∂a (and ∂z/∂b) evaluated now."""
-    v = _new(Value)
-    v._seq = _next_seq()
-    v.data = z
-    v.grad = 0.0
-    v.label = ""
-    if _grad_enabled():
-        v._op = op
-        v._a = a
-        v._b = b
-        v._da = da
-        v._db = db
-    else:
-        v._op = None
-        v._a = v._b = None
-        v._da = v._db = 0.0
-    return v
-
-
-# Ops from the table: forward rule, overflow check, local derivatives, node.
+# Ops from the registry: forward rule, overflow check, local derivatives, node.
 
 
 def _unary(op: _ops.Op, a: Value) -> Value:
     x = a.data
+    if x - x:  # .data set to inf or nan by hand: some ops (tanh, exp of -inf) would hide it
+        raise _overflow(op, (x,), x)
     z = op.forward(x)
     if z - z:
         raise _overflow(op, (x,), z)
-    return _record(op, a, None, z, op.local(x, z)[0], 0.0)
+    return _record1(op, a, z, op.local(x, z)[0])
 
 
 def _binary(op: _ops.Op, a: Value, b: Value) -> Value:
     x = a.data
     y = b.data
+    if x - x or y - y:
+        raise _overflow(op, (x, y), x + y)
     z = op.forward(x, y)
     if z - z:
         raise _overflow(op, (x, y), z)
@@ -84,33 +68,12 @@ def _binary(op: _ops.Op, a: Value, b: Value) -> Value:
     return _record(op, a, b, z, da, db)
 
 
-def _nary(op: _ops.Op, operands: tuple) -> Value:
-    xs = [c.data for c in operands]
+def _nary(op: _ops.Op, items: tuple[Value, ...]) -> Value:
+    xs = [c.data for c in items]
     z = op.forward(xs)
     if z - z:
         raise _overflow(op, xs, z)
-    return _record(op, operands, NARY, z, op.local(xs, z), 0.0)
-
-
-def children_of(v: Value) -> tuple:
-    """The operands of node ``v`` as a tuple (``()`` for a leaf)."""
-    b = v._b
-    if b is None:
-        a = v._a
-        return () if a is None else (a,)
-    if b is NARY:
-        return v._a
-    return (v._a, b)
-
-
-def locals_of(v: Value) -> tuple:
-    """∂v/∂operand for each operand, as stored at forward time."""
-    b = v._b
-    if b is None:
-        return () if v._a is None else (v._da,)
-    if b is NARY:
-        return v._da
-    return (v._da, v._db)
+    return _record_n(op, items, z, op.local(xs, z))
 
 
 def _wrap(x: Any, where: str) -> Value:
@@ -123,42 +86,23 @@ def _wrap(x: Any, where: str) -> Value:
     raise TypeError(f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
 
 
-def _check_data(data: Any) -> float:
-    cls = data.__class__
-    if cls is float:
-        x = data
-    elif cls is int or isinstance(data, Real):  # int first: the ABC check is slow
-        try:
-            x = float(data)
-        except OverflowError:
-            shown = repr(data) if len(repr(data)) <= 40 else f"{repr(data)[:20]}… ({len(str(data))} digits)"
-            raise OpOverflowError(f"Value: {shown} is too large for float64 (max ~1.8e308)") from None
-    else:
-        hint = " (use .item() or float() for a one-element array)" if hasattr(data, "shape") else ""
-        raise TypeError(
-            f"Value: data must be a real number (int, float or numpy real scalar), "
-            f"got {type(data).__name__} {data!r}{hint}"
-        )
-    if x - x != 0.0:
-        raise ValueError(f"Value: data must be finite, got {x!r}; nan and inf would poison every gradient")
-    return x
+class Value(Node):
+    """A scalar node of a computation graph: ``data``, ``grad``, ``label``, ``op``, ``children``.
 
+    Its slots are laid out by ``autograd.node``; the unary function methods (``tanh``, ``exp``,
+    ``gelu``, ...) are generated from the op registry below the class.
+    """
 
-class Value:
-    """A scalar node of a computation graph: ``data``, ``grad``, ``label``, ``op``, ``children``."""
-
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_seq")
+    __slots__ = ()
 
     def __init__(self, data: Number, label: str = "") -> None:
-        self.data = _check_data(data)
-        self._seq = _next_seq()
-        self.grad = 0.0
         if label.__class__ is not str:
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
-        self.label = label
-        self._op = None
-        self._a = self._b = None
-        self._da = self._db = 0.0
+        _node.init_leaf(self, check_data(data), label)
+
+    if TYPE_CHECKING:  # the methods generated from the registry (tanh, exp, gelu, ...)
+
+        def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
     # ---- public views of the graph ------------------------------------------------
     @property
@@ -170,12 +114,12 @@ class Value:
     @property
     def children(self) -> tuple[Value, ...]:
         """The operands this node was computed from; ``()`` for a leaf."""
-        return children_of(self)
+        return operands(self)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
-        """∂self/∂child for each of ``children``, as the op table evaluated them at forward time."""
-        return locals_of(self)
+        """∂self/∂child for each of ``children``, as the op registry evaluated them at forward time."""
+        return local_derivatives(self)
 
     @property
     def is_leaf(self) -> bool:
@@ -184,9 +128,9 @@ class Value:
 
     # ---- arithmetic ---------------------------------------------------------------
     # +, - and * make most of a network's nodes, so their rules are written out here, each
-    # derivative beside its forward rule as in micrograd (the table's ADD, SUB and MUL rows say
+    # derivative beside its forward rule as in micrograd (the registry's ADD, SUB and MUL rows say
     # the same for grad(create_graph=True); a test checks they agree).  So are relu and dot
-    # below; every other op goes through the table.
+    # below; every other op's method is generated from the registry.
     def __add__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _wrap(other, "+")
@@ -238,12 +182,12 @@ class Value:
         if isinstance(other, Value):
             return _binary(_ops.POW, self, other)
         if isinstance(other, Real):
-            return _unary(_ops.pow_const(_check_data(other)), self)
+            return _unary(_ops.pow_const(check_data(other)), self)
         raise TypeError(f"**: exponent must be a Value, int or float, got {type(other).__name__} {other!r}")
 
     def __rpow__(self, other: Operand) -> Value:
         if isinstance(other, Real):
-            return _unary(_ops.rpow_const(_check_data(other)), self)
+            return _unary(_ops.rpow_const(check_data(other)), self)
         raise TypeError(f"**: base must be a Value, int or float, got {type(other).__name__} {other!r}")
 
     def __neg__(self) -> Value:
@@ -255,46 +199,15 @@ class Value:
     def __abs__(self) -> Value:
         return _unary(_ops.ABS, self)
 
-    # ---- functions ----------------------------------------------------------------
-    def exp(self) -> Value:
-        """e ** self; raises OverflowError above ~709.78 instead of returning inf."""
-        return _unary(_ops.EXP, self)
-
-    def log(self) -> Value:
-        """Natural logarithm; defined for data > 0."""
-        return _unary(_ops.LOG, self)
-
-    def sqrt(self) -> Value:
-        """Square root; defined for data >= 0 (its derivative at 0 is inf, as in torch)."""
-        return _unary(_ops.SQRT, self)
-
-    def tanh(self) -> Value:
-        return _unary(_ops.TANH, self)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e^-x), computed without overflow for every finite x."""
-        return _unary(_ops.SIGMOID, self)
-
     def relu(self) -> Value:
         """max(x, 0); its derivative at 0 is 0, as in torch."""
         x = self.data  # written out like + and *: it is most networks' activation
         if x > 0.0:
-            return _record(_ops.RELU, self, None, x, 1.0, 0.0)  # relu(x) = x, ∂/∂x = 1
-        return _record(_ops.RELU, self, None, 0.0, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, slope·x otherwise (torch's ``negative_slope``)."""
-        return _unary(_ops.leaky_relu_op(_check_data(slope)), self)
-
-    def softplus(self) -> Value:
-        """log(1 + e^x), computed without overflow for every finite x."""
-        return _unary(_ops.SOFTPLUS, self)
-
-    def sin(self) -> Value:
-        return _unary(_ops.SIN, self)
-
-    def cos(self) -> Value:
-        return _unary(_ops.COS, self)
+            if x <= 1.7976931348623157e308:
+                return _record1(_ops.RELU, self, x, 1.0)  # relu(x) = x, ∂/∂x = 1
+        elif x >= -1.7976931348623157e308:
+            return _record1(_ops.RELU, self, 0.0, 0.0)  # relu(x) = 0, ∂/∂x = 0
+        raise _overflow(_ops.RELU, (x,), x)  # inf or nan, set by hand
 
     # ---- backprop -----------------------------------------------------------------
     def backward(self, gradient: Number = 1.0) -> None:
@@ -302,11 +215,11 @@ class Value:
 
         ``self.grad`` gets ``gradient`` (1 by default) added.  Calling it again
         adds the same derivatives again, like ``torch``'s leaves; reset with
-        ``autograd.zero_grad(root)`` or a module's ``zero_grad()``.
+        ``autograd.zero_grad(root)`` or a module's ``zero_grad()``.  A gradient
+        that would turn inf or nan raises ``NonFiniteGradError`` naming the op and
+        leaves every ``.grad`` as it was before the call (see ``autograd.backward``).
         """
-        from .backward import backward
-
-        backward(self, gradient)
+        _backward(self, gradient)
 
     # ---- comparisons and conversions ----------------------------------------------
     def __lt__(self, other: Operand) -> bool:
@@ -324,6 +237,10 @@ class Value:
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
+    def __bool__(self) -> bool:
+        """``data != 0``, as for a one-element torch tensor."""
+        return self.data != 0.0
+
     def __float__(self) -> float:
         return self.data
 
@@ -337,7 +254,7 @@ class Value:
 
     # Leaves (parameters, inputs) pickle, e.g. to send a model to a worker process; the copy
     # takes a fresh creation number in the process that loads it.  Op-made nodes refuse clearly.
-    def __getstate__(self) -> tuple:
+    def __getstate__(self) -> tuple[float, float, str]:
         if self._op is not None:
             raise TypeError(
                 f"pickle: this Value was made by the op {self._op.name!r}; only leaves can be pickled "
@@ -345,19 +262,26 @@ class Value:
             )
         return (self.data, self.grad, self.label)
 
-    def __setstate__(self, state: tuple) -> None:
-        self.data, self.grad, self.label = state
-        self._seq = _next_seq()
-        self._op = None
-        self._a = self._b = None
-        self._da = self._db = 0.0
+    def __setstate__(self, state: tuple[float, float, str]) -> None:
+        data, grad, label = state
+        _node.init_leaf(self, data, label)
+        self.grad = grad
 
-    # Values are nodes of a graph; copying one would silently detach it.
+    # A shallow copy is the node itself.  A deep copy of a leaf is a new leaf with the same data,
+    # grad and label (so copy.deepcopy(model) gives independent parameters, as in torch); an
+    # op-made node refuses, as torch refuses to deep-copy a non-leaf tensor.
     def __copy__(self) -> Value:
         return self
 
-    def __deepcopy__(self, memo: dict) -> Value:
-        return self
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        if self._op is not None:
+            raise TypeError(
+                f"deepcopy: this Value was made by the op {self._op.name!r}; only leaves (inputs and "
+                "parameters) can be deep-copied — copy the leaves and rebuild the expression"
+            )
+        v = Value(self.data, self.label)
+        v.grad = self.grad
+        return v
 
 
 def _data_of(x: Any, where: str) -> float:
@@ -372,21 +296,21 @@ def _as_value(x: Any, where: str) -> Value:
     return x if x.__class__ is Value else _wrap(x, where)
 
 
-def _operands(items: tuple, where: str) -> tuple:
+def _operands(items: tuple[Any, ...], where: str) -> tuple[Value, ...]:
     """Items as Values: the common all-Value case is checked at C speed, numbers are wrapped."""
     if countOf(map(type, items), Value) == len(items):
         return items
     return tuple([_as_value(x, where) for x in items])
 
 
-def _checked(items: Sequence[Operand], where: str) -> tuple[Sequence[Value], list[float]]:
+def _checked(items: Sequence[Any], where: str) -> tuple[Sequence[Value], list[float]]:
     """``(values, data)``.  Reading each item's data with a class test is the check that it is a
     Value (cheap, as a neuron does this per sample); numbers become constants, anything else is
     a TypeError naming ``where``."""
     data = [v.data for v in items if v.__class__ is Value]
     if len(data) != len(items):
-        items = _operands(tuple(items), where)
-        data = [v.data for v in items]
+        values = _operands(tuple(items), where)
+        return values, [v.data for v in values]
     return items, data
 
 
@@ -398,12 +322,12 @@ def _dot_node(ws: Sequence[Value], wd: list[float], xs: Sequence[Value], xd: lis
         z = _ops.dot_value(wd, xd, 0.0)
         if z - z:
             raise _overflow(_ops.DOT, wd + xd, z)
-        return _record(_ops.DOT, (*ws, *xs), NARY, z, (*xd, *wd), 0.0)  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ
+        return _record_n(_ops.DOT, (*ws, *xs), z, (*xd, *wd))  # ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ
     b = bias.data
     z = _ops.dot_value(wd, xd, b)
     if z - z:
         raise _overflow(_ops.DOT, wd + xd + [b], z)
-    return _record(_ops.DOT, (*ws, *xs, bias), NARY, z, (*xd, *wd, 1.0), 0.0)  # ∂z/∂b = 1
+    return _record_n(_ops.DOT, (*ws, *xs, bias), z, (*xd, *wd, 1.0))  # ∂z/∂b = 1
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -432,12 +356,13 @@ def matvec(
         if len(ws) != n:
             raise ValueError(f"matvec: row {i} has {len(ws)} weights but xs has {n}; every row needs one per input")
         wd = [w.data for w in ws if w.__class__ is Value]  # _checked's fast path, inline
+        row: Sequence[Any] = ws
         if len(wd) != n:
-            ws, wd = _checked(ws, "matvec")
+            row, wd = _checked(ws, "matvec")
         bias = None if biases is None else biases[i]
         if bias is not None and bias.__class__ is not Value:
             bias = _as_value(bias, "matvec")
-        out.append(_dot_node(ws, wd, xs, xd, bias))
+        out.append(_dot_node(row, wd, xs, xd, bias))
     return out
 
 
@@ -447,3 +372,67 @@ def vsum(values: Iterable[Operand]) -> Value:
     if not operands:
         return Value(0.0)
     return _nary(_ops.SUM, operands)
+
+
+def apply_op(op: _ops.Op, *items: Operand) -> Value:
+    """``op`` applied to ``items`` the way users apply it: through its ``Value`` method (the
+    written-out fast paths included), ``dot`` for DOT, else straight from the registry row."""
+    row = op.entry
+    if row is not None and row.method is not None:
+        method = getattr(Value, row.method)
+        if row.is_family:
+            return method(*items, op.param)  # type: ignore[no-any-return]
+        return method(*items)  # type: ignore[no-any-return]
+    if op is _ops.DOT:
+        n = len(items) // 2
+        return dot(items[:n], items[n : 2 * n], items[-1] if len(items) % 2 else None)
+    values = tuple(_as_value(x, op.name) for x in items)
+    if op.arity == 0:
+        return _nary(op, values) if values else Value(0.0)
+    if len(values) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operand(s), got {len(values)}")
+    return _unary(op, values[0]) if op.arity == 1 else _binary(op, *values)
+
+
+# ---- methods generated from the registry ------------------------------------------------
+
+
+def _method(row: _ops.Entry) -> Callable[..., Value]:
+    """The ``Value`` method of a unary registry row (a family's takes its number parameter,
+    named ``row.param_name``, with the row's default)."""
+    name = row.method or row.key
+    method: Callable[..., Value]
+    if row.is_family:
+        pname, default = row.param_name, row.default
+
+        def family_method(self: Value, *args: float, **kwargs: float) -> Value:
+            if len(args) + len(kwargs) > 1 or any(k != pname for k in kwargs):
+                raise TypeError(f"{name}() takes one optional argument {pname!r}, got {args!r} {kwargs!r}")
+            param = args[0] if args else kwargs.get(pname, default)
+            return _unary(row.op(check_data(param)), self)
+
+        family_method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                inspect.Parameter(pname, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default),
+            ]
+        )
+        method = family_method
+    else:
+        op = row.op()
+
+        def fixed_method(self: Value) -> Value:
+            return _unary(op, self)
+
+        method = fixed_method
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = row.doc or None
+    return method
+
+
+for _row in _ops.entries():
+    if _row.arity == 1 and _row.method is not None and _row.method not in Value.__dict__:
+        setattr(Value, _row.method, _method(_row))
+del _row
+_node.bind(Value)

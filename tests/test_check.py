@@ -5,7 +5,7 @@ import math
 import pytest
 from hypothesis import given, settings
 
-from autograd import GradcheckError, gradcheck, numerical_grad
+from autograd import GradcheckError, Value, gradcheck, numerical_grad
 from autograd.testing import expressions, expressions_with_points
 
 
@@ -50,17 +50,30 @@ def test_gradcheck_needs_a_value_result():
 def test_expression_strategy_is_reusable_by_users():
     # A user's own function composed with a random expression.
     @settings(max_examples=50)
-    @given(expressions(n_inputs=2, ops=["*", "tanh", "log", "/"]))
-    def check(expr):
+    @given(expressions_with_points(n_inputs=2, ops=["*", "tanh", "log", "/"]))
+    def check(case):
+        expr, xs = case
+
         def mine(a, b):
             return expr(a, b).sigmoid() * 3
 
         assert expr.n_inputs == 2 and "x0" in expr.source and "x1" in expr.source
-        xs = [0.7, -1.1]
-        if expr.smooth_at(xs):
-            assert gradcheck(mine, xs)
+        assert expr.smooth_at(xs)  # the strategy only gives smooth points: every example asserts
+        assert gradcheck(mine, xs)
 
     check()
+
+
+def test_gradcheck_and_numerical_grad_accept_values():
+    a, b = Value(0.5, label="a"), Value(-1.2)
+    a.grad = 7.0
+    assert gradcheck(lambda x, y: (x * y).tanh() + x.log(), [a, b]) is True
+    assert a.grad == 7.0 and b.grad == 0.0  # untouched
+    assert numerical_grad(lambda x, y: x * y, [a, 2.0]) == pytest.approx([2.0, 0.5], rel=1e-8)
+    with pytest.raises(GradcheckError, match=r"at xs=\[0.0\]"):
+        gradcheck(lambda x: x.relu(), [Value(0.0)])
+    with pytest.raises(TypeError, match=r"gradcheck: xs\[1\] must be a number or a Value, got str"):
+        gradcheck(lambda x, y: x, [1.0, "2"])
 
 
 @settings(max_examples=50)

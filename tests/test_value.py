@@ -48,7 +48,7 @@ def test_ordering_compares_data():
     assert sorted([b, a]) == [a, b]
     assert max([a, b]) is b
     with pytest.raises(TypeError, match="compare"):
-        a < "x"
+        _ = a < "x"
 
 
 def test_float_and_repr():
@@ -102,3 +102,26 @@ def test_local_grads_line_up_with_children():
     d = dot([a, b], [b, 4.0], a)
     assert d.local_grads == (-3.0, 4.0, 2.0, -3.0, 1.0) and len(d.children) == 5
     assert a.local_grads == () and a.children == ()
+
+
+def test_bool_is_data_nonzero_like_a_one_element_tensor():
+    assert not Value(0.0) and not Value(-0.0) and not (Value(2.0) - 2.0)
+    assert Value(1e-300) and Value(-3.0)
+
+
+def test_deepcopy_copies_leaves_and_refuses_op_made_values():
+    import copy
+
+    w = Value(0.5, label="w")
+    w.grad = 0.25
+    params = [w, Value(-1.0, label="b"), w]  # a list sharing a leaf, like tied weights
+    clone = copy.deepcopy(params)
+    assert clone[0] is not w and clone[0] is clone[2]  # one copy per leaf, sharing kept
+    assert (clone[0].data, clone[0].grad, clone[0].label) == (0.5, 0.25, "w")
+    assert clone[0].is_leaf and clone[0]._seq != w._seq
+    clone[0].data -= 1.0  # training the copy leaves the original alone
+    clone[0].grad = 0.0
+    assert (w.data, w.grad) == (0.5, 0.25)
+    assert copy.copy(w) is w
+    with pytest.raises(TypeError, match=r"deepcopy: this Value was made by the op '\*'"):
+        copy.deepcopy(w * 2)

@@ -1,0 +1,303 @@
+"""A node's layout: the one module that knows how a ``Value`` stores its op, operands and local derivatives.
+
+Every node has the slots ``data grad label _op _a _b _da _db _seq``.  A leaf has ``_op = None``
+and ``_a = _b = None``.  An op-made node keeps its operands and ∂node/∂operand (evaluated at
+forward time) in its own slots, so no tuple is allocated per node:
+
+- unary:   ``_a`` = operand,        ``_da`` = derivative,         ``_b = None``
+- binary:  ``_a, _b`` = operands,   ``_da, _db`` = derivatives
+- n-ary:   ``_a`` = operand tuple,  ``_da`` = derivative tuple,   ``_b = NARY``
+
+Interface for the rest of the engine (internal; ``compile`` reads graphs through it too):
+
+- making nodes: ``leaf(x)``, ``unary(op, a, z, d)``, ``binary(op, a, b, z, da, db)``,
+  ``nary(op, operands, z, ds)`` (they record nothing under ``no_grad``);
+- reading them: ``op_of(v)``, ``operands(v)``, ``local_derivatives(v)``, ``edges(v)``
+  (pairs ``(operand, derivative)``), ``is_leaf(v)``;
+- the fast paths of ``backward``: ``reverse_creation_order(root)`` and ``propagate(order)``.
+
+``Value`` (value.py) subclasses :class:`Node` and registers itself with :func:`bind`, so this
+module imports neither ``value`` nor ``backward`` (no import cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import count
+from numbers import Real
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+from .errors import OpOverflowError
+from .mode import GRAD_ENABLED
+
+if TYPE_CHECKING:
+    from .ops import Op
+
+__all__ = [
+    "NARY",
+    "Node",
+    "bind",
+    "check_data",
+    "leaf",
+    "unary",
+    "binary",
+    "nary",
+    "op_of",
+    "operands",
+    "local_derivatives",
+    "edges",
+    "is_leaf",
+    "reverse_creation_order",
+    "propagate",
+]
+
+#: Marks an n-ary node (its operands are a tuple).
+NARY: Any = type("NaryMarker", (), {"__repr__": lambda self: "NARY", "__slots__": ()})()
+
+_new = object.__new__
+_grad_enabled = GRAD_ENABLED.get
+_creation = attrgetter("_seq")
+
+# Every node gets the next number of one process-wide counter when it is made.  An op's operands
+# always exist before its result, so sorting nodes by this number is a topological order:
+# ``backward`` sorts instead of walking the graph twice.  (A counter, not a tape: it keeps no
+# reference to any node.)
+next_seq = count().__next__
+
+
+class Node:
+    """The slots every graph node has; ``Value`` adds the arithmetic."""
+
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db", "_seq")
+
+    data: float
+    grad: float
+    label: str
+    _op: Op | None
+    _a: Any
+    _b: Any
+    _da: Any
+    _db: Any
+    _seq: int
+
+
+_cls: type[Node] = Node
+
+
+def bind(cls: type[Node]) -> None:
+    """Make ``cls`` (``Value``) the class of every node this module creates."""
+    global _cls
+    _cls = cls
+
+
+def check_data(data: Any) -> float:
+    """``data`` as a finite float; a clear TypeError / ValueError / OpOverflowError otherwise."""
+    cls = data.__class__
+    x: float
+    if cls is float:
+        x = data
+    elif cls is int or isinstance(data, Real):  # int first: the ABC check is slow
+        try:
+            x = float(data)
+        except OverflowError:
+            shown = repr(data) if len(repr(data)) <= 40 else f"{repr(data)[:20]}… ({len(str(data))} digits)"
+            raise OpOverflowError(f"Value: {shown} is too large for float64 (max ~1.8e308)") from None
+    else:
+        hint = " (use .item() or float() for a one-element array)" if hasattr(data, "shape") else ""
+        raise TypeError(
+            f"Value: data must be a real number (int, float or numpy real scalar), "
+            f"got {type(data).__name__} {data!r}{hint}"
+        )
+    if x - x != 0.0:
+        raise ValueError(f"Value: data must be finite, got {x!r}; nan and inf would poison every gradient")
+    return x
+
+
+def init_leaf(v: Node, x: float, label: str) -> None:
+    """Fill the slots of a new leaf holding the (already checked) float ``x``."""
+    v.data = x
+    v._seq = next_seq()
+    v.grad = 0.0
+    v.label = label
+    v._op = None
+    v._a = v._b = None
+    v._da = v._db = 0.0
+
+
+def leaf(x: float, label: str = "") -> Any:
+    """A new leaf (a constant or an input) holding the float ``x``."""
+    v = _new(_cls)
+    init_leaf(v, x, label)
+    return v
+
+
+def _node(op: Op, a: Any, b: Any, z: float, da: Any, db: Any) -> Any:
+    v = _new(_cls)
+    v._seq = next_seq()
+    v.data = z
+    v.grad = 0.0
+    v.label = ""
+    if _grad_enabled():
+        v._op = op
+        v._a = a
+        v._b = b
+        v._da = da
+        v._db = db
+    else:
+        v._op = None
+        v._a = v._b = None
+        v._da = v._db = 0.0
+    return v
+
+
+def unary(op: Op, a: Any, z: float, d: float) -> Any:
+    """A node ``z = op(a)`` with ∂z/∂a = ``d`` (a leaf under ``no_grad``)."""
+    v = _new(_cls)
+    v._seq = next_seq()
+    v.data = z
+    v.grad = 0.0
+    v.label = ""
+    v._b = None
+    v._db = 0.0
+    if _grad_enabled():
+        v._op = op
+        v._a = a
+        v._da = d
+    else:
+        v._op = v._a = None
+        v._da = 0.0
+    return v
+
+
+#: A node ``z = op(a, b)`` with ∂z/∂a = ``da`` and ∂z/∂b = ``db``: ``binary(op, a, b, z, da, db)``.
+binary = _node
+
+
+def nary(op: Op, items: tuple[Any, ...], z: float, ds: tuple[Any, ...]) -> Any:
+    """A node ``z = op(*items)`` with ∂z/∂items[i] = ``ds[i]``."""
+    return _node(op, items, NARY, z, ds, 0.0)
+
+
+def op_of(v: Node) -> Op | None:
+    """The op that made ``v`` (None for a leaf)."""
+    return v._op
+
+
+def is_leaf(v: Node) -> bool:
+    """True when no op made ``v`` (or it was made under ``no_grad``)."""
+    return v._op is None
+
+
+def operands(v: Node) -> tuple[Any, ...]:
+    """The operands of ``v`` as a tuple (``()`` for a leaf)."""
+    b = v._b
+    if b is None:
+        a = v._a
+        return () if a is None else (a,)
+    if b is NARY:
+        return v._a  # type: ignore[no-any-return]
+    return (v._a, b)
+
+
+def local_derivatives(v: Node) -> tuple[Any, ...]:
+    """∂v/∂operand for each operand, as stored at forward time."""
+    b = v._b
+    if b is None:
+        return () if v._a is None else (v._da,)
+    if b is NARY:
+        return v._da  # type: ignore[no-any-return]
+    return (v._da, v._db)
+
+
+def edges(v: Node) -> Iterator[tuple[Any, Any]]:
+    """``(operand, ∂v/∂operand)`` for each operand of ``v``."""
+    return zip(operands(v), local_derivatives(v))
+
+
+def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]:
+    """``(order, holding, leaves)`` for the graph under ``root`` (an op-made node).
+
+    ``order``: the nodes an op made (root included), newest first.  ``holding``: those of them
+    that already hold a gradient (from an earlier backward through them).  ``leaves``: every leaf
+    operand, once each.  Depth first, each node's later operand first: for an expression tree
+    (a chain, an unrolled loop) that already is reverse creation order, which the walk notices,
+    so only a graph with shared nodes gets sorted.
+    """
+    seen = {root}
+    order: list[Any] = []
+    holding: list[Any] = []
+    leaves: list[Any] = []
+    stack = [root]
+    push = stack.append
+    pop = stack.pop
+    mark = seen.add
+    emit = order.append
+    found = leaves.append
+    last = root._seq + 1
+    ordered = True
+    while stack:
+        v = pop()
+        emit(v)
+        if v._seq > last:
+            ordered = False
+        last = v._seq
+        if v.grad:
+            holding.append(v)
+        a = v._a
+        b = v._b
+        if b is None:
+            if a not in seen:
+                mark(a)
+                if a._a is None:
+                    found(a)
+                else:
+                    push(a)
+        elif b is NARY:
+            for c in a:
+                if c not in seen:
+                    mark(c)
+                    if c._a is None:
+                        found(c)
+                    else:
+                        push(c)
+        else:
+            if a not in seen:
+                mark(a)
+                if a._a is None:
+                    found(a)
+                else:
+                    push(a)
+            if b not in seen:
+                mark(b)
+                if b._a is None:
+                    found(b)
+                else:
+                    push(b)
+    if not ordered:
+        order.sort(key=_creation, reverse=True)
+    return order, holding, leaves
+
+
+def propagate(order: list[Any]) -> None:
+    """Pass each node's ``grad`` on to its operands, in ``order`` (reverse creation order).
+
+    A node whose gradient is 0 is skipped (its derivatives are never read, so an infinite one
+    there does not turn 0 into nan).  A non-finite gradient is passed on like any other, unchecked
+    (the loop stays as fast as it can be): inf or nan times any derivative is inf or nan again, so
+    it reaches at least one leaf, where ``backward``'s check after this loop finds it.
+    """
+    for v in order:
+        g = v.grad
+        if not g:
+            continue
+        a = v._a
+        b = v._b
+        if b is None:
+            a.grad += g * v._da
+        elif b is NARY:
+            for c, d in zip(a, v._da):
+                c.grad += g * d
+        else:
+            a.grad += g * v._da
+            b.grad += g * v._db
