@@ -349,3 +349,19 @@ def test_new_activations_flow_through_the_strategies(method, x):
 
     assert method in UNARY_ANY
     assert math.isfinite(getattr(Value(x), method)().data)
+
+
+def test_numpy_loads_only_when_a_kernel_is_first_built():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, autograd\n"
+        "from autograd import ops\n"
+        "rows = ops.entries(); [r.ops() for r in rows]; autograd.Value(0.3).gelu().backward()\n"
+        "assert 'numpy' not in sys.modules, 'the registry imported numpy'\n"
+        "ops.GELU.arrays()\n"
+        "assert 'numpy' in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

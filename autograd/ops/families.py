@@ -17,7 +17,7 @@ def _pow_const_arrays(n: float) -> Any:
     def make(np: Any) -> Arrays:
         forward = np.square if n == 2.0 else (lambda x: np.power(x, n))
         if n in (0.0, 1.0):
-            local: Any = lambda x, out: 1.0 - n
+            local: Any = lambda x, out: float(n)  # x**0 -> 0, x**1 -> 1
         elif n == 2.0:
             local = lambda x, out: 2.0 * x
         elif n < 1.0:
@@ -111,5 +111,5 @@ register(
         doc="x for x > 0, slope·x otherwise (torch's negative_slope).",
     )
 )
-register(Entry("**n", make=pow_const, samples=(2.0, 3.0, 0.5, -1.0, 1.5, -0.5, -2.0)))
+register(Entry("**n", make=pow_const, samples=(2.0, 3.0, 0.5, -1.0, 1.5, -0.5, -2.0, 0.0, 1.0)))
 register(Entry("c**x", make=rpow_const, samples=(2.0, 0.5)))
