@@ -8,18 +8,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import OpOverflowError
-from .diagnose import gradient_error
+from ..ops import Arrays, Op
+from .diagnose import Share
 from .index import Flags, Floats, Index
-from .kernels import Kernel
 
 
 class ElemGroup:
     """Nodes of one elementwise op at one level, computed with one numpy kernel call."""
 
-    __slots__ = ("kernel", "out", "args", "n", "libm_forward", "libm_local", "active")
+    __slots__ = ("kernel", "op", "out", "args", "n", "libm_forward", "libm_local", "active")
 
-    def __init__(self, kernel: Kernel, out: slice, args: list[Index], exact: bool) -> None:
-        self.kernel = kernel
+    def __init__(self, kernel: Arrays, out: slice, args: list[Index], exact: bool) -> None:
+        assert kernel.op is not None and kernel.scalar is not None, "kernel not made by Op.arrays()"
+        self.kernel = kernel  # the op's numpy facet from the registry
+        self.op: Op = kernel.op
         self.out = out  # the group's output slots
         self.args = args  # one index per operand
         self.n = out.stop - out.start
@@ -52,7 +54,7 @@ class ElemGroup:
             if k.exact_forward is not None:
                 out = k.exact_forward(*xs)
             else:
-                out = np.fromiter(k.scalar(*[x.tolist() for x in xs]), np.float64, self.n)
+                out = np.fromiter(k.scalar(*[x.tolist() for x in xs]), np.float64, self.n)  # type: ignore[misc]
         val[self.out] = out
         saved.append(xs)
 
@@ -62,25 +64,11 @@ class ElemGroup:
         if self.libm_local and k.exact_local is not None:
             return (k.exact_local(*xs, out),)
         if self.libm_local:
-            rows = list(map(k.op.local, *[x.tolist() for x in xs], out.tolist()))
+            rows = list(map(self.op.local, *[x.tolist() for x in xs], out.tolist()))
             table = np.array(rows, dtype=np.float64).reshape(self.n, k.arity)
             return tuple(table[:, j] for j in range(k.arity))
         local = k.local(*xs, out)
         return (local,) if k.arity == 1 else tuple(local)
-
-    def _contribution(self, g: Floats, d: Any, careful: bool) -> Any:
-        """The gradient one operand receives: g·d, with 0·inf = 0 where eager skips a zero gradient.
-
-        Ops whose derivative is inf at a valid point (sqrt at 0) always mask; any other local
-        derivative overflows only in a replay that fails the gradient check, which then runs
-        again ``careful``ly.
-        """
-        if isinstance(d, float):
-            return g if d == 1.0 else g * d
-        ga = g * d
-        if careful or self.kernel.infinite_local:
-            ga = np.where(g == 0.0, 0.0, ga)
-        return ga
 
     def backward(self, val: Floats, grad: Floats, saved: list[Any], careful: bool = False) -> None:
         """Add each operand's share of the outputs' gradient."""
@@ -110,33 +98,30 @@ class ElemGroup:
             return
         i = int(np.flatnonzero(bad)[0])
         args = tuple(float(x[i]) for x in xs)
-        op = self.kernel.op
+        op = self.op
         z = op.forward(*args)  # raises the eager engine's error for a domain error
         raise OpOverflowError(
             f"{op.name}: the result of {op.name}({', '.join(map(repr, args))}) is {z}, beyond float64; "
             "scale the inputs down"
         )
 
-    def gradient_error(self, val: Floats, grad: Floats) -> ArithmeticError | None:
-        """The error for the first non-finite gradient one of these nodes passes to an operand, if any."""
+    def shares(self, val: Floats, grad: Floats) -> list[Share]:
+        """What each operand receives in a careful backward, node by node (for error messages)."""
         xs = self._operands_at(val)
-        out = val[self.out]
-        g = grad[self.out]
+        out, g = val[self.out], grad[self.out]
+        inputs = np.stack(xs, axis=1)
+        result = []
         for position, (a, d) in enumerate(zip(self.args, self._locals(xs, out))):
-            if not a.needed:
-                continue
-            share = np.broadcast_to(self._contribution(g, d, True), (self.n,))
-            bad = np.flatnonzero(~np.isfinite(share))
-            if bad.size:
-                i = int(bad[0])
-                local = float(np.broadcast_to(d, (self.n,))[i])
-                args = [float(x[i]) for x in xs]
-                return gradient_error(self.kernel.op.name, args, float(out[i]), position, local, float(g[i]))
-        return None
+            if a.needed:
+                local = np.broadcast_to(np.asarray(d, dtype=np.float64), (self.n,))
+                share = np.where(g == 0.0, 0.0, g * local)
+                slots = np.broadcast_to(a.idx, (self.n,))
+                result.append(Share(self.op, position, slots, inputs, out, local, g, share))
+        return result
 
     def describe(self) -> str:
         """The op, for messages."""
-        return self.kernel.op.name
+        return self.op.name
 
     @property
     def nbytes(self) -> int:

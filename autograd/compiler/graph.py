@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..node import is_leaf
 from ..value import Value
 from .grouping import Grouping
 from .index import Floats
@@ -116,7 +117,7 @@ class CompiledGraph:
         root = self.root
         if root is not None:
             root.data = out
-            if root._op is not None or root in self._input_set:  # a parameter root got its 1.0 above
+            if not is_leaf(root) or root in self._input_set:  # a parameter root got its 1.0 above
                 root.grad += 1.0
         return out
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..ops import Op
-from .kernels import kernel_for
+from ..ops import Arrays, Op
 from .trace import ELEM, LEAF, SOP, NodeKind, Trace
 
 
@@ -41,7 +40,7 @@ class Grouping:
     """The live nodes of a trace in groups that one numpy evaluation each can compute.
 
     ``keys`` in evaluation order, ``members[key]`` the nodes (trace positions),
-    ``kernels[key]`` the numpy kernel of an elementwise group and ``dense[key]``
+    ``kernels[key]`` the numpy kernel (the op's registry ``Arrays``) of an elementwise group and ``dense[key]``
     the matmul structure of a sum-of-products group that has one.
     """
 
@@ -57,7 +56,9 @@ class Grouping:
                 members.setdefault(self._key(i, op_number), []).append(i)
         self.members = {GroupKey(*key): nodes for key, nodes in members.items()}
         self.keys = sorted(self.members)
-        self.kernels = {key: kernel_for(self.ops[key.shape]) for key in self.keys if key.kind is ELEM}
+        self.kernels: dict[GroupKey, Arrays] = {
+            key: self.ops[key.shape].arrays() for key in self.keys if key.kind is ELEM
+        }
         self.dense: dict[GroupKey, DenseBlock] = {}
         for key in self.keys:
             block = self._dense_block(key) if key.kind is SOP else None

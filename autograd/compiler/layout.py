@@ -91,7 +91,7 @@ class Layout:
         return ElemGroup(self.grouping.kernels[key], out, idx, self.exact)
 
     def _sop_step(self, key: GroupKey, members: list[int]) -> TermsGroup | MatmulGroup:
-        source = self.trace.source_name(members)
+        source = self.trace.product_op(members)
         if key in self.grouping.dense:
             matmul = self._matmul(key, members)  # orders the members
             out = self._outputs(members)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OpOverflowError
-from .diagnose import accumulation_error
+from .diagnose import explain
 from .index import Flags, Floats
 from .layout import Layout, Step
 
@@ -105,7 +105,8 @@ class Replay:
         grad.fill(0.0)
         grad[self.root_slot] += 1.0
         for s in reversed(self.steps):
+            before = grad.copy()
             s.backward(val, grad, saved, careful=True)
             bad = np.flatnonzero(need & ~np.isfinite(grad))
             if bad.size:
-                raise s.gradient_error(val, grad) or accumulation_error(s.describe(), float(grad[bad[0]]))
+                raise explain(s.shares(val, grad), before, int(bad[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..node import is_leaf
 from ..value import Value
 from .trace import Trace
 
@@ -17,7 +18,7 @@ def check_root_and_inputs(root: Any, inputs: Sequence[Any]) -> list[Value]:
     for k, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"compile: inputs[{k}] must be a Value, got {type(x).__name__}")
-        if x._op is not None:
+        if not is_leaf(x):
             raise ValueError(
                 f"compile: inputs[{k}] ({x!r}) is computed by op {x.op!r}; inputs must be "
                 "leaves (Values created from numbers)"
@@ -37,7 +38,7 @@ def split_leaves(
     gradient is 0), as in the eager engine.
     """
     input_set = set(inputs)
-    leaves = [v for v in trace.order if v._op is None and v not in input_set]
+    leaves = [v for v in trace.order if is_leaf(v) and v not in input_set]
     if parameters is None:
         return leaves, []
     params = list(parameters)
@@ -52,7 +53,7 @@ def split_leaves(
             f"compile: parameters {both[:10]} are also listed in inputs; a leaf is "
             "either an input (new value each call) or a parameter (read from .data)"
         )
-    absent = [k for k, p in enumerate(params) if p not in trace.index or p._op is not None]
+    absent = [k for k, p in enumerate(params) if p not in trace.index or not is_leaf(p)]
     if absent:
         names = [params[k].label or f"#{k}" for k in absent[:10]]
         raise ValueError(

@@ -7,8 +7,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import ops as _ops
 from ..errors import OpOverflowError
-from .diagnose import gradient_error
+from ..ops import Op
+from .diagnose import Share
 from .index import Flags, Floats, Index, Slots
 
 #: Sums of up to this many terms are added left to right, one numpy call per term,
@@ -63,13 +65,13 @@ class Matmul(NamedTuple):
 class SumGroup:
     """Sums with the same term pattern, evaluated together: what both kinds share.
 
-    ``linear``: the plain terms; ``source``: the op(s) the product terms came
-    from (``*``, ``dot``), named in error messages.
+    ``linear``: the plain terms; ``source``: the op the product terms came
+    from (``*`` or ``dot``), named in error messages.
     """
 
     __slots__ = ("out", "n", "linear", "mode", "source", "active", "out_view")
 
-    def __init__(self, out: slice, linear: Linear | None, mode: SumMode, source: str) -> None:
+    def __init__(self, out: slice, linear: Linear | None, mode: SumMode, source: Op) -> None:
         self.out = out
         self.n = out.stop - out.start
         self.linear = linear
@@ -109,28 +111,21 @@ class SumGroup:
                 f"{float(val[self.out][i])}, beyond float64; scale the inputs or parameters down"
             )
 
-    def product_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
-        """Per node: the product operands a, b and their signs, each (n, Lp); None without products."""
-        return None
+    def product_shares(self, val: Floats, g: Floats) -> list[Share]:
+        """The shares of the product terms' operands (none here: see the subclasses)."""
+        return []
 
-    def gradient_error(self, val: Floats, grad: Floats) -> ArithmeticError | None:
-        """The error for the first product term that passes a non-finite gradient to an operand, if any."""
-        rows = self.product_rows(val)
-        if rows is None:
-            return None  # plain terms pass a finite gradient on unchanged (times ±1)
-        A, B, sign = rows
-        gs = grad[self.out][:, None] * sign
-        for position, local in ((0, B), (1, A)):
-            bad = np.argwhere(~np.isfinite(gs * local))
-            if bad.size:
-                t, k = map(int, bad[0])
-                a, b = float(A[t, k]), float(B[t, k])
-                return gradient_error(self.source, [a, b], a * b, position, float(local[t, k]), float(gs[t, k]))
-        return None
-
-    def describe(self) -> str:
-        """The ops these nodes were compiled from, for messages."""
-        return self.source
+    def shares(self, val: Floats, grad: Floats) -> list[Share]:
+        """What each term operand receives in backward, term by term (for error messages)."""
+        g, out = grad[self.out], val[self.out]
+        result = []
+        lin = self.linear
+        if lin is not None and lin.a.needed:  # plain terms: named as a sum's operands
+            vals = lin.a.gather(val)
+            signs = np.ones(vals.shape) if lin.sign is None else np.broadcast_to(lin.sign, vals.shape)
+            for k in range(vals.shape[1]):
+                result.append(Share(_ops.SUM, k, lin.a.idx[:, k], vals, out, signs[:, k], g, g * signs[:, k]))
+        return result + self.product_shares(val, g)
 
     @property
     def nbytes(self) -> int:
@@ -151,7 +146,7 @@ class TermsGroup(SumGroup):
         linear: Linear | None,
         order: list[tuple[Term, int]],
         mode: SumMode,
-        source: str,
+        source: Op,
     ) -> None:
         super().__init__(out, linear, mode, source)
         self.products = products
@@ -242,17 +237,14 @@ class TermsGroup(SumGroup):
             if p.b.needed:
                 p.b.scatter_add(grad, gs * A)
 
-    def product_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
-        """Per node: the product operands a, b and their signs, each (n, Lp); None without products."""
+    def product_shares(self, val: Floats, g: Floats) -> list[Share]:
+        """The shares of the product terms' operands."""
         p = self.products
         if p is None:
-            return None
+            return []
         A, B = p.a.gather(val), p.b.gather(val)
-        return A, B, np.ones(A.shape) if p.sign is None else np.broadcast_to(p.sign, A.shape)
-
-    def describe(self) -> str:
-        """The ops these nodes were compiled from, for messages."""
-        return self.source if self.products is not None else "+"
+        sign = np.ones(A.shape) if p.sign is None else np.broadcast_to(p.sign, A.shape)
+        return _product_shares(self.source, A, B, sign, g, (p.a, p.a.idx), (p.b, p.b.idx))
 
     @property
     def nbytes(self) -> int:
@@ -266,7 +258,7 @@ class MatmulGroup(SumGroup):
 
     __slots__ = ("matmul",)
 
-    def __init__(self, out: slice, matmul: Matmul, linear: Linear | None, source: str) -> None:
+    def __init__(self, out: slice, matmul: Matmul, linear: Linear | None, source: Op) -> None:
         super().__init__(out, linear, SumMode.DENSE, source)
         self.matmul = matmul
 
@@ -320,17 +312,32 @@ class MatmulGroup(SumGroup):
         if mm.b.needed:
             mm.b.scatter_add(grad, G.T @ A)
 
-    def product_rows(self, val: Floats) -> tuple[Floats, Floats, Floats] | None:
-        """Per node: its matrix row and column (the product operands), and signs of +1."""
+    def product_shares(self, val: Floats, g: Floats) -> list[Share]:
+        """The shares of the matrices' operands, node by node (each node is one cell)."""
         mm = self.matmul
         A, B = mm.a.gather(val), mm.b.gather(val)
         cells = np.arange(self.n)
         r = cells // B.shape[0] if mm.row_of is None else mm.row_of
         c = cells % B.shape[0] if mm.col_of is None else mm.col_of
-        return A[r], B[c], np.ones((self.n, A.shape[1]))
+        sign = np.ones((self.n, A.shape[1]))
+        return _product_shares(self.source, A[r], B[c], sign, g, (mm.a, mm.a.idx[r]), (mm.b, mm.b.idx[c]))
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the index arrays."""
         mm = self.matmul
         return super().nbytes + sum(x.nbytes for x in (mm.row_of, mm.col_of) if x is not None)
+
+
+def _product_shares(
+    op: Op, A: Floats, B: Floats, sign: Floats, g: Floats, a: tuple[Index, Slots], b: tuple[Index, Slots]
+) -> list[Share]:
+    """Shares of products ``sign·a·b`` ((n, L) each) in sums with upstream ``g``: a gets g·sign·b, b g·sign·a."""
+    up = (g[:, None] * sign).ravel()
+    inputs = np.stack([A.ravel(), B.ravel()], axis=1)
+    out = (A * B).ravel()
+    result = []
+    for position, local, (ix, slots) in ((0, B.ravel(), a), (1, A.ravel(), b)):
+        if ix.needed:
+            result.append(Share(op, position, slots.ravel(), inputs, out, local, up, up * local))
+    return result

@@ -6,7 +6,8 @@ from enum import IntEnum
 
 from .. import ops as _ops
 from ..backward import topological_order
-from ..value import Value, children_of
+from ..node import op_of, operands
+from ..value import Value
 
 
 class NodeKind(IntEnum):
@@ -60,7 +61,7 @@ class Trace:
         position = self.index.__getitem__
         uses = [0] * self.n
         for v in self.order:
-            for j in map(position, children_of(v)):
+            for j in map(position, operands(v)):
                 uses[j] += 1
         return uses
 
@@ -115,22 +116,22 @@ class Trace:
         }
         position = self.index.__getitem__
         for i, v in enumerate(self.order):
-            op = v._op
+            op = op_of(v)
             if op is None:
                 continue
-            operands = list(map(position, children_of(v)))
+            args = list(map(position, operands(v)))
             flatten = linear.get(id(op))
             if flatten is not None:
-                flatten(i, operands)
+                flatten(i, args)
             else:
                 self.kind[i] = ELEM
                 self.elem_op[i] = op
-                self.elem_args[i] = tuple(operands)
+                self.elem_args[i] = tuple(args)
 
-    def _add(self, i: int, operands: list[int], sign: float = 1.0) -> None:
+    def _add(self, i: int, args: list[int], sign: float = 1.0) -> None:
         """``j + k``: moves j's lists to i, then appends k (``_start``/``_append`` written
         out: this is the hot path of a chain, once per ``+`` node)."""
-        j, k = operands
+        j, k = args
         kind, uses, ta, tb, ts, absorbed, sources = (
             self.kind,
             self.uses,
@@ -163,43 +164,43 @@ class Trace:
             b.append(-1)
             s.append(sign)
 
-    def _sub(self, i: int, operands: list[int]) -> None:
-        self._add(i, operands, -1.0)
+    def _sub(self, i: int, args: list[int]) -> None:
+        self._add(i, args, -1.0)
 
-    def _mul(self, i: int, operands: list[int]) -> None:
-        self._start(i, [operands[0]], [operands[1]], [1.0])
+    def _mul(self, i: int, args: list[int]) -> None:
+        self._start(i, [args[0]], [args[1]], [1.0])
         self.sources[i] = MUL_TERMS
 
-    def _neg(self, i: int, operands: list[int]) -> None:
+    def _neg(self, i: int, args: list[int]) -> None:
         self._start(i, [], [], [])
-        self._append(i, operands[0], -1.0, True)
+        self._append(i, args[0], -1.0, True)
 
-    def _sum(self, i: int, operands: list[int]) -> None:
+    def _sum(self, i: int, args: list[int]) -> None:
         self._start(i, [], [], [])
-        for pos, j in enumerate(operands):
+        for pos, j in enumerate(args):
             self._append(i, j, 1.0, pos == 0)
 
-    def _dot(self, i: int, operands: list[int]) -> None:
+    def _dot(self, i: int, args: list[int]) -> None:
         """``b + w0·x0 + w1·x1 + ...``: the eager dot adds left to right starting from the bias."""
-        m = len(operands) // 2
+        m = len(args) // 2
         a: list[int] = []
         b: list[int] = []
         s: list[float] = []
         self._start(i, a, b, s)
-        if len(operands) % 2:
-            self._append(i, operands[-1], 1.0, True)
-        a += operands[:m]
-        b += operands[m : 2 * m]
+        if len(args) % 2:
+            self._append(i, args[-1], 1.0, True)
+        a += args[:m]
+        b += args[m : 2 * m]
         s += [1.0] * m
         if m:
             self.sources[i] |= DOT_TERMS
 
-    def source_name(self, members: list[int]) -> str:
-        """The op(s) the product terms of these nodes came from: ``*``, ``dot`` or ``*/dot``."""
+    def product_op(self, members: list[int]) -> _ops.Op:
+        """The op the product terms of these nodes came from (``*``, or ``dot`` when only dot), for messages."""
         bits = 0
         for i in members:
             bits |= self.sources[i]
-        return {MUL_TERMS: "*", DOT_TERMS: "dot"}.get(bits, "*/dot")
+        return _ops.DOT if bits == DOT_TERMS else _ops.MUL
 
     def live(self, i: int) -> bool:
         """Is node i evaluated by a group (not a leaf, not inlined into its consumer)?"""
