@@ -7,10 +7,13 @@ package turns that shape into arrays once and then evaluates it group by group::
     fn = compile(loss, inputs=xs)     # xs: the input leaves loss was built from
     opt.zero_grad(); fn(batch); opt.step()   # batch: one number per input
 
-Each phase is one module: ``trace`` (1, 2), ``grouping`` (3), ``layout``
-(4), ``replay`` (5) with the group kinds it runs (``elementwise``, ``sums``)
-and their gathers and scatters (``index``); ``kernels`` holds each op's
-numpy form and ``graph`` the public ``compile``/``CompiledGraph``.
+Each phase is one module: ``roles`` (which leaf is what), ``trace`` (1, 2),
+``grouping`` (3), ``layout`` (4), ``replay`` (5) with the group kinds it runs
+(``elementwise``, ``sums``), their gathers and scatters (``index``) and the
+diagnosis of a failed gradient check (``diagnose``); ``graph`` is the public
+``compile``/``CompiledGraph``.  Nodes are read through ``autograd.node`` and
+each op's numpy kernel is its registry facet ``op.arrays()``, so a new op in
+the registry compiles with no change here.
 
 1. **Trace.**  ``topological_order(root)`` gives every node.  Leaves listed in
    ``inputs`` take new values on every call; every other leaf is a
@@ -41,17 +44,22 @@ numpy form and ``graph`` the public ``compile``/``CompiledGraph``.
    ``input_grads=True``, an input) feeds — with scatter-adds that handle
    repeated indices (``np.bincount`` on de-duplicated targets, never plain
    fancy ``+=``, which loses updates), then one finiteness check of the
-   gradients returned.  Only when that fails does backward run again step by
-   step, to name the op whose share of a gradient is not finite.
+   gradients returned (a BLAS dot of them with ones).  Only when that fails
+   does backward run again, step by step.
 
 **Same semantics.**  Data-dependent ops (relu, abs, leaky_relu, powers and
 sqrt at 0) are evaluated per call from the new values with the eager
-derivatives (relu' = 0 at 0, abs' = sign, sqrt' = inf at 0, 0·inf = 0 where
-the eager engine skips a zero gradient).  A domain error (log of a number
+derivatives (relu' = 0 at 0, abs' = sign).  A domain error (log of a number
 <= 0, division by zero, a negative base, overflow) raises the eager engine's
-own error, produced by the eager op on the first offending element; a
-gradient that turns non-finite (an overflowing local derivative or product,
-inf·0) raises an error naming the op, the node's values and the derivative.
+own error, produced by the eager op on the first offending element.  A
+gradient that turns inf or nan (a local derivative that is infinite where it
+is used, like sqrt' at 0, or beyond float64, like log' at 1e-310; a product
+with the upstream gradient that overflows; inf·0; a shared node's shares
+that overflow when added) raises ``NonFiniteGradError`` with the diagnosis
+eager ``backward()`` gives: the op, its operands' values, which derivative
+and the numbers.  No ``.grad`` and not ``root.data`` is touched then.  As in
+eager backward, a derivative behind a zero gradient is never used (0·inf is
+0, not nan): the careful second pass gives eager's finite numbers.
 
 **Same numbers.**  With ``exact=True`` (the default) the forward pass is bit
 for bit the eager one except inside matmul blocks and sums of more than 32
