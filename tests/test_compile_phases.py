@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from autograd import Value, dot
+from autograd.compiler import compile
 from autograd.compiler.grouping import Grouping
 from autograd.compiler.index import Access, Index
 from autograd.compiler.trace import ELEM, SOP, Trace
@@ -75,3 +76,30 @@ def test_index_gathers_and_scatter_adds_every_repeat(slots, access):
     expected = np.zeros(10)
     np.add.at(expected, np.array(slots), x)  # unbuffered: every repeated slot counted
     assert grad.tolist() == expected.tolist()
+
+
+def _tiny_loss(seed: int) -> tuple[Value, list[Value]]:
+    rnd = random.Random(seed)
+    ws = [Value(rnd.uniform(-1, 1)) for _ in range(4)]
+    xs = [Value(rnd.uniform(-1, 1)) for _ in range(4)]
+    return (dot(ws, xs).tanh() - 0.5) ** 2, xs
+
+
+def test_replay_keeps_parameters_in_its_value_array_between_runs():
+    """The array-level step issue 15 builds on: parameters live in ``param_values`` (a view of
+    the value array), a run with ``params=None`` uses them as they are, and SGD applied to
+    that view trains exactly like SGD on the Values."""
+    on_arrays = compile(*_tiny_loss(3))
+    on_values = compile(*_tiny_loss(3))
+    replay = on_arrays._replay
+    replay.param_values[:] = [p.data for p in on_arrays.parameters]
+    for batch in ([0.3, -0.2, 0.9, 0.1], [0.5, 0.5, -0.7, 0.2], [-0.1, 0.4, 0.4, 0.8]):
+        value = replay.run(np.array(batch), None)  # parameters: whatever the slots hold
+        replay.param_values -= 0.1 * replay.grad[replay.param_start : replay.param_stop]
+        for p in on_values.parameters:
+            p.grad = 0.0
+        assert on_values(batch) == value
+        for p in on_values.parameters:
+            p.data -= 0.1 * p.grad
+    assert replay.param_values.tolist() == [p.data for p in on_values.parameters]
+    assert [p.data for p in on_arrays.parameters] != replay.param_values.tolist()  # the Values were not written

@@ -31,6 +31,8 @@ class Replay:
         self.val: Floats = np.zeros(layout.n_slots)
         self.grad: Floats = np.zeros(layout.n_slots)
         self.val[layout.const_slots] = const_values
+        # The parameters' slots (a view: writing it changes the next run; run(params=None) keeps it).
+        self.param_values: Floats = self.val[self.param_start : self.param_stop]
         for s in self.steps:
             s.bind(self.val, self.grad)
         self.need = self._mark_needed(input_grads)
@@ -50,11 +52,6 @@ class Replay:
         for s in self.steps:
             s.mark_needed(need)
         return need
-
-    @property
-    def param_values(self) -> Floats:
-        """The parameters' slots in the value array (a view: writes change the next run)."""
-        return self.val[self.param_start : self.param_stop]
 
     def run(self, inputs: Floats | None = None, params: Floats | None = None) -> float:
         """Forward and backward; ``None`` keeps what the input or parameter slots hold.
