@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
+from itertools import count
 
 from .. import ops as _ops
 from ..backward import topological_order
@@ -106,21 +108,20 @@ class Trace:
 
     def _flatten_all(self) -> None:
         """Record every op-made node as a sum of products or an elementwise node."""
-        linear = {
-            id(_ops.ADD): self._add,
-            id(_ops.SUB): self._sub,
-            id(_ops.MUL): self._mul,
-            id(_ops.NEG): self._neg,
-            id(_ops.DOT): self._dot,
-            id(_ops.SUM): self._sum,
+        linear: dict[_ops.Op | None, Callable[[int, list[int]], None]] = {
+            _ops.ADD: self._add,
+            _ops.SUB: self._sub,
+            _ops.MUL: self._mul,
+            _ops.NEG: self._neg,
+            _ops.DOT: self._dot,
+            _ops.SUM: self._sum,
         }
         position = self.index.__getitem__
-        for i, v in enumerate(self.order):
-            op = op_of(v)
+        for i, v, op in zip(count(), self.order, map(op_of, self.order)):
             if op is None:
                 continue
             args = list(map(position, operands(v)))
-            flatten = linear.get(id(op))
+            flatten = linear.get(op)
             if flatten is not None:
                 flatten(i, args)
             else:
