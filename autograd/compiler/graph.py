@@ -108,6 +108,8 @@ class CompiledGraph:
         Sets ``root.data``, adds 1 to ``root.grad`` and ∂root/∂p to ``p.grad`` for
         every parameter (accumulating, like ``backward()``), stores ∂root/∂inputs
         in ``input_grad`` (with ``input_grads=True``) and returns the root's value.
+        A gradient that turns inf or nan raises ``NonFiniteGradError`` (as eager
+        ``backward()`` does) before any ``.grad`` or ``root.data`` is written.
         """
         out, gp, gx = self.run(values)
         for p, g in zip(self.parameters, gp.tolist()):
