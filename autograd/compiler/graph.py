@@ -88,9 +88,7 @@ class CompiledGraph:
                     f"inputs=), got {x.size} (shape {x.shape}); the graph was traced for {n_in} inputs — "
                     "trace again for a different input size"
                 )
-            if not np.isfinite(x).all():
-                raise ValueError("compile: input values must be finite; nan and inf would poison every gradient")
-            x = x.ravel()
+            x = x.ravel()  # finiteness: checked with every value after the forward pass
         if params is None:
             p = np.fromiter([q.data for q in self.parameters], np.float64, n_p)
         else:

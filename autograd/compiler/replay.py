@@ -78,11 +78,16 @@ class Replay:
         return float(val[self.root_slot])
 
     def _diagnose_forward(self) -> None:
-        """Raise the error of the first non-finite value: a leaf, or the eager op's own error."""
+        """Raise the error of the first non-finite value: an input, a parameter, or the eager op's own error."""
         val = self.val
         leaves = val[: self.n_leaves]
         if not np.isfinite(leaves).all():
             bad = int(np.flatnonzero(~np.isfinite(leaves))[0])
+            if bad < self.n_inputs:  # checked here, not before the run: the forward check covers them
+                raise ValueError(
+                    f"compile: input values must be finite; nan and inf would poison every gradient "
+                    f"(input #{bad} is {val[bad]})"
+                )
             raise ValueError(
                 f"compile: a parameter's .data is {val[bad]} (parameter or constant "
                 f"#{bad - self.param_start}); parameters must be finite"
