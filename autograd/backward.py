@@ -42,6 +42,7 @@ from .node import (
 from .ops import Op
 
 _creation = attrgetter("_seq")
+_grad_of = attrgetter("grad")
 
 
 def topological_order(root: Node) -> list[Any]:
@@ -79,14 +80,14 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     # Leaves only accumulate; an op-made node that already holds a gradient (an earlier
     # backward through it) must not pass that on, so it is set aside and added back at the end.
     held = [v.grad for v in holding]
-    before = [c.grad for c in leaves]
+    before = list(map(_grad_of, leaves))
     for v in holding:
         v.grad = 0.0
     root.grad = gradient
     propagate(order)
     # A gradient that turned inf or nan anywhere reaches a leaf (see propagate): one check of the
     # leaves, then a precise replay only if it fails.
-    total = sum([c.grad for c in leaves])  # finite unless a leaf's grad is (or the sum overflows)
+    total = sum(map(_grad_of, leaves))  # finite unless a leaf's grad is (or the sum overflows)
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
         _restore(order, holding, held, leaves, before)
         error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")
@@ -273,7 +274,10 @@ def _grads_as_values(order: list[Any], output: Node) -> dict[Any, Any]:
         op = op_of(v)
         assert op is not None
         ch = operands(v)
-        local = op.local(ch, v) if op.arity == 0 else op.local(*ch, v)
+        try:
+            local = op.local(ch, v) if op.arity == 0 else op.local(*ch, v)
+        except ArithmeticError:  # a derivative beyond float64 (1/x at 1e-200): name the op, not its pieces
+            raise _local_overflow(v, g.data) from None
         for pos, (c, d) in enumerate(zip(ch, local)):
             if d.__class__ is float or d.__class__ is int:
                 if d == 0.0:
@@ -293,6 +297,14 @@ def _grads_as_values(order: list[Any], output: Node) -> dict[Any, Any]:
                     s = prev.data + term.data
                     raise _error("grad(create_graph=True)", v, pos, _data(d), g.data, term.data, prev.data, s) from None
     return grads
+
+
+def _local_overflow(v: Node, g: float) -> NonFiniteGradError:
+    """The error for an op whose local derivative, built from Values, overflowed."""
+    stored = local_derivatives(v)
+    pos = next((i for i, d in enumerate(stored) if not math.isfinite(d)), 0)
+    d = stored[pos] if stored else math.inf
+    return _error("grad(create_graph=True)", v, pos, d, g, g * d, 0.0, g * d)
 
 
 def _data(d: Any) -> float:

@@ -125,6 +125,19 @@ def init_leaf(v: Node, x: float, label: str) -> None:
     v._da = v._db = 0.0
 
 
+def new_leaf(v: Node, data: Any, label: str = "") -> None:
+    """``Value.__init__``: check ``data`` and ``label``, then fill the slots of a leaf."""
+    if label.__class__ is not str:
+        raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
+    v.data = check_data(data)
+    v._seq = next_seq()
+    v.grad = 0.0
+    v.label = label
+    v._op = None
+    v._a = v._b = None
+    v._da = v._db = 0.0
+
+
 def leaf(x: float, label: str = "") -> Any:
     """A new leaf (a constant or an input) holding the float ``x``."""
     v = _new(_cls)
@@ -175,8 +188,22 @@ binary = _node
 
 
 def nary(op: Op, items: tuple[Any, ...], z: float, ds: tuple[Any, ...]) -> Any:
-    """A node ``z = op(*items)`` with ∂z/∂items[i] = ``ds[i]``."""
-    return _node(op, items, NARY, z, ds, 0.0)
+    """A node ``z = op(*items)`` with ∂z/∂items[i] = ``ds[i]`` (written out: a layer makes many)."""
+    v = _new(_cls)
+    v._seq = next_seq()
+    v.data = z
+    v.grad = 0.0
+    v.label = ""
+    v._db = 0.0
+    if _grad_enabled():
+        v._op = op
+        v._a = items
+        v._b = NARY
+        v._da = ds
+    else:
+        v._op = v._a = v._b = None
+        v._da = 0.0
+    return v
 
 
 def op_of(v: Node) -> Op | None:

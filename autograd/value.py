@@ -1,9 +1,10 @@
 """``Value``: a float that remembers the op and operands that made it.
 
-A node stores its data, its grad, the op's row of the table, its operands and
-the local derivatives ∂node/∂operand evaluated at forward time.  No closures,
-no back-references: a graph is a DAG of plain objects that reference counting
-frees as soon as the last reference to its root goes.
+A node stores its data, its grad, its op (from the registry, ``autograd.ops``), its
+operands and the local derivatives ∂node/∂operand evaluated at forward time, in the
+slots ``autograd.node`` lays out.  No closures, no back-references: a graph is a DAG
+of plain objects that reference counting frees as soon as the last reference to its
+root goes.
 """
 
 from __future__ import annotations
@@ -86,7 +87,16 @@ def _wrap(x: Any, where: str) -> Value:
     raise TypeError(f"{where}: cannot combine a Value with {type(x).__name__} {x!r}; use a Value, int or float")
 
 
-class Value(Node):
+if TYPE_CHECKING:  # the methods generated from the registry, for type checkers: Value.tanh, x.gelu()
+
+    class _Generated(type):
+        def __getattr__(cls, name: str) -> Callable[..., Value]: ...
+
+else:
+    _Generated = type
+
+
+class Value(Node, metaclass=_Generated):
     """A scalar node of a computation graph: ``data``, ``grad``, ``label``, ``op``, ``children``.
 
     Its slots are laid out by ``autograd.node``; the unary function methods (``tanh``, ``exp``,
@@ -96,11 +106,9 @@ class Value(Node):
     __slots__ = ()
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if label.__class__ is not str:
-            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
-        _node.init_leaf(self, check_data(data), label)
+        _node.new_leaf(self, data, label)
 
-    if TYPE_CHECKING:  # the methods generated from the registry (tanh, exp, gelu, ...)
+    if TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
