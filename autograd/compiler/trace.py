@@ -41,6 +41,8 @@ class Trace:
     through unchanged (local derivative 1), so nothing is lost by skipping them.
     """
 
+    __slots__ = ("order", "n", "index", "uses", "kind", "absorbed", "elem_op", "elem_args", "ta", "tb", "ts", "sources")
+
     def __init__(self, root: Value) -> None:
         self.order = topological_order(root)
         self.n = n = len(self.order)
@@ -169,7 +171,8 @@ class Trace:
         self._add(i, args, -1.0)
 
     def _mul(self, i: int, args: list[int]) -> None:
-        self._start(i, [args[0]], [args[1]], [1.0])
+        self.kind[i] = SOP  # _start written out: half the nodes of a micrograd graph are products
+        self.ta[i], self.tb[i], self.ts[i] = [args[0]], [args[1]], [1.0]
         self.sources[i] = MUL_TERMS
 
     def _neg(self, i: int, args: list[int]) -> None:
