@@ -40,8 +40,9 @@ class Grouping:
     """The live nodes of a trace in groups that one numpy evaluation each can compute.
 
     ``keys`` in evaluation order, ``members[key]`` the nodes (trace positions),
-    ``kernels[key]`` the numpy kernel (the op's registry ``Arrays``) of an elementwise group and ``dense[key]``
-    the matmul structure of a sum-of-products group that has one.
+    ``kernels[key]`` an elementwise group's numpy kernel (its op's registry
+    facet ``op.arrays()``) and ``dense[key]`` the matmul structure of a
+    sum-of-products group that has one.
     """
 
     def __init__(self, trace: Trace) -> None:
