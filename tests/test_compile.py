@@ -319,6 +319,8 @@ def _eager_error(f, at):
         (lambda x: 0 ** (x - 2.0), 3.0, 1.0),
         (lambda x: (x * 1e200) * 1e200, 1e-300, 1.0),
         (lambda x: (x * 1e300).tanh() + x * 1e300 * 1e10, 1e-300, 1.0),
+        (lambda x: x * 1e308 + x * 1e308, 1e-300, 1.0),  # each product finite, their sum not
+        (lambda x: (x * 2.0 - 1.0).exp() - x * 1e308 - x * 1e308, 1e-300, 1.0),
     ],
 )
 def test_domain_errors_are_the_eager_errors(f, traced_at, at):
@@ -327,9 +329,19 @@ def test_domain_errors_are_the_eager_errors(f, traced_at, at):
     kind, message = _eager_error(f, at)
     with pytest.raises(kind) as info:
         fn([at])
-    if kind is not OpOverflowError:
-        assert str(info.value) == message
+    assert str(info.value) == message
     assert isinstance(info.value, (DomainError, ZeroDivision, OpOverflowError))
+
+
+def test_an_overflowing_matmul_names_dot():
+    ws = [[Value(1e300), Value(1.0)], [Value(2.0), Value(1.0)]]
+    xs = [[Value(1.0), Value(1.0)], [Value(2.0), Value(1.0)]]
+    fn = compile(vsum([dot(w, x) for w in ws for x in xs]), inputs=[v for row in xs for v in row])
+    assert "1 matmul" in repr(fn)
+    with pytest.raises(OpOverflowError, match=r"^dot: the result of dot\(1e\+300, 10000000000\.0\) is inf"):
+        fn([1e10, 1.0, 1.0, 1.0])
+    with pytest.raises(OpOverflowError, match="^dot: "):
+        dot(ws[0], [Value(1e10), Value(1.0)])  # eager names dot too
 
 
 def test_wrong_input_size_and_bad_values():

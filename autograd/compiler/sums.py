@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -102,14 +103,24 @@ class SumGroup:
         return np.zeros(self.n, dtype=bool)
 
     def diagnose(self, val: Floats) -> None:
-        """Raise for the first output that is not finite."""
-        bad = ~np.isfinite(val[self.out])
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise OpOverflowError(
-                f"+/*/dot: a sum of products (compiled from +, -, *, dot and sum nodes) is "
-                f"{float(val[self.out][i])}, beyond float64; scale the inputs or parameters down"
-            )
+        """Raise the eager engine's error for the first output that is not finite: the first
+        product, or the first partial sum in the eager order, that overflows."""
+        bad = np.flatnonzero(~np.isfinite(val[self.out]))
+        if not bad.size:
+            return
+        total: float | None = None
+        for a, b, sign in self.node_terms(val, int(bad[0])):
+            if b is not None and not math.isfinite(a * b):
+                raise _overflow(self.source.name, a, b)
+            value = a if b is None else a * b
+            if total is not None and not math.isfinite(total + sign * value):
+                raise _overflow("+" if sign > 0 else "-", total, value)  # signs are ±1
+            total = sign * value if total is None else total + sign * value
+        raise OpOverflowError(f"+: a sum of products is {float(val[self.out][bad[0]])}, beyond float64")
+
+    def node_terms(self, val: Floats, t: int) -> list[tuple[float, float | None, float]]:
+        """Node t's terms (a, b or None for a plain term, sign), in the order it adds them."""
+        return []
 
     def product_shares(self, val: Floats, g: Floats) -> list[Share]:
         """The shares of the product terms' operands (none here: see the subclasses)."""
@@ -132,6 +143,20 @@ class SumGroup:
         """Bytes held by the index and sign arrays."""
         total = sum(ix.nbytes for ix in self.indices())
         return total + (self.linear.sign.nbytes if self.linear and self.linear.sign is not None else 0)
+
+
+def _overflow(op: str, x: float, y: float) -> OpOverflowError:
+    """The eager engine's words for ``op(x, y)`` beyond float64."""
+    z = x + y if op == "+" else (x - y if op == "-" else x * y)
+    return OpOverflowError(f"{op}: the result of {op}({x!r}, {y!r}) is {z}, beyond float64; scale the inputs down")
+
+
+def _linear_row(lin: Linear | None, val: Floats, t: int) -> tuple[list[float], list[float]]:
+    """Node t's plain-term values and signs."""
+    if lin is None:
+        return [], []
+    vals = lin.a.gather(val)[t].tolist()
+    return vals, [1.0] * len(vals) if lin.sign is None else lin.sign[t].tolist()
 
 
 class TermsGroup(SumGroup):
@@ -237,6 +262,17 @@ class TermsGroup(SumGroup):
             if p.b.needed:
                 p.b.scatter_add(grad, gs * A)
 
+    def node_terms(self, val: Floats, t: int) -> list[tuple[float, float | None, float]]:
+        """Node t's terms (a, b or None for a plain term, sign), in the eager order."""
+        lin_vals, lin_signs = _linear_row(self.linear, val, t)
+        p = self.products
+        prods: list[tuple[float, float | None, float]] = []
+        if p is not None:
+            a, b = p.a.gather(val)[t].tolist(), p.b.gather(val)[t].tolist()
+            signs = [1.0] * len(a) if p.sign is None else p.sign[t].tolist()
+            prods = list(zip(a, b, signs))
+        return [prods[k] if is_product else (lin_vals[k], None, lin_signs[k]) for is_product, k in self.columns]
+
     def product_shares(self, val: Floats, g: Floats) -> list[Share]:
         """The shares of the product terms' operands."""
         p = self.products
@@ -311,6 +347,16 @@ class MatmulGroup(SumGroup):
             mm.a.scatter_add(grad, G @ B)
         if mm.b.needed:
             mm.b.scatter_add(grad, G.T @ A)
+
+    def node_terms(self, val: Floats, t: int) -> list[tuple[float, float | None, float]]:
+        """Node t's terms: its cell's products (matmul adds them in its own order), then plain terms."""
+        mm = self.matmul
+        A, B = mm.a.gather(val), mm.b.gather(val)
+        r = t // B.shape[0] if mm.row_of is None else int(mm.row_of[t])
+        c = t % B.shape[0] if mm.col_of is None else int(mm.col_of[t])
+        terms: list[tuple[float, float | None, float]] = [(a, b, 1.0) for a, b in zip(A[r].tolist(), B[c].tolist())]
+        lin_vals, lin_signs = _linear_row(self.linear, val, t)
+        return terms + [(x, None, s) for x, s in zip(lin_vals, lin_signs)]
 
     def product_shares(self, val: Floats, g: Floats) -> list[Share]:
         """The shares of the matrices' operands, node by node (each node is one cell)."""
