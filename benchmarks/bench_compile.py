@@ -297,7 +297,6 @@ def main(argv: list[str] | None = None) -> None:
         print("micrograd not found (pip install micrograd==0.1.0 or --micrograd-python): its rows are skipped")
     if torch_python is None:
         print("torch not found (--torch-python or DELTAW_TORCH_PYTHON): its rows are skipped")
-    rows: list[tuple[str, str, float, str]] = []
     for name in args.problems:
         print(f"[{name}]", file=sys.stderr)
         results: dict[str, dict[str, float] | None] = {}
@@ -319,24 +318,16 @@ def main(argv: list[str] | None = None) -> None:
         print("| engine | step | vs micrograd | vs torch f64 1 thread |")
         print("|---|---|---|---|")
 
-        def line(label: str, seconds: float) -> None:
-            vs_mg = f"{mg['step_s'] / seconds:,.0f}x" if mg else "-"
-            vs_t = (
-                f"{seconds / tr['step_s']:.2f}x slower"
-                if tr and seconds >= tr["step_s"]
-                else (f"{tr['step_s'] / seconds:.2f}x faster" if tr else "-")
-            )
-            print(f"| {label} | {_fmt_time(seconds)} | {vs_mg} | {vs_t} |")
-            rows.append((name, label, seconds, vs_mg))
-
         for label, r in results.items():
             if r is None:
                 continue
-            line(label, r["step_s"])
+            print(_table_row(label, r["step_s"], mg, tr))
             if "array_step_s" in r:
-                line(label.replace("compiled", "compiled, arrays only (fn.run + numpy SGD)"), r["array_step_s"])
+                arrays_only = label.replace("compiled", "compiled, arrays only (fn.run + numpy SGD)")
+                print(_table_row(arrays_only, r["array_step_s"], mg, tr))
         for label in ("compiled (traced from binary nodes)", "compiled (traced from dot nodes)"):
             r = results[label]
+            assert r is not None
             print(
                 f"\n{label}: graph of {int(r['nodes']):,} nodes built in {r['build_s']:.2f} s, traced + "
                 f"compiled in {r['compile_s']:.2f} s (peak {r['compile_peak_mb']:.0f} MB while compiling) "
@@ -347,6 +338,18 @@ def main(argv: list[str] | None = None) -> None:
         if tr:
             print(f"\ntorch {tr['torch']}, float64, 1 thread: {_fmt_time(tr['step_s'])} per step")
     print()
+
+
+def _table_row(label: str, seconds: float, mg: dict[str, Any] | None, tr: dict[str, Any] | None) -> str:
+    """One row of a problem's table: the step time and how it compares with micrograd and torch."""
+    vs_mg = f"{mg['step_s'] / seconds:,.0f}x" if mg else "-"
+    if not tr:
+        vs_t = "-"
+    elif seconds >= tr["step_s"]:
+        vs_t = f"{seconds / tr['step_s']:.2f}x slower"
+    else:
+        vs_t = f"{tr['step_s'] / seconds:.2f}x faster"
+    return f"| {label} | {_fmt_time(seconds)} | {vs_mg} | {vs_t} |"
 
 
 def _fmt_time(s: float) -> str:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-nn = pytest.importorskip("nn")
-
-from autograd import Value  # noqa: E402
-from autograd.compiler import compile  # noqa: E402
+import nn
+from autograd import Value
+from autograd.compiler import compile
 
 RTOL = 1e-12
 
