@@ -134,9 +134,9 @@ class CompiledGraph:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the compiled form: value and gradient arrays plus index arrays."""
+        """Bytes held by the compiled form: value, gradient and check arrays plus index arrays."""
         r = self._replay
-        return r.val.nbytes + r.grad.nbytes + sum(s.nbytes for s in r.steps)
+        return r.val.nbytes + r.grad.nbytes + r.ones.nbytes + sum(s.nbytes for s in r.steps)
 
     def __repr__(self) -> str:
         dense = sum(1 for s in self._replay.steps if isinstance(s, MatmulGroup))
