@@ -1,6 +1,8 @@
 """deltaw's engine: scalar ``Value`` graphs, reverse-mode backprop, higher-order
 gradients and gradient checks.  Standard library only."""
 
+from typing import Any
+
 from .backward import backward, grad, topological_order, zero_grad
 from .check import gradcheck, numerical_grad
 from .errors import DomainError, GradcheckError, NonFiniteGradError, OpOverflowError, ZeroDivision
@@ -9,7 +11,7 @@ from .ops import TABLE as OPS
 from .value import Value, dot, matvec, vsum
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # autograd.compile lives in autograd.compiler and loads numpy, so it is imported on first use:
     # `import autograd` stays standard-library only.
     if name == "compile":

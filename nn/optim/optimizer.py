@@ -33,11 +33,6 @@ class TrainingDiverged(ValueError):
     """The loss, a gradient or a weight stopped being a finite number: the training diverged."""
 
 
-def _param_list(params: Any, where: str) -> list[Value]:
-    """Kept for nn.evolve until it calls ``checks.parameter_list`` itself."""
-    return checks.parameter_list(where, params)
-
-
 def _lr(where: str, name: str, x: Any) -> float:
     return checks.number(where, name, x, low=0.0, hint="typical values are 1e-3 to 1.0")
 
