@@ -217,7 +217,7 @@ def test_the_table_and_the_rows_are_the_same_ops():
     rows = ops.entries()
     assert {r.key for r in rows if not r.is_family} == set(OPS)
     assert {"gelu", "silu", "erf", "leaky_relu", "**n", "c**x"} <= {r.key for r in rows}
-    assert set(ops.activations()) == {"relu", "tanh", "sigmoid", "leaky_relu", "softplus", "gelu", "silu"}
+    assert set(ops.activations()) == {"relu", "tanh", "sigmoid", "leaky_relu", "softplus", "gelu", "silu", "mish"}
     assert ops.by_cli_name("leaky_relu").cli_arity == (1, 2) and ops.by_cli_name("tanh").cli_arity == (1, 1)
     assert ops.by_cli_name("nope") is None and ops.by_cli_name("__add__") is None
 

@@ -148,6 +148,11 @@ def silu_f(x: float) -> float:
     return x * sigmoid_f(x)
 
 
+def mish_f(x: float) -> float:
+    # x·tanh(softplus(x)): softplus is overflow-free, so mish is finite for every finite x.
+    return x * math.tanh(softplus_f(x))
+
+
 # ---- local derivative rules (generic over float and Value) ----------------------
 
 
@@ -195,6 +200,12 @@ def gelu_local(x: Any, out: Any) -> tuple[Any, ...]:
 def silu_local(x: Any, out: Any) -> tuple[Any, ...]:
     s = sigmoid(x)
     return (s * (1.0 + x * (1.0 - s)),)
+
+
+def mish_local(x: Any, out: Any) -> tuple[Any, ...]:
+    # d/dx x·t with t = tanh(softplus(x)): t + x·(1 − t²)·sigmoid(x)
+    t = x.softplus().tanh() if is_value(x) else math.tanh(softplus_f(x))
+    return (t + x * (1.0 - t * t) * sigmoid(x),)
 
 
 # ---- n-ary rules ------------------------------------------------------------------

@@ -376,3 +376,29 @@ SILU = _row(
     activation=True,
     doc="x·sigmoid(x) (also called swish).",
 )
+MISH = _row(
+    Op(
+        "mish",
+        1,
+        S.mish_f,
+        S.mish_local,
+        text=Text("{x}·tanh(softplus({x}))", ("t + {x}·(1 − t²)·sigmoid({x}), t = tanh(softplus({x}))",)),
+        domain=(ANY,),
+        arrays=lambda np: Arrays(
+            lambda x: x * np.tanh(np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))),
+            lambda x, out: (lambda t: t + x * (1.0 - t * t) * K.sigmoid_np(np, x))(
+                np.tanh(np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))
+            ),
+            libm_forward=True,
+            libm_local=True,
+            exact_forward=lambda x: x * K.libm(np, math.tanh, K.softplus_exact(np, x)),
+            exact_local=lambda x, out: (lambda t: t + x * (1.0 - t * t) * K.sigmoid_exact(np, x))(
+                K.libm(np, math.tanh, K.softplus_exact(np, x))
+            ),
+        ),
+    ),
+    method="mish",
+    cli="mish",
+    activation=True,
+    doc="x·tanh(softplus(x)), smooth and finite for every finite x.",
+)
