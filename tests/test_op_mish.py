@@ -36,5 +36,5 @@ def test_mish_equals_torch_float64_to_the_second_derivative(x, value, first, sec
 
 def test_mish_is_an_activation_with_no_nn_edit():
     model = nn.MLP(2, [3, 1], activation="mish", seed=0)
-    hidden = model.layers[0](([0.5, -1.0]))
+    hidden = model.layers[0]([0.5, -1.0])
     assert [h.op for h in hidden] == ["mish"] * 3
