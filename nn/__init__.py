@@ -56,14 +56,21 @@ _LAZY: dict[str, str] = {
     "ParticleSwarm": "evolve",
     "Autoencoder": "autoencoder",
     "make_latent": "autoencoder",
+    # convolution (issue 16): Conv2d and friends import no numpy, make_digits does
+    "Conv2d": "conv",
+    "MaxPool2d": "conv",
+    "Flatten": "conv",
+    "make_digits": "data",
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from . import evolve, optim
     from .autoencoder import Autoencoder, make_latent
+    from .conv import Conv2d, Flatten, MaxPool2d
     from .data import (
         batches,
         make_circles,
+        make_digits,
         make_linear,
         make_moons,
         make_sine_windows,
@@ -149,4 +156,8 @@ __all__ = [
     "ParticleSwarm",
     "Autoencoder",
     "make_latent",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
+    "make_digits",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import checks
+from .digits import make_digits  # images for Conv2d, in their own file
 
 __all__ = [
     "make_moons",
@@ -21,6 +22,7 @@ __all__ = [
     "make_spiral",
     "make_linear",
     "make_sine_windows",
+    "make_digits",
     "batches",
     "stream_batches",
 ]
