@@ -8,6 +8,10 @@ the receptive field, the bias); zeros from ``padding`` are left out of the node 
 nothing).  ``MaxPool2d`` makes no node: each output is the window's largest input itself, the
 first one in row-major order on a tie, so the gradient goes where torch's goes.  ``Flatten``
 turns ``[C][H][W]`` into one list, channel by channel, ready for a ``Layer``.
+
+Beyond torch's arguments, ``Conv2d(..., activation="relu")`` applies an activation to every
+output pixel (default ``"linear"``: torch's plain convolution), as ``Layer`` does, so a CNN
+is ``Sequential(Conv2d(1, 4, 3, activation="relu"), MaxPool2d(2), Flatten(), Layer(36, 10))``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from autograd import Value, matvec
 
 from . import checks
+from .activations import get_activation
 from .init import Seed, get_init
 from .module import Module
 
@@ -123,6 +128,8 @@ class Conv2d(Module):
         bias: bool = True,
         init: Any = None,
         seed: Seed = None,
+        *,
+        activation: Any = "linear",
     ) -> None:
         self.in_channels = checks.integer("Conv2d", "in_channels", in_channels, low=1)
         self.out_channels = checks.integer("Conv2d", "out_channels", out_channels, low=1)
@@ -130,6 +137,7 @@ class Conv2d(Module):
         self.stride = _pair("Conv2d", "stride", stride, 1)
         self.padding = _pair("Conv2d", "padding", padding, 0)
         has_bias = checks.flag("Conv2d", "bias", bias)
+        self.activation, self._act = get_activation(activation, "Conv2d")
         rng = checks.random_source("Conv2d", seed)
         kh, kw = self.kernel_size
         fan_in = self.in_channels * kh * kw
@@ -185,7 +193,8 @@ class Conv2d(Module):
         out: list[list[list[Value]]] = [[[] for _ in range(Ho)] for _ in range(self.out_channels)]
         for oy, _, xi, wi in plan:
             ws = rows if wi is None else [[r[k] for k in wi] for r in rows]
-            for o, z in enumerate(matvec(ws, [flat[j] for j in xi], self.bias)):
+            zs = matvec(ws, [flat[j] for j in xi], self.bias)
+            for o, z in enumerate(zs if self.activation == "linear" else map(self._act, zs)):
                 out[o][oy].append(z)
         return out
 
@@ -219,7 +228,8 @@ class Conv2d(Module):
     def __repr__(self) -> str:
         return (
             f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})"
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}, "
+            f"activation={self.activation!r})"
         )
 
 

@@ -11,7 +11,12 @@ parameter names (``layers.1.neurons.3.w.0``) or re-implementing a neuron.
 - recurrent cells (``RNNCell``, ``LSTMCell``, ``GRUCell``, and the cells of
   ``RNN``, ``LSTM``, ``GRU``): one unit per hidden unit j, holding every
   gate's row j (torch's gate order): ``weights`` the W_ih rows, ``recurrent``
-  the W_hh rows, ``biases`` b_ih then b_hh, each labelled by its role.
+  the W_hh rows, ``biases`` b_ih then b_hh, each labelled by its role;
+- convolutions (``Conv2d``, kind ``"conv2d"``): one unit per output channel (kind
+  ``"kernel"``), ``weights`` its kernel in (in channel, row, column) order, roles
+  ``w.i.y.x``, ``biases`` its ``(b,)`` (empty without bias); ``nin``/``nout`` are the
+  channel counts and ``module`` the ``Conv2d`` (``kernel_size``, ``stride``, ``padding``).
+  Pooling and ``Flatten`` hold no parameters and are not layers here.
 
 Everything is read from public attributes (``layers``, ``neurons``, ``w``,
 ``b``, ``activation``, ``cells``, ``weight_ih``, ``weight_hh``, ``bias_ih``,
@@ -28,6 +33,7 @@ from autograd import Value
 from autograd.ops import activations
 
 from .activations import ACTIVATIONS
+from .conv import Conv2d
 from .layers import Layer, Neuron
 from .module import Module
 from .rnn import GRUCell, LSTMCell, RNNCell
@@ -159,12 +165,31 @@ def _cell(cell: RNNCell | LSTMCell | GRUCell, name: str) -> LayerInfo:
     return LayerInfo(name, kind, cell.nin, H, activation, tuple(units), cell)
 
 
+# ---- convolution (nn.conv): one unit per output channel ----------------------------------
+def _conv(module: Conv2d, name: str) -> LayerInfo:
+    """A Conv2d as a layer whose units are its output channels, each holding its kernel and bias."""
+    units = []
+    for o, kernel in enumerate(module.weight):
+        roles = [
+            (f"w.{i}.{y}.{x}", w) for i, ch in enumerate(kernel) for y, row in enumerate(ch) for x, w in enumerate(row)
+        ]
+        biases = () if module.bias is None else (module.bias[o],)
+        unit_name = f"{name} channel {o}" if name else f"channel {o}"
+        weights = tuple(w for _, w in roles)
+        units.append(
+            Unit(unit_name, "kernel", module.activation, weights, biases, (), (*roles, *(("b", b) for b in biases)))
+        )
+    return LayerInfo(name, "conv2d", module.in_channels, module.out_channels, module.activation, tuple(units), module)
+
+
 def _layers(model: Any) -> list[LayerInfo]:
     """Dense layers, lone neurons and recurrent cells under ``model``, in definition order."""
     if isinstance(model, (Layer, Neuron)):
         return [_dense(model, "")]
     if isinstance(model, (RNNCell, LSTMCell, GRUCell)):
         return [_cell(model, "")]
+    if isinstance(model, Conv2d):
+        return [_conv(model, "")]
     found: list[LayerInfo] = []
     taken: list[str] = []  # names of modules already described: their sub-modules are inside them
     for name, m in model.named_modules():
@@ -174,6 +199,8 @@ def _layers(model: Any) -> list[LayerInfo]:
             found.append(_dense(m, name))
         elif isinstance(m, (RNNCell, LSTMCell, GRUCell)):
             found.append(_cell(m, name))
+        elif isinstance(m, Conv2d):
+            found.append(_conv(m, name))
         else:
             continue
         taken.append(name)

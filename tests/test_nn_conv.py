@@ -451,17 +451,22 @@ def test_flatten_orders_channel_row_column() -> None:
 
 
 def _cnn(seed: int) -> nn.Sequential:
-    conv = Conv2d(1, 3, 3, seed=seed)
+    conv = Conv2d(1, 3, 3, seed=seed, activation="relu")
     pool = MaxPool2d(2)
     flat = Flatten()
     width = flat.output_shape(pool.output_shape(conv.output_shape((1, 8, 8))))[0]
-    return nn.Sequential(
-        conv,
-        lambda y: [[[v.relu() for v in row] for row in ch] for ch in y],
-        pool,
-        flat,
-        nn.Layer(width, 10, activation="linear", seed=seed),
-    )
+    return nn.Sequential(conv, pool, flat, nn.Layer(width, 10, activation="linear", seed=seed))
+
+
+def test_an_activation_applies_to_every_output_pixel() -> None:
+    image = _nest([float(v) for v in _draws(random.Random(0), 25)], 1, 5, 5)
+    plain = _flat(Conv2d(1, 2, 3, seed=1)(image))
+    relu = _flat(Conv2d(1, 2, 3, seed=1, activation="relu")(image))
+    assert [v.data for v in relu] == [max(v.data, 0.0) for v in plain] and min(v.data for v in plain) < 0
+    assert getattr(op_of(relu[0]), "name", None) == "relu"
+    assert Conv2d(1, 2, 3).activation == "linear"
+    with pytest.raises(ValueError, match="Conv2d: unknown activation 'nope'"):
+        Conv2d(1, 1, 3, activation="nope")
 
 
 def test_sequential_names_and_torch_layout_of_a_small_cnn() -> None:
@@ -470,7 +475,7 @@ def test_sequential_names_and_torch_layout_of_a_small_cnn() -> None:
     assert names[0] == "layers.0.weight.0.0.0.0" and "layers.0.bias.2" in names
     assert len(names) == 3 * 9 + 3 + 10 * 27 + 10
     sd = model.to_torch_state_dict()
-    assert np.shape(sd["0.weight"]) == (3, 1, 3, 3) and np.shape(sd["4.weight"]) == (10, 27)
+    assert np.shape(sd["0.weight"]) == (3, 1, 3, 3) and np.shape(sd["3.weight"]) == (10, 27)
 
 
 def test_a_few_steps_on_digits_lower_the_loss() -> None:
@@ -496,3 +501,22 @@ def test_a_few_steps_on_digits_lower_the_loss() -> None:
         progress=False,
     )
     assert history.loss[-1] < history.loss[0]
+
+
+def test_describe_reads_a_conv_layer_as_one_unit_per_output_channel() -> None:
+    from nn.structure import describe
+
+    model = _cnn(0)
+    st = describe(model)
+    assert [(layer.name, layer.kind, layer.nin, layer.nout) for layer in st.layers] == [
+        ("layers.0", "conv2d", 1, 3),
+        ("layers.3", "dense", 27, 10),
+    ]
+    conv = st.layers[0]
+    assert conv.module is model[0] and conv.activation == "relu" and not st.is_dense_stack()
+    unit = conv.units[2]
+    assert unit.name == "layers.0 channel 2" and unit.kind == "kernel"
+    assert list(map(id, unit.weights)) == list(map(id, _flat(model[0].weight[2])))
+    assert unit.roles[5][0] == "w.0.1.2" and unit.roles[-1] == ("b", model[0].bias[2])
+    assert st.unit_of(model[0].weight[2][0][1][2]) is unit
+    assert describe(Conv2d(2, 1, 2, bias=False)).layers[0].units[0].biases == ()
