@@ -7,7 +7,7 @@ these tests).  For each case, ``random.Random(seed)`` draws, in this order, the 
 shaped like the output, each entry ``uniform(-1, 1)`` (``randint(0, 2)`` for the pooling
 inputs marked ``ties``); torch computed y = conv2d(x, w, b, stride, padding) (or
 max_pool2d(x, kernel, stride)), then backward of Σ g·y.  Each string is the tensor's entries
-in row-major order.
+in row-major order.  ``tests/conv_reference.py`` prints them again (run by hand, with torch).
 """
 
 from __future__ import annotations
