@@ -116,7 +116,15 @@ def _out_size(where: str, size: int, kernel: int, stride: int, padding: int, axi
 
 
 class Conv2d(Module):
-    """2-D convolution as torch computes it: out[o][y][x] = b[o] + Σ w[o][i][ky][kx]·in[i][y·s+ky−p][x·s+kx−p]."""
+    """2-D convolution as torch computes it: out[o][y][x] = b[o] + Σ w[o][i][ky][kx]·in[i][y·s+ky−p][x·s+kx−p].
+
+    ``init=None`` is torch's default, U(±1/√fan_in) for weights and biases with fan_in = in·kh·kw,
+    drawn from ``seed`` (an int, a ``random.Random`` or None for Python's global ``random``); a
+    name from ``nn.init`` (or ``f(nout, nin, seed=...)``) draws each output channel's kernel as
+    one row of fan_in weights (so xavier's fan_out is out_channels, not torch's out·kh·kw) and
+    starts the biases at 0, as ``Layer`` does.  ``load_state_dict`` also takes torch's nested
+    ``weight``/``bias`` (lists, numpy arrays or tensors: anything with ``tolist``).
+    """
 
     def __init__(
         self,

@@ -352,6 +352,8 @@ def test_state_dicts_use_torch_layout_and_load_back() -> None:
     assert other.to_torch_state_dict() != sd
     other.load_state_dict(sd)
     assert other.to_torch_state_dict() == sd
+    other.load_state_dict({key: np.array(value) * 2 for key, value in sd.items()})  # arrays (and tensors) too
+    assert other.weight[2][1][0][2].data == 2 * sd["weight"][2][1][0][2]
     other.load_state_dict(Conv2d(2, 3, (2, 3), seed=7).state_dict())  # dotted names, as every module
     assert other.state_dict() == Conv2d(2, 3, (2, 3), seed=7).state_dict()
     assert "bias" not in Conv2d(1, 1, 2, bias=False).to_torch_state_dict()
