@@ -86,7 +86,8 @@ def _image(x: Any, where: str) -> tuple[list[Any], int, int, int]:
                 raise ValueError(
                     f"{where}: row {r} of channel {c} has {got} entries, expected {W}; images must not be ragged"
                 )
-            if countOf(map(type, row), Value) == W:  # a layer's outputs: checked at C speed
+            kinds = list(map(type, row))
+            if countOf(kinds, Value) == W or countOf(kinds, float) == W:  # the usual cases, at C speed
                 continue
             for v in row:
                 if not checks.is_scalar(v):
