@@ -56,6 +56,16 @@ _LAZY: dict[str, str] = {
     "ParticleSwarm": "evolve",
     "Autoencoder": "autoencoder",
     "make_latent": "autoencoder",
+    # the character-level GPT (issue 13)
+    "Embedding": "gpt",
+    "RMSNorm": "gpt",
+    "CausalSelfAttention": "gpt",
+    "MLPBlock": "gpt",
+    "Block": "gpt",
+    "KVCache": "gpt",
+    "GPT": "gpt",
+    "CharTokenizer": "text",
+    "load_names": "text",
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
@@ -72,9 +82,11 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         stream_batches,
     )
     from .evolve import GeneticAlgorithm, ParticleSwarm
+    from .gpt import GPT, Block, CausalSelfAttention, Embedding, KVCache, MLPBlock, RMSNorm
     from .loop import History, StepInfo, StopTraining, layer_groups
     from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
     from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+    from .text import CharTokenizer, load_names
     from .training import TrainingDiverged, fit
 
 
@@ -149,4 +161,14 @@ __all__ = [
     "ParticleSwarm",
     "Autoencoder",
     "make_latent",
+    # the character-level GPT (issue 13)
+    "Embedding",
+    "RMSNorm",
+    "CausalSelfAttention",
+    "MLPBlock",
+    "Block",
+    "KVCache",
+    "GPT",
+    "CharTokenizer",
+    "load_names",
 ]
