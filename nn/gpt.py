@@ -209,7 +209,11 @@ class CausalSelfAttention(_TorchNamed):
         self.wq, self.wk, self.wv, self.wo = (Linear(n_embd, n_embd, init_std, rng) for _ in range(4))
         self.head_dim = n_embd // n_head
 
-    def __call__(self, x: Sequence[Any], keys: list[Vector], values: list[Vector]) -> Vector:
+    def __call__(
+        self, x: Sequence[Any], keys: list[Vector], values: list[Vector], record: list[list[Vector]] | None = None
+    ) -> Vector:
+        """This position's output; with ``record`` (a list), each head's attention weights are appended
+        to it as one list per call: ``record[t][head]`` is position t's softmax over positions 0..t."""
         xs = _vector("CausalSelfAttention", x, self.n_embd)
         q = self.wq(xs)
         keys.append(self.wk(xs))
@@ -217,12 +221,16 @@ class CausalSelfAttention(_TorchNamed):
         hd = self.head_dim
         scale = 1.0 / math.sqrt(hd)
         out: Vector = []
+        heads: list[Vector] = []
         for start in range(0, self.n_embd, hd):
             stop = start + hd
             q_h = q[start:stop]
             weights = softmax([dot(q_h, k[start:stop]) * scale for k in keys])
+            heads.append(weights)
             columns = [[v[j] for v in values] for j in range(start, stop)]  # feature j of each position's value
             out.extend(matvec(columns, weights))
+        if record is not None:
+            record.append(heads)
         return self.wo(out)
 
     def __repr__(self) -> str:
@@ -255,8 +263,10 @@ class Block(_TorchNamed):
         self.norm_attn = RMSNorm(n_embd)
         self.norm_mlp = RMSNorm(n_embd)
 
-    def __call__(self, x: Vector, keys: list[Vector], values: list[Vector]) -> Vector:
-        x = [a + b for a, b in zip(x, self.attn(self.norm_attn(x), keys, values))]
+    def __call__(
+        self, x: Vector, keys: list[Vector], values: list[Vector], record: list[list[Vector]] | None = None
+    ) -> Vector:
+        x = [a + b for a, b in zip(x, self.attn(self.norm_attn(x), keys, values, record))]
         return [a + b for a, b in zip(x, self.mlp(self.norm_mlp(x)))]
 
     def __repr__(self) -> str:
@@ -311,6 +321,9 @@ class GPT(_TorchNamed):
 
     def step(self, token: int, cache: KVCache) -> Vector:
         """The logits after ``token`` at the next position (``len(cache)``), which it adds to ``cache``."""
+        return self._step(token, cache, None)
+
+    def _step(self, token: int, cache: KVCache, records: list[list[list[Vector]]] | None) -> Vector:
         if not isinstance(cache, KVCache) or len(cache.keys) != self.n_layer:
             raise checks.InputTypeError(f"GPT.step: cache must be model.new_cache(), got {checks.short_repr(cache)}")
         pos = cache.length
@@ -320,21 +333,27 @@ class GPT(_TorchNamed):
                 "no longer sequences (start a new cache, or build the model with a larger block_size)"
             )
         x = self.norm([t + p for t, p in zip(self.wte(self._token("GPT.step", "token", token)), self.wpe(pos))])
-        for block, keys, values in zip(self.blocks, cache.keys, cache.values):
-            x = block(x, keys, values)
+        for i, (block, keys, values) in enumerate(zip(self.blocks, cache.keys, cache.values)):
+            x = block(x, keys, values, None if records is None else records[i])
         cache.length = pos + 1
         return self.lm_head(x)
 
     def __call__(self, tokens: Sequence[int]) -> list[Vector]:
         """One list of ``vocab_size`` logits per position of ``tokens`` (at most ``block_size`` of them)."""
-        toks = self._tokens("GPT", tokens)
-        if len(toks) > self.block_size:
-            raise ValueError(
-                f"GPT: got {len(toks)} tokens but block_size is {self.block_size}; "
-                f"pass at most {self.block_size} (or build the model with a larger block_size)"
-            )
+        toks = self._sequence("GPT", tokens)
         cache = self.new_cache()
-        return [self.step(t, cache) for t in toks]
+        return [self._step(t, cache, None) for t in toks]
+
+    def attention_weights(self, tokens: Sequence[int]) -> list[list[list[list[float]]]]:
+        """``[layer][head][t][s]``: how much position t attends to position s <= t (each row sums to 1),
+        as floats, for pictures of what each head looks at.  No graph is built."""
+        toks = self._sequence("GPT.attention_weights", tokens)
+        records: list[list[list[Vector]]] = [[] for _ in self.blocks]  # [layer][t][head] -> weights
+        cache = self.new_cache()
+        with no_grad():
+            for t in toks:
+                self._step(t, cache, records)
+        return [[[[w.data for w in per_t[h]] for per_t in layer] for h in range(self.n_head)] for layer in records]
 
     def loss(self, tokens: Sequence[int]) -> Value:
         """Mean cross-entropy of predicting tokens[t + 1] from tokens[..t], t = 0..n−1, n = min(block_size,
@@ -379,6 +398,16 @@ class GPT(_TorchNamed):
         if token.__class__ is int and 0 <= token < self.vocab_size:
             return int(token)
         return checks.integer(where, name, token, low=0, high=self.vocab_size - 1, hint="a token id")
+
+    def _sequence(self, where: str, tokens: Any) -> list[int]:
+        """``_tokens``, and at most ``block_size`` of them."""
+        toks = self._tokens(where, tokens)
+        if len(toks) > self.block_size:
+            raise ValueError(
+                f"{where}: got {len(toks)} tokens but block_size is {self.block_size}; "
+                f"pass at most {self.block_size} (or build the model with a larger block_size)"
+            )
+        return toks
 
     def _tokens(self, where: str, tokens: Any) -> list[int]:
         """``tokens`` as a non-empty list of ids in 0..vocab_size−1, or an error naming the first bad one."""

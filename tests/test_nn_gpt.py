@@ -11,8 +11,11 @@ import random
 import numpy as np
 import pytest
 
+import nn.gpt
 from autograd import Value, no_grad
+from nn.activations import softmax
 from nn.gpt import GPT, Block, CausalSelfAttention, Embedding, KVCache, Linear, MLPBlock, RMSNorm
+from nn.loop import layer_groups
 from nn.optim import Adam
 
 SMALL = dict(vocab_size=6, n_embd=8, n_head=2, n_layer=2, block_size=7, init_std=0.5, seed=3)
@@ -34,10 +37,12 @@ def _softmax(xs):
     return [v / sum(e) for v in e]
 
 
-def _attention(sd, name, xs, n_head):
-    """Causal attention of every position at once: Q, K, V of the whole sequence, masked scores."""
+def _attention(sd, name, xs, n_head, weights=None):
+    """Causal attention of every position at once: Q, K, V of the whole sequence, masked scores;
+    ``weights`` (a list) receives [head][t] -> the softmax over positions 0..t."""
     q, k, v = ([_lin(sd[f"{name}.{w}.weight"], x) for x in xs] for w in ("wq", "wk", "wv"))
     hd = len(xs[0]) // n_head
+    per_head = [[] for _ in range(n_head)]
     outs = []
     for t in range(len(xs)):
         cat = []
@@ -45,16 +50,19 @@ def _attention(sd, name, xs, n_head):
             cols = range(h * hd, (h + 1) * hd)
             scores = [sum(q[t][j] * k[s][j] for j in cols) / math.sqrt(hd) for s in range(t + 1)]
             w = _softmax(scores)
+            per_head[h].append(w)
             cat += [sum(w[s] * v[s][j] for s in range(t + 1)) for j in cols]
         outs.append(_lin(sd[f"{name}.wo.weight"], cat))
+    if weights is not None:
+        weights.append(per_head)
     return outs
 
 
-def reference_logits(sd, tokens, n_head):
+def reference_logits(sd, tokens, n_head, weights=None):
     xs = [_rms([a + b for a, b in zip(sd["wte.weight"][tok], sd["wpe.weight"][p])]) for p, tok in enumerate(tokens)]
     i = 0
     while f"blocks.{i}.attn.wq.weight" in sd:
-        att = _attention(sd, f"blocks.{i}.attn", [_rms(x) for x in xs], n_head)
+        att = _attention(sd, f"blocks.{i}.attn", [_rms(x) for x in xs], n_head, weights)
         xs = [[a + b for a, b in zip(x, o)] for x, o in zip(xs, att)]
         fc1, fc2 = sd[f"blocks.{i}.mlp.fc1.weight"], sd[f"blocks.{i}.mlp.fc2.weight"]
         xs = [[a + b for a, b in zip(x, _lin(fc2, [max(v, 0.0) for v in _lin(fc1, _rms(x))]))] for x in xs]
@@ -126,6 +134,32 @@ def test_step_with_a_cache_equals_the_whole_sequence():
     stepped = [[v.data for v in model.step(t, cache)] for t in tokens]
     assert len(cache) == 4 and all(len(k) == 4 for k in cache.keys)
     assert stepped == _data(model(tokens))
+
+
+def test_attention_weights_match_the_reference():
+    model = GPT(**SMALL)
+    tokens = [5, 0, 3, 3, 1]
+    want = []
+    reference_logits(model.to_torch_state_dict(), tokens, 2, want)
+    got = model.attention_weights(tokens)
+    assert len(got) == 2 and len(got[1]) == 2 and [len(row) for row in got[1][0]] == [1, 2, 3, 4, 5]
+    for layer_got, layer_want in zip(got, want):
+        for head_got, head_want in zip(layer_got, layer_want):
+            for row_got, row_want in zip(head_got, head_want):
+                assert row_got == pytest.approx(row_want, rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="GPT.attention_weights: got 8 tokens but block_size is 7"):
+        model.attention_weights([5] * 8)
+
+
+def test_one_parameter_group_per_matrix():
+    groups = layer_groups(GPT(**SMALL))  # what History's mean |Δw| per layer reads
+    assert {k: len(v) for k, v in groups.items()} == {
+        "wte": 48,
+        "wpe": 56,
+        **{f"blocks.{i}.attn.{w}": 64 for i in range(2) for w in ("wq", "wk", "wv", "wo")},
+        **{f"blocks.{i}.mlp.{w}": 256 for i in range(2) for w in ("fc1", "fc2")},
+        "lm_head": 48,
+    }
 
 
 # ---- gradients --------------------------------------------------------------------------------
@@ -280,19 +314,21 @@ def test_generate_follows_a_hand_sampled_sequence():
     assert model.generate(temperature=0.7, seed=5) == out
 
 
-def test_generate_builds_no_graph(monkeypatch):
+def test_sampling_and_attention_weights_build_no_graph(monkeypatch):
     model = GPT(**SMALL)
     seen = []
-    step = model.step
 
-    def recording_step(token, cache):
-        logits = step(token, cache)
-        seen.extend(logits)
-        return logits
+    def recording_softmax(xs):
+        out = softmax(xs)
+        seen.extend(out)
+        return out
 
-    monkeypatch.setattr(model, "step", recording_step)
+    monkeypatch.setattr(nn.gpt, "softmax", recording_softmax)
     model.generate(seed=0)
-    assert seen and all(v.is_leaf for v in seen)  # sampled under no_grad: no graph kept alive
+    model.attention_weights([5, 1, 2])
+    assert len(seen) > 2 * 2 * 6 and all(v.is_leaf for v in seen)  # under no_grad: no graph kept alive
+    model([5, 1])
+    assert not seen[-1].is_leaf  # the recorder does see graphs where they are built
 
 
 # ---- errors -----------------------------------------------------------------------------------
