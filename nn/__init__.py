@@ -57,12 +57,12 @@ _LAZY: dict[str, str] = {
     "Autoencoder": "autoencoder",
     "make_latent": "autoencoder",
     # the character-level GPT (issue 13)
-    "Embedding": "gpt",
-    "RMSNorm": "gpt",
-    "CausalSelfAttention": "gpt",
-    "MLPBlock": "gpt",
-    "Block": "gpt",
-    "KVCache": "gpt",
+    "Embedding": "transformer",
+    "RMSNorm": "transformer",
+    "CausalSelfAttention": "transformer",
+    "MLPBlock": "transformer",
+    "Block": "transformer",
+    "KVCache": "transformer",
     "GPT": "gpt",
     "CharTokenizer": "text",
     "load_names": "text",
@@ -82,12 +82,13 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         stream_batches,
     )
     from .evolve import GeneticAlgorithm, ParticleSwarm
-    from .gpt import GPT, Block, CausalSelfAttention, Embedding, KVCache, MLPBlock, RMSNorm
+    from .gpt import GPT
     from .loop import History, StepInfo, StopTraining, layer_groups
     from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
     from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
     from .text import CharTokenizer, load_names
     from .training import TrainingDiverged, fit
+    from .transformer import Block, CausalSelfAttention, Embedding, KVCache, MLPBlock, RMSNorm
 
 
 def __getattr__(name: str) -> Any:

@@ -11,12 +11,13 @@ import random
 import numpy as np
 import pytest
 
-import nn.gpt
+import nn.transformer
 from autograd import Value, no_grad
 from nn.activations import softmax
-from nn.gpt import GPT, Block, CausalSelfAttention, Embedding, KVCache, Linear, MLPBlock, RMSNorm
+from nn.gpt import GPT
 from nn.loop import layer_groups
 from nn.optim import Adam
+from nn.transformer import Block, CausalSelfAttention, Embedding, KVCache, Linear, MLPBlock, RMSNorm
 
 SMALL = dict(vocab_size=6, n_embd=8, n_head=2, n_layer=2, block_size=7, init_std=0.5, seed=3)
 
@@ -323,7 +324,7 @@ def test_sampling_and_attention_weights_build_no_graph(monkeypatch):
         seen.extend(out)
         return out
 
-    monkeypatch.setattr(nn.gpt, "softmax", recording_softmax)
+    monkeypatch.setattr(nn.transformer, "softmax", recording_softmax)
     model.generate(seed=0)
     model.attention_weights([5, 1, 2])
     assert len(seen) > 2 * 2 * 6 and all(v.is_leaf for v in seen)  # under no_grad: no graph kept alive
