@@ -61,6 +61,16 @@ _LAZY: dict[str, str] = {
     "MaxPool2d": "conv",
     "Flatten": "conv",
     "make_digits": "data",
+    # the character-level GPT (issue 13)
+    "Embedding": "transformer",
+    "RMSNorm": "transformer",
+    "CausalSelfAttention": "transformer",
+    "MLPBlock": "transformer",
+    "Block": "transformer",
+    "KVCache": "transformer",
+    "GPT": "gpt",
+    "CharTokenizer": "text",
+    "load_names": "text",
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
@@ -79,10 +89,13 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         stream_batches,
     )
     from .evolve import GeneticAlgorithm, ParticleSwarm
+    from .gpt import GPT
     from .loop import History, StepInfo, StopTraining, layer_groups
     from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
     from .schedulers import CosineAnnealingLR, ExponentialLR, LinearLR, LRScheduler, StepLR
+    from .text import CharTokenizer, load_names
     from .training import TrainingDiverged, fit
+    from .transformer import Block, CausalSelfAttention, Embedding, KVCache, MLPBlock, RMSNorm
 
 
 def __getattr__(name: str) -> Any:
@@ -160,4 +173,14 @@ __all__ = [
     "MaxPool2d",
     "Flatten",
     "make_digits",
+    # the character-level GPT (issue 13)
+    "Embedding",
+    "RMSNorm",
+    "CausalSelfAttention",
+    "MLPBlock",
+    "Block",
+    "KVCache",
+    "GPT",
+    "CharTokenizer",
+    "load_names",
 ]
