@@ -23,6 +23,7 @@ module imports neither ``value`` nor ``backward`` (no import cycle).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from heapq import heappop, heappush
 from itertools import count
 from numbers import Real
 from operator import attrgetter
@@ -242,68 +243,131 @@ def edges(v: Node) -> Iterator[tuple[Any, Any]]:
     return zip(operands(v), local_derivatives(v))
 
 
+#: The walk's window of buckets (one per creation number, newest first) starts this long and may
+#: grow to _DENSE buckets per node placed in it plus _SLACK; a node further back waits in a heap.
+_FIRST = 64
+_DENSE = 4
+_SLACK = 256
+
+
 def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]:
     """``(order, holding, leaves)`` for the graph under ``root`` (an op-made node).
 
     ``order``: the nodes an op made (root included), newest first.  ``holding``: those of them
     that already hold a gradient (from an earlier backward through them).  ``leaves``: every leaf
-    operand, once each.  Depth first, each node's later operand first: for an expression tree
-    (a chain, an unrolled loop) that already is reverse creation order, which the walk notices,
-    so only a graph with shared nodes gets sorted.
+    operand, once each.  Linear time, no sort: a node found as an operand goes into the bucket of
+    its creation number (counted back from the newest node of the window), and the walk takes the
+    buckets in order; operands are always older than their consumer, so each node is found before
+    the walk reaches its bucket.  Nodes too far back for a dense window wait in a heap
+    (:func:`_beyond`) and start a new window when the current one is done.
     """
-    seen = {root}
     order: list[Any] = []
     holding: list[Any] = []
     leaves: list[Any] = []
-    stack = [root]
-    push = stack.append
-    pop = stack.pop
-    mark = seen.add
     emit = order.append
     found = leaves.append
-    last = root._seq + 1
-    ordered = True
-    while stack:
-        v = pop()
-        emit(v)
-        if v._seq > last:
-            ordered = False
-        last = v._seq
-        if v.grad:
-            holding.append(v)
-        a = v._a
-        b = v._b
-        if b is None:
-            if a not in seen:
-                mark(a)
-                if a._a is None:
-                    found(a)
-                else:
-                    push(a)
-        elif b is NARY:
-            for c in a:
-                if c not in seen:
-                    mark(c)
+    seen: set[Any] = set()  # the leaves found so far
+    mark = seen.add
+    far: list[tuple[int, Any]] = []  # (-creation number, node) beyond the window: a heap, newest first
+    waiting: set[Any] = set()
+    top = root._seq  # bucket j holds the node numbered top - j
+    slots: list[Any] = [None] * _FIRST
+    slots[0] = root
+    size = _FIRST
+    placed = 1
+    i = 0
+    while True:
+        while i < size:
+            v = slots[i]
+            i += 1
+            if v is None:
+                continue
+            emit(v)
+            if v.grad:
+                holding.append(v)
+            a = v._a
+            b = v._b
+            if b is NARY:
+                for c in a:
                     if c._a is None:
-                        found(c)
+                        if c not in seen:
+                            mark(c)
+                            found(c)
                     else:
-                        push(c)
-        else:
-            if a not in seen:
-                mark(a)
-                if a._a is None:
+                        j = top - c._seq
+                        if j >= size:
+                            placed += _beyond(c, j, top, slots, far, waiting, placed)
+                            size = len(slots)
+                        elif slots[j] is None:
+                            slots[j] = c
+                            placed += 1
+                continue
+            if a._a is None:
+                if a not in seen:
+                    mark(a)
                     found(a)
-                else:
-                    push(a)
-            if b not in seen:
-                mark(b)
-                if b._a is None:
+            else:
+                j = top - a._seq
+                if j >= size:
+                    placed += _beyond(a, j, top, slots, far, waiting, placed)
+                    size = len(slots)
+                elif slots[j] is None:
+                    slots[j] = a
+                    placed += 1
+            if b is None:
+                continue
+            if b._a is None:
+                if b not in seen:
+                    mark(b)
                     found(b)
-                else:
-                    push(b)
-    if not ordered:
-        order.sort(key=_creation, reverse=True)
-    return order, holding, leaves
+            else:
+                j = top - b._seq
+                if j >= size:
+                    placed += _beyond(b, j, top, slots, far, waiting, placed)
+                    size = len(slots)
+                elif slots[j] is None:
+                    slots[j] = b
+                    placed += 1
+        if not far:
+            return order, holding, leaves
+        # The window is done: the newest waiting node starts the next one.
+        key, v = heappop(far)
+        top = -key
+        slots = [None] * _FIRST
+        slots[0] = v
+        size = _FIRST
+        i = 0
+        placed = 1 + _drain(top, slots, far)
+
+
+def _beyond(
+    c: Any, j: int, top: int, slots: list[Any], far: list[tuple[int, Any]], waiting: set[Any], placed: int
+) -> int:
+    """Node ``c`` belongs past the window's last bucket ``j``: grow the window to it while the window
+    stays dense (memory linear in the graph, not in its age), else let ``c`` wait in ``far``.
+    Returns how many nodes went into buckets."""
+    limit = _DENSE * placed + _SLACK
+    if j >= limit:
+        if c not in waiting:
+            waiting.add(c)
+            heappush(far, (-c._seq, c))
+        return 0
+    slots.extend([None] * (min(max(2 * len(slots), j + 1), limit) - len(slots)))
+    slots[j] = c
+    return 1 + _drain(top, slots, far)
+
+
+def _drain(top: int, slots: list[Any], far: list[tuple[int, Any]]) -> int:
+    """Move the waiting nodes that the window now reaches into their buckets; how many moved."""
+    moved = 0
+    size = len(slots)
+    while far and top + far[0][0] < size:
+        key, c = heappop(far)
+        j = top + key
+        if slots[j] is None:
+            slots[j] = c
+            moved += 1
+    return moved
 
 
 def propagate(order: list[Any]) -> None:
