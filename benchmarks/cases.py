@@ -193,7 +193,7 @@ def random_dag(Value: type, n: int, near: bool, seed: int = 0) -> Any:
     """
     rng = random.Random(seed)
     pool = [Value(rng.uniform(-1, 1)) for _ in range(8)]
-    used = set()
+    used: set[int] = set()
     for _ in range(n):
         k = len(pool)
         i = k - 1 - min(k - 1, int(rng.expovariate(0.5)))
