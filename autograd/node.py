@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from heapq import heappop, heappush
 from itertools import count
 from numbers import Real
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .errors import OpOverflowError
@@ -58,12 +57,11 @@ NARY: Any = type("NaryMarker", (), {"__repr__": lambda self: "NARY", "__slots__"
 
 _new = object.__new__
 _grad_enabled = GRAD_ENABLED.get
-_creation = attrgetter("_seq")
 
 # Every node gets the next number of one process-wide counter when it is made.  An op's operands
-# always exist before its result, so sorting nodes by this number is a topological order:
-# ``backward`` sorts instead of walking the graph twice.  (A counter, not a tape: it keeps no
-# reference to any node.)
+# always exist before its result, so this number's order is a topological order: ``backward``
+# takes the nodes newest first by it (buckets, no sort: ``reverse_creation_order``).  A counter,
+# not a tape: it keeps no reference to any node.
 next_seq = count().__next__
 
 
@@ -243,10 +241,11 @@ def edges(v: Node) -> Iterator[tuple[Any, Any]]:
     return zip(operands(v), local_derivatives(v))
 
 
-#: The walk's window of buckets (one per creation number, newest first) starts this long and may
-#: grow to _DENSE buckets per node placed in it plus _SLACK; a node further back waits in a heap.
+#: The walk's window of buckets (one per creation number, newest first) starts _FIRST long and may
+#: grow to _DENSE buckets per operand met in it plus _SLACK: memory stays linear in the graph, not
+#: in its age.  A node further back waits in a heap.
 _FIRST = 64
-_DENSE = 4
+_DENSE = 16
 _SLACK = 256
 
 
@@ -255,11 +254,16 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
 
     ``order``: the nodes an op made (root included), newest first.  ``holding``: those of them
     that already hold a gradient (from an earlier backward through them).  ``leaves``: every leaf
-    operand, once each.  Linear time, no sort: a node found as an operand goes into the bucket of
-    its creation number (counted back from the newest node of the window), and the walk takes the
-    buckets in order; operands are always older than their consumer, so each node is found before
-    the walk reaches its bucket.  Nodes too far back for a dense window wait in a heap
-    (:func:`_beyond`) and start a new window when the current one is done.
+    operand, once each.
+
+    No sort: the walk keeps a window of buckets, one per creation number counted back from the
+    window's newest node.  A node found as an operand goes into its bucket and the walk takes the
+    buckets in order; operands are older than their consumers, so all of a node's consumers have
+    been taken (and found it) before the walk reaches it.  The window grows (doubling) while it
+    spans at most ``_DENSE`` buckets per operand met in it; a node further back (one made long
+    before the graph that reuses it) waits in a heap and starts the next window when this one is
+    done (:func:`_beyond`).  Time and memory are linear in nodes plus operands; only a node that
+    has to wait pays a heap's log.
     """
     order: list[Any] = []
     holding: list[Any] = []
@@ -274,7 +278,7 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
     slots: list[Any] = [None] * _FIRST
     slots[0] = root
     size = _FIRST
-    placed = 1
+    room = 1  # operands met in this window: it may span _DENSE buckets per operand
     i = 0
     while True:
         while i < size:
@@ -288,6 +292,7 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
             a = v._a
             b = v._b
             if b is NARY:
+                room += len(a)
                 for c in a:
                     if c._a is None:
                         if c not in seen:
@@ -296,11 +301,10 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
                     else:
                         j = top - c._seq
                         if j >= size:
-                            placed += _beyond(c, j, top, slots, far, waiting, placed)
+                            _beyond(c, j, top, slots, far, waiting, room)
                             size = len(slots)
                         elif slots[j] is None:
                             slots[j] = c
-                            placed += 1
                 continue
             if a._a is None:
                 if a not in seen:
@@ -309,11 +313,11 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
             else:
                 j = top - a._seq
                 if j >= size:
-                    placed += _beyond(a, j, top, slots, far, waiting, placed)
+                    room += _beyond(a, j, top, slots, far, waiting, room)
                     size = len(slots)
                 elif slots[j] is None:
                     slots[j] = a
-                    placed += 1
+                    room += 1
             if b is None:
                 continue
             if b._a is None:
@@ -323,11 +327,11 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
             else:
                 j = top - b._seq
                 if j >= size:
-                    placed += _beyond(b, j, top, slots, far, waiting, placed)
+                    room += _beyond(b, j, top, slots, far, waiting, room)
                     size = len(slots)
                 elif slots[j] is None:
                     slots[j] = b
-                    placed += 1
+                    room += 1
         if not far:
             return order, holding, leaves
         # The window is done: the newest waiting node starts the next one.
@@ -337,16 +341,16 @@ def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]
         slots[0] = v
         size = _FIRST
         i = 0
-        placed = 1 + _drain(top, slots, far)
+        room = 1 + _drain(top, slots, far)
 
 
 def _beyond(
-    c: Any, j: int, top: int, slots: list[Any], far: list[tuple[int, Any]], waiting: set[Any], placed: int
+    c: Any, j: int, top: int, slots: list[Any], far: list[tuple[int, Any]], waiting: set[Any], room: int
 ) -> int:
     """Node ``c`` belongs past the window's last bucket ``j``: grow the window to it while the window
     stays dense (memory linear in the graph, not in its age), else let ``c`` wait in ``far``.
     Returns how many nodes went into buckets."""
-    limit = _DENSE * placed + _SLACK
+    limit = _DENSE * room + _SLACK
     if j >= limit:
         if c not in waiting:
             waiting.add(c)
