@@ -4,6 +4,7 @@ on graphs that share nodes, reuse old ones, start mid-graph and meet gradients l
 
 import random
 import threading
+import tracemalloc
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -121,6 +122,22 @@ def test_operands_spread_over_exponentially_wider_gaps():
     root = vsum(nodes[::-1]) * nodes[3] + dot(nodes[:4], nodes[4:8], nodes[-1])
     _assert_creation_order(root)
     _assert_backward_matches(root)
+
+
+def test_an_old_node_costs_no_memory_for_the_numbers_made_since():
+    x = Value(0.5)
+    old = x.tanh()
+    _age(300_000)
+    y = old * 2.0 + old.exp()
+    expected = _reference(y)
+    tracemalloc.start()
+    try:
+        y.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [v.grad for v in expected] == list(expected.values())
+    assert peak < 50_000  # one bucket per creation number back to `old` would take 2.4 MB
 
 
 @st.composite
