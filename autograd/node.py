@@ -23,9 +23,9 @@ module imports neither ``value`` nor ``backward`` (no import cycle).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from heapq import heappop, heappush
 from itertools import count
 from numbers import Real
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .errors import OpOverflowError
@@ -57,12 +57,11 @@ NARY: Any = type("NaryMarker", (), {"__repr__": lambda self: "NARY", "__slots__"
 
 _new = object.__new__
 _grad_enabled = GRAD_ENABLED.get
-_creation = attrgetter("_seq")
 
 # Every node gets the next number of one process-wide counter when it is made.  An op's operands
-# always exist before its result, so sorting nodes by this number is a topological order:
-# ``backward`` sorts instead of walking the graph twice.  (A counter, not a tape: it keeps no
-# reference to any node.)
+# always exist before its result, so this number's order is a topological order: ``backward``
+# takes the nodes newest first by it (buckets, no sort: ``reverse_creation_order``).  A counter,
+# not a tape: it keeps no reference to any node.
 next_seq = count().__next__
 
 
@@ -242,68 +241,137 @@ def edges(v: Node) -> Iterator[tuple[Any, Any]]:
     return zip(operands(v), local_derivatives(v))
 
 
+#: The walk's window of buckets (one per creation number, newest first) starts _FIRST long and may
+#: grow to _DENSE buckets per operand met in it plus _SLACK: memory stays linear in the graph, not
+#: in its age.  A node further back waits in a heap.
+_FIRST = 64
+_DENSE = 16
+_SLACK = 256
+
+
 def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]:
     """``(order, holding, leaves)`` for the graph under ``root`` (an op-made node).
 
     ``order``: the nodes an op made (root included), newest first.  ``holding``: those of them
     that already hold a gradient (from an earlier backward through them).  ``leaves``: every leaf
-    operand, once each.  Depth first, each node's later operand first: for an expression tree
-    (a chain, an unrolled loop) that already is reverse creation order, which the walk notices,
-    so only a graph with shared nodes gets sorted.
+    operand, once each.
+
+    No sort: the walk keeps a window of buckets, one per creation number counted back from the
+    window's newest node.  A node found as an operand goes into its bucket and the walk takes the
+    buckets in order; operands are older than their consumers, so all of a node's consumers have
+    been taken (and found it) before the walk reaches it.  The window grows (doubling) while it
+    spans at most ``_DENSE`` buckets per operand met in it; a node further back (one made long
+    before the graph that reuses it) waits in a heap and starts the next window when this one is
+    done (:func:`_beyond`).  Time and memory are linear in nodes plus operands; only a node that
+    has to wait pays a heap's log.
     """
-    seen = {root}
     order: list[Any] = []
     holding: list[Any] = []
     leaves: list[Any] = []
-    stack = [root]
-    push = stack.append
-    pop = stack.pop
-    mark = seen.add
     emit = order.append
     found = leaves.append
-    last = root._seq + 1
-    ordered = True
-    while stack:
-        v = pop()
-        emit(v)
-        if v._seq > last:
-            ordered = False
-        last = v._seq
-        if v.grad:
-            holding.append(v)
-        a = v._a
-        b = v._b
-        if b is None:
-            if a not in seen:
-                mark(a)
-                if a._a is None:
-                    found(a)
-                else:
-                    push(a)
-        elif b is NARY:
-            for c in a:
-                if c not in seen:
-                    mark(c)
+    seen: set[Any] = set()  # the leaves found so far
+    mark = seen.add
+    far: list[tuple[int, Any]] = []  # (-creation number, node) beyond the window: a heap, newest first
+    waiting: set[Any] = set()
+    top = root._seq  # bucket j holds the node numbered top - j
+    slots: list[Any] = [None] * _FIRST
+    slots[0] = root
+    size = _FIRST
+    room = 1  # operands met in this window: it may span _DENSE buckets per operand
+    i = 0
+    while True:
+        while i < size:
+            v = slots[i]
+            i += 1
+            if v is None:
+                continue
+            emit(v)
+            if v.grad:
+                holding.append(v)
+            a = v._a
+            b = v._b
+            if b is NARY:
+                room += len(a)
+                for c in a:
                     if c._a is None:
-                        found(c)
+                        if c not in seen:
+                            mark(c)
+                            found(c)
                     else:
-                        push(c)
-        else:
-            if a not in seen:
-                mark(a)
-                if a._a is None:
+                        j = top - c._seq
+                        if j >= size:
+                            _beyond(c, j, top, slots, far, waiting, room)
+                            size = len(slots)
+                        elif slots[j] is None:
+                            slots[j] = c
+                continue
+            if a._a is None:
+                if a not in seen:
+                    mark(a)
                     found(a)
-                else:
-                    push(a)
-            if b not in seen:
-                mark(b)
-                if b._a is None:
+            else:
+                j = top - a._seq
+                if j >= size:
+                    room += _beyond(a, j, top, slots, far, waiting, room)
+                    size = len(slots)
+                elif slots[j] is None:
+                    slots[j] = a
+                    room += 1
+            if b is None:
+                continue
+            if b._a is None:
+                if b not in seen:
+                    mark(b)
                     found(b)
-                else:
-                    push(b)
-    if not ordered:
-        order.sort(key=_creation, reverse=True)
-    return order, holding, leaves
+            else:
+                j = top - b._seq
+                if j >= size:
+                    room += _beyond(b, j, top, slots, far, waiting, room)
+                    size = len(slots)
+                elif slots[j] is None:
+                    slots[j] = b
+                    room += 1
+        if not far:
+            return order, holding, leaves
+        # The window is done: the newest waiting node starts the next one.
+        key, v = heappop(far)
+        top = -key
+        slots = [None] * _FIRST
+        slots[0] = v
+        size = _FIRST
+        i = 0
+        room = 1 + _drain(top, slots, far)
+
+
+def _beyond(
+    c: Any, j: int, top: int, slots: list[Any], far: list[tuple[int, Any]], waiting: set[Any], room: int
+) -> int:
+    """Node ``c`` belongs past the window's last bucket ``j``: grow the window to it while the window
+    stays dense (memory linear in the graph, not in its age), else let ``c`` wait in ``far``.
+    Returns how many nodes went into buckets."""
+    limit = _DENSE * room + _SLACK
+    if j >= limit:
+        if c not in waiting:
+            waiting.add(c)
+            heappush(far, (-c._seq, c))
+        return 0
+    slots.extend([None] * (min(max(2 * len(slots), j + 1), limit) - len(slots)))
+    slots[j] = c
+    return 1 + _drain(top, slots, far)
+
+
+def _drain(top: int, slots: list[Any], far: list[tuple[int, Any]]) -> int:
+    """Move the waiting nodes that the window now reaches into their buckets; how many moved."""
+    moved = 0
+    size = len(slots)
+    while far and top + far[0][0] < size:
+        key, c = heappop(far)
+        j = top + key
+        if slots[j] is None:
+            slots[j] = c
+            moved += 1
+    return moved
 
 
 def propagate(order: list[Any]) -> None:

@@ -35,6 +35,12 @@ TARGETS = [
         50.0,
         True,
     ),
+    (
+        "backward per node on random DAGs, 10⁶ steps vs 10³ (CPU)",
+        lambda r: r["dag"]["deltaw"]["near_1e6_cpu_ns"] / r["dag"]["deltaw"]["near_1e3_cpu_ns"],
+        1.3,
+        False,
+    ),
     ("bytes per node", lambda r: r["memory"]["deltaw"]["bytes_per_node"], 250.0, False),
     (
         "nn.MLP demo step speed-up, fused=False",
@@ -65,6 +71,7 @@ CASE_ENGINES = {
     "memory": ["micrograd", "deltaw"],
     "demo_step": ["micrograd", "deltaw", "deltaw-dot", "nn-unfused", "nn"],
     "demo_memory": ["micrograd", "nn-unfused", "nn"],
+    "dag": ["deltaw"],
 }
 
 

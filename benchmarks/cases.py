@@ -180,9 +180,61 @@ def demo_memory(engine: str) -> dict[str, float]:
     return {"step_peak_mb": peak / 2**20}
 
 
+DAG_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def random_dag(Value: type, n: int, near: bool, seed: int = 0) -> Any:
+    """About 1.4·n op-made nodes sharing operands, under one root that reaches them all.
+
+    Each step takes a node made a few steps before and a second operand: ``near`` draws it from
+    roughly the last 64 nodes (layers, unrolled loops), otherwise from the whole graph.  Steps are
+    ``a*b``, ``tanh(a+b)`` or ``tanh(a)``, so values stay in [-1, 1]; the root sums every node
+    nothing consumed (a loss summing terms from all over the graph).
+    """
+    rng = random.Random(seed)
+    pool = [Value(rng.uniform(-1, 1)) for _ in range(8)]
+    used: set[int] = set()
+    for _ in range(n):
+        k = len(pool)
+        i = k - 1 - min(k - 1, int(rng.expovariate(0.5)))
+        j = k - 1 - min(k - 1, int(rng.expovariate(1 / 64))) if near else rng.randrange(k)
+        used.update((i, j))
+        a, b = pool[i], pool[j]
+        r = rng.random()
+        pool.append(a * b if r < 0.5 else (a + b).tanh() if r < 0.9 else a.tanh())
+    from autograd import vsum
+
+    return vsum([v for i, v in enumerate(pool) if i not in used])
+
+
+def dag(engine: str) -> dict[str, float]:
+    """ns of ``backward()`` per op-made node on random DAGs with shared nodes, 10³ to 10⁶ steps."""
+    Value, _ = load(engine)
+    _warm_up(Value)
+    out: dict[str, float] = {}
+    for near in (True, False):
+        for n in DAG_SIZES:
+            root = random_dag(Value, n, near)
+            gc.collect()
+            c0 = time.thread_time()
+            t0 = time.perf_counter()
+            root.backward()
+            t1 = time.perf_counter()
+            c1 = time.thread_time()
+            from autograd import topological_order
+
+            nodes = sum(1 for v in topological_order(root) if not v.is_leaf)
+            name = f"{'near' if near else 'anywhere'}_1e{len(str(n)) - 1}"
+            out[f"{name}_ns"] = (t1 - t0) / nodes * 1e9
+            out[f"{name}_cpu_ns"] = (c1 - c0) / nodes * 1e9
+            del root
+    return out
+
+
 CASES: dict[str, Callable[[str], dict[str, float]]] = {
     "chain": chain,
     "memory": memory,
     "demo_step": demo_step,
     "demo_memory": demo_memory,
+    "dag": dag,
 }
