@@ -221,7 +221,7 @@ def describe(model: Any) -> Structure:
     layers = _layers(model)
     if not layers:
         raise ValueError(
-            f"describe: {type(model).__name__} holds no Layer, Neuron or recurrent cell; "
+            f"describe: {type(model).__name__} holds no Layer, Neuron, Conv2d or recurrent cell; "
             "nothing to describe as layers of units"
         )
     unit_of: dict[Value, Unit] = {}
