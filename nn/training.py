@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, no_grad
 
 from . import checks
 from .data import _check_batch_size, batches, stream_batches
@@ -191,7 +191,8 @@ class _Compiled:
     def _build(self, xb: np.ndarray, yb: np.ndarray) -> tuple[Any, int]:
         model, loss_fn, params, l1, l2 = self.args
         xs = [[Value(v) for v in row] for row in xb.tolist()]
-        classes = len(model(xs[0])) if self.one_hot else 0
+        with no_grad():
+            classes = len(model(xs[0])) if self.one_hot else 0
         targets = self._targets(yb, classes)
         ys = [Value(v) if not isinstance(v, list) else [Value(u) for u in v] for v in targets.tolist()]
         loss, _ = _loss_graph(model, xs, ys, loss_fn, params, l1, l2)

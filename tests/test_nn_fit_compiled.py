@@ -90,3 +90,14 @@ def test_compiled_cross_entropy_refuses_a_class_the_model_lacks():
     model = nn.MLP(2, [4, 2], seed=0)  # two outputs, labels 0..2
     with pytest.raises(ValueError, match="cross_entropy.*class index in 0..1"):
         nn.fit(model, X, y, loss="cross_entropy", progress=False, compile=True)
+
+
+def test_compiled_cross_entropy_beyond_exp_range_is_a_clear_divergence():
+    # a weight of 800 puts one sample's loss near 800 nats: eager's max shift copes, e^(z − z_target) overflows
+    X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])
+    model = nn.MLP(2, [2], seed=0)
+    for p in model.parameters():
+        p.data = 0.0
+    model.parameters()[1].data = 800.0
+    with pytest.raises(nn.TrainingDiverged, match="step 0.*exp"):
+        nn.fit(model, X, y, loss="cross_entropy", shuffle=False, progress=False, compile=True)
