@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd import OpOverflowError, Value, vsum
+from autograd import OpOverflowError, Value, dot, vsum
 
 from . import checks
 from .activations import _log_sum_exp, _shifted
@@ -174,6 +174,21 @@ def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
                 "so the loss is beyond float64; scale the logits down"
             )
         terms.append(_log_sum_exp(shifted) - target_shift)  # −log softmax(row)[k]
+    return _mean(terms)
+
+
+def cross_entropy_one_hot(logits: Sequence[Sequence[Value]], one_hot: Sequence[Sequence[Value]]) -> Value:
+    """cross_entropy with one-hot target rows: mean of log Σⱼ exp(zⱼ − s), s = Σⱼ yⱼ·zⱼ (the target's logit).
+
+    The graph has the same shape whatever the classes are, so ``fit(compile=True)``
+    traces it once with the one-hot rows as inputs.  Shifting by the target's logit
+    (not the max, which would pick a logit per sample) keeps it exact for the
+    target (0·z adds nothing, so zₖ − s = 0) and equal to ``cross_entropy`` to
+    rounding; e^(zⱼ − zₖ) overflows only when a sample's loss exceeds ~709."""
+    terms = []
+    for row, y in zip(logits, one_hot):
+        s = dot(y, row)
+        terms.append(vsum([(z - s).exp() for z in row]).log())
     return _mean(terms)
 
 

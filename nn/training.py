@@ -13,13 +13,13 @@ from typing import Any, cast
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, no_grad
 
 from . import checks
 from .data import _check_batch_size, batches, stream_batches
 from .layers import Dropout
 from .loop import History, Step, StepInfo, StopTraining, TrainingDiverged, layer_groups, run, split_callbacks
-from .losses import get_loss, l1_penalty, l2_penalty
+from .losses import _class_index, cross_entropy, cross_entropy_one_hot, get_loss, l1_penalty, l2_penalty
 from .optim import OPTIMIZERS, Optimizer
 
 __all__ = ["fit", "History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups"]
@@ -153,41 +153,63 @@ def _train_step(
 
 
 class _Compiled:
-    """Replays one traced loss graph per batch size with ``autograd.compile`` (fit(compile=True))."""
+    """Replays one traced loss graph per batch shape with ``autograd.compile`` (fit(compile=True)).
+
+    Every target is an input of the traced graph, so the graph must not depend on
+    the targets' values.  For mse, hinge, bce and bce_with_logits it does not (the
+    labels enter as numbers).  ``cross_entropy`` would pick the target's logit per
+    sample, so it is traced as ``cross_entropy_one_hot``: the one-hot rows of the
+    class indices are the inputs and one graph serves every labelling (a graph per
+    target pattern would be classes^batch graphs).  Limits: bce_with_logits keeps the
+    branch (z ≥ 0 or z < 0) and bce its log clamps and log1p correction of the traced
+    batch, equal to the other form to rounding; a cross_entropy loss above ~709
+    for one sample overflows and raises ``TrainingDiverged``."""
 
     def __init__(
         self, model: Any, loss_name: str, loss_fn: Callable[..., Any], params: list[Value], l1: float, l2: float
     ) -> None:
         from autograd.compiler import compile as trace
 
-        if loss_name == "cross_entropy":
-            raise ValueError(
-                "fit(compile=True) does not support cross_entropy (the class index picks a "
-                "different graph per sample); use compile=False"
-            )
         if any(isinstance(m, Dropout) and m.p and m.training for _, m in model.named_modules()):
             raise ValueError(
                 "fit(compile=True) would freeze the dropout mask of the traced step; use compile=False or Dropout(p=0)"
             )
         self.trace = trace
-        self.args = (model, loss_fn, params, l1, l2)
-        self.graphs: dict[tuple[Any, ...], Any] = {}
+        self.one_hot = loss_fn is cross_entropy
+        self.args = (model, cross_entropy_one_hot if self.one_hot else loss_fn, params, l1, l2)
+        self.graphs: dict[tuple[Any, ...], tuple[Any, int]] = {}
+
+    def _targets(self, yb: np.ndarray, classes: int) -> np.ndarray:
+        """The targets as the traced graph takes them: one-hot rows for cross_entropy, else as given."""
+        if not self.one_hot:
+            return yb
+        _class_index(float(yb.max()), classes, "cross_entropy")  # eager's error for a class the model lacks
+        rows = np.zeros((len(yb), classes))
+        rows[np.arange(len(yb)), yb.astype(np.intp)] = 1.0
+        return rows
+
+    def _build(self, xb: np.ndarray, yb: np.ndarray) -> tuple[Any, int]:
+        model, loss_fn, params, l1, l2 = self.args
+        xs = [[Value(v) for v in row] for row in xb.tolist()]
+        with no_grad():
+            classes = len(model(xs[0])) if self.one_hot else 0
+        targets = self._targets(yb, classes)
+        ys = [Value(v) if not isinstance(v, list) else [Value(u) for u in v] for v in targets.tolist()]
+        loss, _ = _loss_graph(model, xs, ys, loss_fn, params, l1, l2)
+        leaves = [v for row in xs for v in row]
+        leaves += [v for t in ys for v in (t if isinstance(t, list) else [t])]
+        fn = self.trace(loss, inputs=leaves, parameters=params)
+        fn.root = None  # keep the arrays only: the traced graph can be freed
+        return fn, classes
 
     def __call__(self, xb: np.ndarray, yb: np.ndarray) -> float:
         yb = np.asarray(yb, dtype=np.float64)
         key = (xb.shape, yb.shape)
-        fn = self.graphs.get(key)
-        if fn is None:
-            model, loss_fn, params, l1, l2 = self.args
-            xs = [[Value(v) for v in row] for row in xb.tolist()]
-            ys = [Value(v) if not isinstance(v, list) else [Value(u) for u in v] for v in yb.tolist()]
-            loss, _ = _loss_graph(model, xs, ys, loss_fn, params, l1, l2)
-            leaves = [v for row in xs for v in row]
-            leaves += [v for t in ys for v in (t if isinstance(t, list) else [t])]
-            fn = self.trace(loss, inputs=leaves, parameters=params)
-            fn.root = None  # type: ignore[assignment]  # keep the arrays only: the traced graph can be freed
-            self.graphs[key] = fn
-        return fn(np.concatenate([xb.ravel(), yb.ravel()]))
+        entry = self.graphs.get(key)
+        if entry is None:
+            entry = self.graphs[key] = self._build(xb, yb)
+        fn, classes = entry
+        return float(fn(np.concatenate([xb.ravel(), self._targets(yb, classes).ravel()])))
 
 
 def _check_scheduler(scheduler: Any, opt: Optimizer) -> None:

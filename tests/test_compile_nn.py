@@ -84,14 +84,18 @@ def test_compiled_nn_mlp_matches_eager_over_training(activation, loss_name, fuse
         assert set(opt.deltas) == set(model.parameters())  # deltas (and viz) see every parameter
 
 
-@pytest.mark.parametrize("loss", ["mse", "hinge"])
+@pytest.mark.parametrize("loss", ["mse", "hinge", "cross_entropy"])
 def test_fit_compile_reproduces_eager_fit(loss):
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(40, 2))
-    y = np.sin(X.sum(axis=1)) if loss == "mse" else np.where(X[:, 0] > X[:, 1], 1.0, -1.0)
+    y = {
+        "mse": np.sin(X.sum(axis=1)),
+        "hinge": np.where(X[:, 0] > X[:, 1], 1.0, -1.0),
+        "cross_entropy": (X[:, 0] > 0) + (X[:, 1] > 0) * 2,  # 4 classes by quadrant
+    }[loss]
     runs = []
     for compiled in (False, True):
-        model = nn.MLP(2, [8, 8, 1], seed=1)
+        model = nn.MLP(2, [8, 8, 4 if loss == "cross_entropy" else 1], seed=1)
         hist = nn.fit(
             model,
             X,
