@@ -26,6 +26,7 @@ EXAMPLES = [
     "beyond_backprop",
     "recurrent",
     "autoencoder",
+    "cnn",
     "weight_update_tables",
     "demo",
 ]
