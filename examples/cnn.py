@@ -11,7 +11,13 @@ train the same network, from the same seed and on the same 8x8 digits
 with each activation in the convolution, and print the seed's table measured:
 the steps until held-out accuracy reaches the target, the final accuracy, and
 the mean |Δw| of each layer at update 100 (from the optimizer's ``deltas``,
-which ``fit`` records per layer).  The pictures are the loss curves, the update
+which ``fit`` records per layer).  Adam divides each step by the gradient's
+running size, so |Δw| starts near the learning rate whatever the slope; the
+second table therefore shows the raw mean |∂L/∂w| of each layer at step 0,
+where sigmoid's slope of at most 0.25 shrinks the kernels' gradient, and the
+share of weights whose gradient is exactly zero: a relu kernel that is negative
+on every pixel of every image passes no δ back, so it and the dense weights
+reading it do not move (a "dead relu"; try ``--seed 1``).  The pictures are the loss curves, the update
 sizes per layer, and the kernels each activation learned.
 
     python -m examples.cnn --seed 0
@@ -22,6 +28,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +36,8 @@ if __package__ in (None, ""):  # run as a file: python examples/cnn.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import no_grad
-from examples._common import Args, main_guard, picture, print_table, save_figure, setup, wrote
-from nn import Adam, Conv2d, Flatten, History, Layer, MaxPool2d, Sequential, fit
+from examples._common import Args, layer_grad_sizes, main_guard, picture, print_table, save_figure, setup, wrote
+from nn import Adam, Conv2d, Flatten, History, Layer, MaxPool2d, Sequential, cross_entropy, fit
 from nn.data import make_digits
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
@@ -83,14 +90,35 @@ def digits(n: int, seed: int) -> list[tuple[Any, int]]:
     return list(zip(X.tolist(), y.tolist()))
 
 
-def experiment(seed: int, n_train: int, epochs: int, batch: int) -> tuple[dict[str, History], list[list[Any]], dict]:
-    """Train make_cnn(act) with each activation on the same digits; rows of the table and the models."""
+def first_gradients(model: Any, pairs: Sequence[tuple[Any, int]]) -> list[Any]:
+    """Mean |∂L/∂w| of the conv and the dense layer on ``pairs`` before any update, their ratio, and the
+    share of weights whose gradient is exactly 0 (behind a relu that is off everywhere they reach)."""
+    loss = cross_entropy([model(x) for x, _ in pairs], [label for _, label in pairs])
+    sizes = layer_grad_sizes(model, loss)
+    params = model.parameters()
+    silent = sum(p.grad == 0.0 for p in params) / len(params)
+    model.zero_grad()
+    return [sizes["layers.0"], sizes["layers.3"], sizes["layers.0"] / sizes["layers.3"], f"{silent:.0%}"]
+
+
+@dataclass
+class Results:
+    """One run of the comparison: per activation its History, trained model, table row and step-0 gradients."""
+
+    histories: dict[str, History] = field(default_factory=dict)
+    models: dict[str, Sequential] = field(default_factory=dict)
+    rows: list[list[Any]] = field(default_factory=list)
+    grads: list[list[Any]] = field(default_factory=list)
+
+
+def experiment(seed: int, n_train: int, epochs: int, batch: int) -> Results:
+    """Train make_cnn(act) with each activation, from the same seed, on the same digits."""
     train, test = digits(n_train, seed), digits(max(20, n_train // 3), seed + 1000)
-    histories: dict[str, History] = {}
-    models: dict[str, Sequential] = {}
-    rows: list[list[Any]] = []
+    out = Results()
     for act in ACTIVATIONS:
         model = make_cnn(act, seed)
+        g = first_gradients(model, train[:batch])
+        out.grads.append([act, *g])
         meter = HeldOut(test, every=max(1, math.ceil(n_train / batch) // 2))
         hist = fit(
             model,
@@ -104,11 +132,11 @@ def experiment(seed: int, n_train: int, epochs: int, batch: int) -> tuple[dict[s
         )
         at = hist.delta[min(AT, hist.steps) - 1]  # delta[k] is update k+1
         conv, dense = at["layers.0"], at["layers.3"]
-        histories[act], models[act] = hist, model
-        rows.append(
+        out.histories[act], out.models[act] = hist, model
+        out.rows.append(
             [act, meter.steps_to(TARGET), hist.loss[-1], f"{accuracy(model, test):.0%}", conv, dense, conv / dense]
         )
-    return histories, rows, models
+    return out
 
 
 def plot_kernels(models: dict[str, Sequential], path: Path) -> Path | None:
@@ -146,7 +174,7 @@ def run(args: Args) -> list[list[Any]]:
         f"CNN: Conv2d(1, 4, 3) -> MaxPool2d(2) -> Flatten -> Layer(36, 10), torch's init (seed {args.seed}); "
         f"{n_train} {SIZE}x{SIZE} digits, cross-entropy, Adam lr={LR}, mini-batches of {batch}, {steps} updates"
     )
-    histories, rows, models = experiment(args.seed, n_train, epochs, batch)
+    res = experiment(args.seed, n_train, epochs, batch)
     at = min(AT, steps)
     print_table(
         "Activations in a CNN: steps to converge and the size of the updates",
@@ -159,13 +187,18 @@ def run(args: Args) -> list[list[Any]]:
             f"mean abs(Δw) dense, update {at}",
             "conv / dense",
         ],
-        rows,
+        res.rows,
+    )
+    print_table(
+        f"Mean |∂L/∂w| per layer at step 0 (the first batch of {batch})",
+        ["activation", "conv", "dense", "conv / dense", "share with ∂L/∂w = 0"],
+        res.grads,
     )
     picture(
         args,
         "plot_losses",
         args.out / "cnn_loss.png",
-        histories,
+        res.histories,
         log=True,
         title="CNN on digits: loss per step for each activation",
         what="loss curves per activation",
@@ -174,13 +207,13 @@ def run(args: Args) -> list[list[Any]]:
         args,
         "plot_deltas",
         args.out / "cnn_deltas.png",
-        histories,
+        res.histories,
         title="mean |Δw| per step: conv (layers.0) and dense (layers.3)",
         what="update sizes per layer and activation",
     )
     if args.pictures:
-        plot_kernels(models, args.out / "cnn_kernels.png")
-    return rows
+        plot_kernels(res.models, args.out / "cnn_kernels.png")
+    return res.rows
 
 
 def main(argv: Sequence[str] | None = None) -> list[list[Any]]:
