@@ -17,8 +17,9 @@ second table therefore shows the raw mean |∂L/∂w| of each layer at step 0,
 where sigmoid's slope of at most 0.25 shrinks the kernels' gradient, and the
 share of weights whose gradient is exactly zero: a relu kernel that is negative
 on every pixel of every image passes no δ back, so it and the dense weights
-reading it do not move (a "dead relu"; try ``--seed 1``).  The pictures are the loss curves, the update
-sizes per layer, and the kernels each activation learned.
+reading it do not move (a "dead relu"; try ``--seed 1``).  The pictures are
+the loss curves, the update sizes per layer, and the kernels each activation
+learned.
 
     python -m examples.cnn --seed 0
 """
