@@ -26,6 +26,7 @@ EXAMPLES = [
     "beyond_backprop",
     "recurrent",
     "autoencoder",
+    "cnn",
     "weight_update_tables",
     "demo",
 ]
@@ -172,3 +173,27 @@ def test_quick_can_also_come_from_the_environment(monkeypatch, tmp_path):
     assert setup("doc", ["--out", str(tmp_path)]).quick
     monkeypatch.setenv(QUICK_ENV, "0")
     assert not setup("doc", ["--out", str(tmp_path)]).quick
+
+
+def test_cnn_rows_come_from_the_run_and_its_first_adam_steps_move_every_weight_by_lr():
+    from examples import cnn
+
+    first, again, other = (cnn.experiment(seed, 20, 1, 10) for seed in (1, 1, 2))
+    assert first.rows == again.rows and first.grads == again.grads
+    assert first.rows != other.rows  # new data and weights, new numbers
+    for row, grads in zip(first.rows, first.grads):
+        assert row[6] == pytest.approx(row[4] / row[5])  # conv / dense
+        assert grads[3] == pytest.approx(grads[1] / grads[2])
+    # held-out accuracy is the share of argmax hits: a model that always says 3
+    from autograd import Value
+
+    always_three = lambda x: [Value(1.0 if k == 3 else 0.0) for k in range(10)]
+    assert cnn.accuracy(always_three, [(None, 3), (None, 3), (None, 1), (None, 0)]) == 0.5
+    for act in ("sigmoid", "tanh"):  # slopes never 0: every weight gets a gradient >> eps
+        # Adam's first update is lr·g/(|g| + eps) per weight, so each layer's mean |Δw| is lr
+        assert first.histories[act].delta[0] == pytest.approx({"layers.0": cnn.LR, "layers.3": cnn.LR}, rel=1e-4)
+    # seed 1: a relu kernel is off on every pixel of the first batch, its weights and the dense weights
+    # reading it get no gradient (10 + 9·10 of 410 parameters), so its first update moves 310 weights by lr
+    relu = first.grads[0]
+    assert relu[0] == "relu" and relu[4] == "24%"
+    assert first.histories["relu"].delta[0]["layers.0"] == pytest.approx(cnn.LR * 30 / 40, rel=1e-4)
