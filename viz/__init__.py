@@ -30,6 +30,7 @@ __all__ = [
     "WeightRecorder",
     "FrameRecorder",
     *_PLOTS,
+    "plot_attention",
 ]
 
 
@@ -39,6 +40,10 @@ def __getattr__(name: str) -> Any:
         from . import plots
 
         return getattr(plots, name)
+    if name == "plot_attention":  # attention heatmaps (viz/attention.py), also matplotlib
+        from .attention import plot_attention
+
+        return plot_attention
     if name == "animate":
         from .animation import animate
 
