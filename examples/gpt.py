@@ -53,6 +53,7 @@ class Run:
     tokenizer: CharTokenizer
     history: History = field(default_factory=History)
     samples: list[str] = field(default_factory=list)
+    reload_gap: float = math.nan  # largest |w| difference between the trained and the reloaded weights
 
 
 def documents(seed: int) -> tuple[list[str], CharTokenizer]:
@@ -133,8 +134,8 @@ def run_example(args: Args) -> Run:
             for i, x in enumerate(smoothed(run.history.loss, width))
         ],
     )
-    gap = save_and_reload(run, args.out / "gpt_weights.json")
-    print(f"  reloaded into a new GPT: largest weight difference {gap:g}")
+    run.reload_gap = save_and_reload(run, args.out / "gpt_weights.json")
+    print(f"  reloaded into a new GPT: largest weight difference {run.reload_gap:g}")
     rng = random.Random(args.seed)
     run.samples = [tok.decode(run.model.generate(temperature=TEMPERATURE, seed=rng)) for _ in range(SAMPLES)]
     print(f"\n{SAMPLES} sampled names (temperature {TEMPERATURE}):\n  " + ", ".join(run.samples))

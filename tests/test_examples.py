@@ -27,6 +27,7 @@ EXAMPLES = [
     "recurrent",
     "autoencoder",
     "cnn",
+    "gpt",
     "weight_update_tables",
     "demo",
 ]
