@@ -12,12 +12,15 @@ names (``load_names()`` shuffled with a fixed seed):
 Each round of each engine runs in a fresh process (``--worker``); the table gives the median
 over ``--rounds`` of the mean wall and CPU time per step, the speed-up over the baseline, the
 targets (native ≥ 10x, drop-in ≥ 2x), and the largest difference between the baseline's and
-the native model's per-step losses (they must agree to 1e-9).  Not a pass/fail test.
+the native model's per-step losses (they must agree to 1e-9).  Python's cycle collector runs
+as in a plain script unless ``--gc-paused`` (``nn.fit``'s habit) turns it off during each step.
+Not a pass/fail test.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -77,31 +80,37 @@ def trainer(engine: str, steps: int) -> Any:
     return lambda tokens: microgpt_style.train_step(model, hand, tokens)
 
 
-def train(engine: str, steps: int) -> dict[str, Any]:
-    """Train ``steps`` steps; per-step losses and the mean wall/CPU seconds per step."""
+def train(engine: str, steps: int, gc_paused: bool = False) -> dict[str, Any]:
+    """Train ``steps`` steps; per-step losses and the mean wall/CPU seconds per step.  With
+    ``gc_paused`` Python's cycle collector is off during each step (as ``nn.fit`` does)."""
     _, docs = documents()
     step = trainer(engine, steps)
     losses = []
+    gc.collect()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     for i in range(steps):
+        if gc_paused:
+            gc.disable()
         losses.append(step(docs[i % len(docs)]))
+        gc.enable()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     return {"engine": engine, "losses": losses, "wall": wall / steps, "cpu": cpu / steps}
 
 
-def fresh_round(engine: str, steps: int) -> dict[str, Any]:
+def fresh_round(engine: str, steps: int, gc_paused: bool) -> dict[str, Any]:
     """``train`` in a new Python process, so no engine inherits another's heap or caches."""
     cmd = [sys.executable, "-m", "benchmarks.bench_gpt", "--worker", engine, "--steps", str(steps)]
+    cmd += ["--gc-paused"] if gc_paused else []
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(steps: int, rounds: int) -> dict[str, dict[str, Any]]:
+def measure(steps: int, rounds: int, gc_paused: bool = False) -> dict[str, dict[str, Any]]:
     """Median wall/CPU per step of each engine over ``rounds`` fresh processes (rounds interleaved)."""
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in ENGINES}
     for _ in range(rounds):
         for engine in ENGINES:
-            runs[engine].append(fresh_round(engine, steps))
+            runs[engine].append(fresh_round(engine, steps, gc_paused))
     return {
         e: {
             "wall": statistics.median(r["wall"] for r in rs),
@@ -140,16 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=30, help="training steps per round (default 30)")
     ap.add_argument("--rounds", type=int, default=3, help="fresh-process rounds per engine (default 3)")
     ap.add_argument("--quick", action="store_true", help="5 steps, 1 round: a smoke run")
+    ap.add_argument("--gc-paused", action="store_true", help="pause the cycle collector during each step")
     ap.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        print(json.dumps(train(args.worker, args.steps)))
+        print(json.dumps(train(args.worker, args.steps, args.gc_paused)))
         return 0
     steps, rounds = (5, 1) if args.quick else (args.steps, args.rounds)
     if steps < 1 or rounds < 1:
         ap.error("--steps and --rounds must be at least 1")
-    print(f"GPT training step (default model, names), {steps} steps x {rounds} fresh-process rounds per engine")
-    report(measure(steps, rounds), steps)
+    gc_note = "cycle collector paused per step" if args.gc_paused else "cycle collector on"
+    print(f"GPT training step (default model, names), {steps} steps x {rounds} fresh-process rounds, {gc_note}")
+    report(measure(steps, rounds, args.gc_paused), steps)
     return 0
 
 
