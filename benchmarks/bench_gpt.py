@@ -116,6 +116,7 @@ def measure(steps: int, rounds: int, gc_paused: bool = False) -> dict[str, dict[
             "wall": statistics.median(r["wall"] for r in rs),
             "cpu": statistics.median(r["cpu"] for r in rs),
             "losses": rs[0]["losses"],
+            "walls": [r["wall"] for r in rs],
         }
         for e, rs in runs.items()
     }
@@ -140,6 +141,13 @@ def report(results: dict[str, dict[str, Any]], steps: int) -> bool:
             f"losses over {steps} steps, baseline vs {engine}: last {base['losses'][-1]:.12f} vs "
             f"{results[engine]['losses'][-1]:.12f}, max |diff| {diff:.2e} ({'<=' if agree else '>'} {TOLERANCE:g})"
         )
+    spread = ", ".join(
+        f"{e} {min(b / w for b, w in zip(base['walls'], r['walls'])):.2f}-"
+        f"{max(b / w for b, w in zip(base['walls'], r['walls'])):.2f}x"
+        for e, r in results.items()
+        if e != "baseline"
+    )
+    print(f"x wall round by round (each round's engines run back to back): {spread}")
     print(f"projected 1,000 steps of the native model: {results['native']['wall'] * 1000:.1f} s wall")
     return ok
 
