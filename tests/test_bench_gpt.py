@@ -8,6 +8,7 @@ import pytest
 from autograd import Value
 from benchmarks import microgpt_style
 from benchmarks.bench_gpt import BETAS, EPS, LR, documents
+from benchmarks.gpt_compiled import CompiledGPTLoss
 from nn import GPT, Adam, LinearLR
 
 STEPS = 3
@@ -58,3 +59,18 @@ def test_baseline_value_gradients_match_deltaw() -> None:
     base, ours = f(microgpt_style.Value), f(Value)
     assert base[0] == pytest.approx(ours[0], abs=1e-12)
     assert base[1] == pytest.approx(ours[1], abs=1e-12)
+
+
+def test_compiled_gpt_loss_and_gradients_match_eager() -> None:
+    tok, docs = documents()
+    gpt = GPT(tok.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8, seed=5)
+    compiled = CompiledGPTLoss(gpt)
+    for doc in docs[:3]:  # a token read twice, or at two positions, adds both gradients to its row
+        gpt.zero_grad()
+        loss = gpt.loss(doc)
+        loss.backward()
+        expected = [p.grad for p in gpt.parameters()]
+        gpt.zero_grad()
+        got = compiled(doc)
+        assert got == pytest.approx(loss.data, abs=1e-12)
+        assert [p.grad for p in gpt.parameters()] == pytest.approx(expected, abs=1e-12)
