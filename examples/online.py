@@ -99,6 +99,7 @@ class Results:
     start: list[float] = field(default_factory=list)  # weights after the initial training
     after: list[list[float]] = field(default_factory=list)  # online weights after each update
     truth: list[float] = field(default_factory=list)  # the true angle at each sample
+    stream: list[tuple[list[float], float]] = field(default_factory=list)  # the samples, in arrival order
     history: History | None = None
 
 
@@ -118,7 +119,8 @@ def experiment(seed: int, n_stream: int, n_init: int, epochs: int) -> Results:
     frozen = Layer(2, 1, activation="linear")
     frozen.load_state_dict(online.state_dict())
     stream = drifting_stream(n_stream, seed + 2)
-    res = Results(start=weights(online), truth=[true_angle(t, n_stream) for t in range(n_stream)])
+    truth = [true_angle(t, n_stream) for t in range(n_stream)]
+    res = Results(start=weights(online), truth=truth, stream=stream)
     res.frozen_hits = [float(predict(frozen, x) == y) for x, y in stream]
     meter, track = DeltaMeter(), Track()
     res.history = fit(
@@ -161,6 +163,13 @@ def phase_rows(res: Results) -> list[list[Any]]:
     return rows
 
 
+def split_by_hits(res: Results) -> tuple[float, float]:
+    """Mean |Δw| of the updates after a right prediction and after a mistake (nan if there were none)."""
+    hit = [d for d, h in zip(res.delta, res.online_hits) if h == 1.0]
+    miss = [d for d, h in zip(res.delta, res.online_hits) if h != 1.0]
+    return tuple(math.fsum(xs) / len(xs) if xs else math.nan for xs in (hit, miss))  # type: ignore[return-value]
+
+
 def plot_stream(res: Results, window: int, path: Path) -> Path | None:
     """Three panels over the stream: windowed accuracy of both models, |Δw| per sample, angle learned vs true."""
     try:
@@ -176,7 +185,9 @@ def plot_stream(res: Results, window: int, path: Path) -> Path | None:
     acc.set_ylabel(f"accuracy per {window} samples")
     acc.set_ylim(-0.02, 1.02)
     acc.legend()
-    dw.semilogy(range(1, len(res.delta) + 1), res.delta, lw=0.6)
+    dw.semilogy(range(1, len(res.delta) + 1), res.delta, lw=0.5, color="C0", alpha=0.5, label="each update")
+    dw.semilogy(mids, windowed(res.delta, window), marker=".", color="C0", label=f"mean per {window}")
+    dw.legend()
     dw.set_ylabel("mean |Δw| of the update")
     ang.plot([math.degrees(a) for a in res.truth], label="true boundary", color="k")
     learned = np.degrees(np.unwrap([learned_angle(w) for w in res.after]))
@@ -207,7 +218,11 @@ def run(args: Args) -> list[list[Any]]:
         ["boundary angle", "online accuracy", "frozen accuracy", "online mean |Δw|", "online w's angle", "true angle"],
         rows,
     )
-    print(f"  mean |Δw| per sample over the whole stream: {math.fsum(res.delta) / len(res.delta):.4g}")
+    hit, miss = split_by_hits(res)
+    print(
+        f"  mean |Δw| per sample over the whole stream: {math.fsum(res.delta) / len(res.delta):.4g} "
+        f"(after a right prediction {hit:.4g}, after a mistake {miss:.4g})"
+    )
     if args.pictures:
         plot_stream(res, window, args.out / "online_stream.png")
     picture(
