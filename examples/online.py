@@ -9,11 +9,11 @@ stream: one is frozen, the other takes one SGD step on every sample as it
 arrives (``fit`` over the stream, ``batch_size=1``): w ← w − lr·(σ(w·x + b) − y)·x.
 Each sample is first predicted and only then learned from, so the accuracy over
 the stream is honest (the "prequential" accuracy).  The frozen model's accuracy
-falls with the angle the boundary has turned (1 − angle/180°); the online model
+falls with the angle the boundary has turned (roughly 1 − angle/180°); the online model
 stays near its start, because every point it gets wrong pulls w towards the new
 normal.  Its |Δw| per sample (from the optimizer's ``deltas``) is small while it
 is right and jumps on each mistake, and the angle of its w follows the true
-boundary's angle a few degrees behind.  A little L2 keeps |w| from growing
+boundary's angle, lagging a little behind.  A little L2 keeps |w| from growing
 without bound (separable data), so the steps keep turning it.
 
     python -m examples.online --seed 0
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # run as a file: python examples/online.py
 
 import numpy as np
 
-from autograd import no_grad
+from autograd import Value, no_grad
 from examples._common import Args, DeltaMeter, main_guard, picture, print_table, save_figure, setup, wrote
 from nn import SGD, History, Layer, fit
 
@@ -76,7 +76,9 @@ def learned_angle(w: Sequence[float]) -> float:
 def predict(model: Layer, x: Sequence[float]) -> float:
     """The model's class (1.0 or 0.0) for ``x``, without building a graph."""
     with no_grad():
-        return 1.0 if model(list(x)).data > 0 else 0.0
+        out = model(list(x))
+    assert isinstance(out, Value)  # one output neuron: one Value, the logit
+    return 1.0 if out.data > 0 else 0.0
 
 
 class Track:
@@ -108,8 +110,19 @@ def pretrain(seed: int, n: int, epochs: int) -> Layer:
     model = Layer(2, 1, activation="linear", seed=seed)
     X = points(n, seed + 1)
     y = [[label(x, 0.0)] for x in X]
-    fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=LR), l2=L2, epochs=epochs,
-        batch_size=1, seed=seed, progress=False)  # fmt: skip
+    opt = SGD(model.parameters(), lr=LR)
+    fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=opt,
+        l2=L2,
+        epochs=epochs,
+        batch_size=1,
+        seed=seed,
+        progress=False,
+    )
     return model
 
 
@@ -149,7 +162,7 @@ def phase_rows(res: Results) -> list[list[Any]]:
     rows = []
     for k in range(PHASES):
         lo, hi = k * n // PHASES, (k + 1) * n // PHASES
-        mean = lambda xs: math.fsum(xs[lo:hi]) / (hi - lo)
+        mean = lambda xs, lo=lo, hi=hi: math.fsum(xs[lo:hi]) / (hi - lo)
         rows.append(
             [
                 f"{math.degrees(res.truth[lo]):.0f}°-{math.degrees(res.truth[hi - 1]):.0f}°",
@@ -165,9 +178,10 @@ def phase_rows(res: Results) -> list[list[Any]]:
 
 def split_by_hits(res: Results) -> tuple[float, float]:
     """Mean |Δw| of the updates after a right prediction and after a mistake (nan if there were none)."""
+    mean = lambda xs: math.fsum(xs) / len(xs) if xs else math.nan
     hit = [d for d, h in zip(res.delta, res.online_hits) if h == 1.0]
     miss = [d for d, h in zip(res.delta, res.online_hits) if h != 1.0]
-    return tuple(math.fsum(xs) / len(xs) if xs else math.nan for xs in (hit, miss))  # type: ignore[return-value]
+    return mean(hit), mean(miss)
 
 
 def plot_stream(res: Results, window: int, path: Path) -> Path | None:

@@ -27,6 +27,7 @@ EXAMPLES = [
     "recurrent",
     "autoencoder",
     "cnn",
+    "online",
     "weight_update_tables",
     "demo",
 ]
