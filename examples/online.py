@@ -13,7 +13,7 @@ falls with the angle the boundary has turned (roughly 1 − angle/180°); the on
 stays near its start, because every point it gets wrong pulls w towards the new
 normal.  Its |Δw| per sample (from the optimizer's ``deltas``) is small while it
 is right and jumps on each mistake, and the angle of its w follows the true
-boundary's angle, lagging a little behind.  A little L2 keeps |w| from growing
+boundary's angle, lagging a little behind.  A weak L2 penalty keeps |w| from growing
 without bound (separable data), so the steps keep turning it.
 
     python -m examples.online --seed 0
@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a file: python examples/online.py
 import numpy as np
 
 from autograd import Value, no_grad
-from examples._common import Args, DeltaMeter, main_guard, picture, print_table, save_figure, setup, wrote
+from examples._common import Args, DeltaMeter, main_guard, print_table, save_figure, setup, wrote
 from nn import SGD, History, Layer, fit
 
 TURN = math.pi  # the boundary turns by 180° over the stream
@@ -239,14 +239,6 @@ def run(args: Args) -> list[list[Any]]:
     )
     if args.pictures:
         plot_stream(res, window, args.out / "online_stream.png")
-    picture(
-        args,
-        "plot_deltas",
-        args.out / "online_deltas.png",
-        res.history,
-        title="online model: mean |Δw| per sample",
-        what="|Δw| per sample, from History.delta",
-    )
     return rows
 
 
