@@ -28,6 +28,7 @@ EXAMPLES = [
     "autoencoder",
     "cnn",
     "gpt",
+    "online",
     "weight_update_tables",
     "demo",
 ]
