@@ -27,6 +27,7 @@ EXAMPLES = [
     "recurrent",
     "autoencoder",
     "cnn",
+    "gan",
     "weight_update_tables",
     "demo",
 ]
