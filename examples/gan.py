@@ -25,7 +25,6 @@ frame) and the update sizes of G and D per step.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -156,7 +155,7 @@ def frame(points: np.ndarray, target: np.ndarray, step: int) -> Any:
     fig = Figure(figsize=(4, 4), layout="constrained")
     ax = fig.add_subplot()
     ax.scatter(target[:, 0], target[:, 1], s=6, c="0.7", label="real (ring of 8)")
-    ax.scatter(*centres().T, marker="x", c="k", s=30)
+    ax.scatter(centres()[:, 0], centres()[:, 1], marker="x", c="k", s=30)
     ax.scatter(points[:, 0], points[:, 1], s=8, c="C3", label="generated")
     ax.set_xlim(-3.2, 3.2)
     ax.set_ylim(-3.2, 3.2)
@@ -192,20 +191,14 @@ def run(args: Args) -> list[list[Any]]:
     steps = args.pick(1000, QUICK_STEPS, reduced=200)
     batch, hidden = BATCH, HIDDEN
     print(
-        f"GAN on a ring of {MODES} Gaussians: G = MLP(2, [{hidden}, {hidden}, 2]), D = MLP(2, [{hidden}, {hidden}, 1]), "
-        f"relu (seed {args.seed}); batches of {batch}, Adam lr={LR} betas={BETAS} each, {steps} steps of D then G"
+        f"GAN on a ring of {MODES} Gaussians: G = MLP(2, [{hidden}, {hidden}, 2]), "
+        f"D = MLP(2, [{hidden}, {hidden}, 1]), relu (seed {args.seed}); batches of {batch}, "
+        f"Adam lr={LR} betas={BETAS} each, {steps} steps of D then G"
     )
     res = train(args.seed, steps, batch, hidden, snapshot_every=steps // args.pick(20, 5))
     at = sorted({s for s in (1, 10, 100, steps) if s <= steps})
-    rows = [
-        [
-            s,
-            res.meter_g.per_step[s - 1],
-            res.meter_d.per_step[s - 1],
-            res.meter_g.per_step[s - 1] / res.meter_d.per_step[s - 1],
-        ]
-        for s in at
-    ]
+    g_at, d_at = res.meter_g.per_step, res.meter_d.per_step
+    rows: list[list[Any]] = [[s, g_at[s - 1], d_at[s - 1], g_at[s - 1] / d_at[s - 1]] for s in at]
     rows.append(["mean", res.meter_g.mean, res.meter_d.mean, res.meter_g.mean / res.meter_d.mean])
     print_table(
         "Weight updates: generator (learns only from D's gradient) vs discriminator (labelled real/fake)",
