@@ -88,11 +88,12 @@ def test_same_seed_same_run_other_seed_other_run():
     assert a.loss_d != c.loss_d
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_quick_run_moves_the_generated_points_towards_the_modes(seed):
-    run = gan.train(seed, gan.QUICK_STEPS, gan.BATCH, gan.HIDDEN, snapshot_every=gan.QUICK_STEPS)
-    (_, first), (_, last) = run.snapshots[0], run.snapshots[-1]
-    start, end = gan.coverage(first), gan.coverage(last)
-    assert end[1] < 0.9 * start[1]  # measured: 2.30 -> 0.89, 1.30 -> 1.15, 2.35 -> 1.16
-    if seed == 0:  # the example's default run: 2 of 8 modes -> 5 of 8
-        assert end[0] >= start[0] + 2
+def test_the_quick_run_moves_the_generated_points_towards_the_modes():
+    ends = []
+    for seed in (0, 1, 2):
+        run = gan.train(seed, gan.QUICK_STEPS, gan.BATCH, gan.HIDDEN, snapshot_every=gan.QUICK_STEPS)
+        ends.append((gan.coverage(run.snapshots[0][1]), gan.coverage(run.snapshots[-1][1])))
+    # measured: distance 2.30 -> 0.89, 1.30 -> 1.15, 2.35 -> 1.16; modes 2 -> 5, 4 -> 3, 1 -> 5
+    assert all(end[1] < start[1] for start, end in ends)
+    assert sum(end[1] / start[1] for start, end in ends) / len(ends) < 0.75  # measured 0.59
+    assert sum(end[0] for _, end in ends) >= sum(start[0] for start, _ in ends) + 3  # measured 7 -> 13
