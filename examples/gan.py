@@ -14,7 +14,7 @@ G, but only G's optimizer steps.  Both optimizers record their ``deltas``, so
 we measure the seed's "supervised vs unsupervised weight updates": the mean
 |Δw| of G and of D per step.  Adam's first step moves every weight whose
 gradient is not zero by exactly lr (it divides by the gradient's size), so
-step 1 only counts the weights behind dead relus; later the two differ as each
+step 1's mean is lr times the share of weights not behind a dead relu; later the two differ as each
 network's gradient steadies or keeps turning: with seed 0, G's updates end
 up about 1.4 times D's, and after 1000 steps G's points sit on all 8 modes.  How well G imitates the ring is measured
 on a fixed noise sample: how many of the 8 modes have a generated point within
