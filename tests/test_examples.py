@@ -29,6 +29,7 @@ EXAMPLES = [
     "cnn",
     "gpt",
     "online",
+    "gan",
     "weight_update_tables",
     "demo",
 ]
