@@ -19,6 +19,8 @@ demo: $(STAMP)
 # the README's pictures: the demo's files, regenerated into docs/
 docs: $(STAMP)
 	$(VENV)/bin/deltaw demo --out docs --no-progress
+	$(PY) -m examples.gpt --out out/gpt
+	cp out/gpt/gpt_attention.png out/gpt/gpt_deltas.png docs/
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
