@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_compile
 	$(PY) -m benchmarks.bench_rnn
 	$(PY) -m benchmarks.bench_gpt
+	$(PY) -m benchmarks.bench_cnn
 	$(PY) -m benchmarks.bench_viz
 
 # ruff (lint and format check) and mypy (strict on autograd), configured in pyproject.toml
