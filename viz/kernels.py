@@ -87,7 +87,7 @@ def plot_kernels(model: Any, optimizer: Any = None, *, path: str | Path | None =
         blocks.append((layer, weights, deltas))
     cols = max(layer.nin for layer in layers) * (2 if with_delta else 1)
     rows = sum(layer.nout for layer in layers)
-    fig = Figure(figsize=(1.3 * cols + 1.6, 1.3 * rows + 0.8), layout="constrained")
+    fig = Figure(figsize=(max(5.0, 1.3 * cols + 1.6), 1.3 * rows + 1.0), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     r0 = 0
     for layer, weights, deltas in blocks:
@@ -112,6 +112,6 @@ def plot_kernels(model: Any, optimizer: Any = None, *, path: str | Path | None =
             if kind in images:
                 fig.colorbar(images[kind], ax=used[kind], shrink=0.8, label=f"{name} {text}")
         r0 += layer.nout
-    what = f"and {src.description}" if src is not None else "(pass optimizer= to see each kernel's Δw)"
-    fig.suptitle(f"conv kernels: rows = output channels, columns = input channels {what}", fontsize=9)
+    what = src.description if src is not None else "pass optimizer= to see each kernel's Δw"
+    fig.suptitle(f"conv kernels (rows: output channels, columns: input channels)\n{what}", fontsize=8)
     return _finish(fig, path)
