@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a file: python examples/cnn.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import no_grad
-from examples._common import Args, layer_grad_sizes, main_guard, picture, print_table, save_figure, setup, wrote
+from examples._common import Args, layer_grad_sizes, main_guard, picture, print_table, setup
 from nn import Adam, Conv2d, Flatten, History, Layer, MaxPool2d, Sequential, cross_entropy, fit
 from nn.data import make_digits
 
