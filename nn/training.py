@@ -324,7 +324,7 @@ def fit(
 ) -> History:
     """Train ``model`` and return its ``History``.
 
-    ``X``, ``y``: arrays of samples and targets; or ``y=None`` and ``X`` any
+    ``X``, ``y``: arrays of samples (rows, or images (n, C, H, W)) and targets; or ``y=None`` and ``X`` any
     iterable of ``(x, y)`` pairs (a stream, read in order: online learning).
     ``batch_size``: None = batch gradient descent (one step per epoch), 1 =
     stochastic, k = mini-batches of k.  Arrays are shuffled each epoch
