@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a file: python examples/cnn.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import no_grad
-from examples._common import Args, layer_grad_sizes, main_guard, picture, print_table, save_figure, setup, wrote
+from examples._common import Args, layer_grad_sizes, main_guard, picture, print_table, setup
 from nn import Adam, Conv2d, Flatten, History, Layer, MaxPool2d, Sequential, cross_entropy, fit
 from nn.data import make_digits
 
@@ -86,7 +86,7 @@ class HeldOut:
 
 
 def digits(n: int, seed: int) -> list[tuple[Any, int]]:
-    """``n`` digit images as (``[1][8][8]`` nested lists, label) pairs, a stream ``fit`` reads in order."""
+    """``n`` digit images as (``[1][8][8]`` nested lists, label) pairs, for the held-out accuracy."""
     X, y = make_digits(n, size=SIZE, seed=seed)
     return list(zip(X.tolist(), y.tolist()))
 
@@ -110,60 +110,39 @@ class Results:
     models: dict[str, Sequential] = field(default_factory=dict)
     rows: list[list[Any]] = field(default_factory=list)
     grads: list[list[Any]] = field(default_factory=list)
+    optimizers: dict[str, Adam] = field(default_factory=dict)
 
 
 def experiment(seed: int, n_train: int, epochs: int, batch: int) -> Results:
     """Train make_cnn(act) with each activation, from the same seed, on the same digits."""
-    train, test = digits(n_train, seed), digits(max(20, n_train // 3), seed + 1000)
+    X, y = make_digits(n_train, size=SIZE, seed=seed)  # arrays (n, 1, 8, 8) for fit, read in order
+    train, test = list(zip(X.tolist(), y.tolist())), digits(max(20, n_train // 3), seed + 1000)
     out = Results()
     for act in ACTIVATIONS:
         model = make_cnn(act, seed)
         g = first_gradients(model, train[:batch])
         out.grads.append([act, *g])
         meter = HeldOut(test, every=max(1, math.ceil(n_train / batch) // 2))
+        opt = Adam(model.parameters(), lr=LR)
         hist = fit(
             model,
-            train,
+            X,
+            y,
             loss="cross_entropy",
-            optimizer=Adam(model.parameters(), lr=LR),
+            optimizer=opt,
             epochs=epochs,
             batch_size=batch,
+            shuffle=False,
             progress=False,
             callbacks=[meter],
         )
         at = hist.delta[min(AT, hist.steps) - 1]  # delta[k] is update k+1
         conv, dense = at["layers.0"], at["layers.3"]
-        out.histories[act], out.models[act] = hist, model
+        out.histories[act], out.models[act], out.optimizers[act] = hist, model, opt
         out.rows.append(
             [act, meter.steps_to(TARGET), hist.loss[-1], f"{accuracy(model, test):.0%}", conv, dense, conv / dense]
         )
     return out
-
-
-def plot_kernels(models: dict[str, Sequential], path: Path) -> Path | None:
-    """The learned 3x3 kernels: one row per activation, one column per output channel."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as e:
-        print(f"  (no kernel picture: {e}; pip install 'deltaw[plot]')")
-        return None
-    first = next(iter(models.values())).layers[0]
-    fig = Figure(figsize=(1.4 * first.out_channels + 0.8, 1.5 * len(models)), layout="constrained")
-    axes = fig.subplots(len(models), first.out_channels, squeeze=False)
-    for r, (act, model) in enumerate(models.items()):
-        for c, kernel in enumerate(model.layers[0].weight):
-            grid = [[w.data for w in row] for row in kernel[0]]
-            top = max(abs(w) for row in grid for w in row) or 1.0
-            ax = axes[r][c]
-            ax.imshow(grid, cmap="RdBu_r", vmin=-top, vmax=top)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(act)
-    fig.suptitle("learned 3x3 kernels (red +, blue -)")
-    written = save_figure(fig, path)
-    wrote(written, "learned kernels per activation")
-    return written
 
 
 def run(args: Args) -> list[list[Any]]:
@@ -212,8 +191,15 @@ def run(args: Args) -> list[list[Any]]:
         title="mean |Δw| per step: conv (layers.0) and dense (layers.3)",
         what="update sizes per layer and activation",
     )
-    if args.pictures:
-        plot_kernels(res.models, args.out / "cnn_kernels.png")
+    for act in ACTIVATIONS:
+        picture(
+            args,
+            "plot_kernels",
+            args.out / f"cnn_kernels_{act}.png",
+            res.models[act],
+            res.optimizers[act],
+            what=f"learned kernels and their last Δw ({act})",
+        )
     return res.rows
 
 

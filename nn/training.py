@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Value, no_grad
 
 from . import checks
+from .conv import MaxPool2d
 from .data import _check_batch_size, batches, stream_batches
 from .layers import Dropout
 from .loop import History, Step, StepInfo, StopTraining, TrainingDiverged, layer_groups, run, split_callbacks
@@ -109,17 +110,29 @@ def _make_optimizer(optimizer: Any, params: list[Value], lr: float | None) -> Op
 
 
 def _rows(X: Any, where: str) -> np.ndarray:
+    """X as float64 of shape (samples, features), or (samples, channels, height, width) for images."""
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{where}: X must be numbers shaped (samples, features): {e}") from None
     if arr.ndim == 1:
         arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{where}: X must be 2-D (samples, features), got shape {arr.shape}")
+    if arr.ndim not in (2, 4):
+        raise ValueError(
+            f"{where}: X must be 2-D (samples, features) or 4-D images (samples, channels, height, width), "
+            f"got shape {arr.shape}"
+        )
     if not np.isfinite(arr).all():
         raise ValueError(f"{where}: X contains nan or inf; clean the data first")
     return arr
+
+
+def _in_channels(model: Any) -> int | None:
+    """The channel count the model's first layer reads, when that layer is a convolution (else None)."""
+    first = getattr(model, "layers", [model])
+    first = first[0] if isinstance(first, Sequence) and len(first) else model
+    channels = getattr(first, "in_channels", None)
+    return channels if isinstance(channels, int) else None
 
 
 def _train_step(
@@ -152,6 +165,16 @@ def _train_step(
     return value, acc
 
 
+def _wrap(x: Any) -> Any:
+    """A sample (a number or nested lists of numbers) with every number as a Value leaf."""
+    return [_wrap(v) for v in x] if isinstance(x, list) else Value(x)
+
+
+def _leaves(x: Any) -> list[Value]:
+    """The Value leaves of ``_wrap``'s nested lists, in row-major order."""
+    return [u for v in x for u in _leaves(v)] if isinstance(x, list) else [x]
+
+
 class _Compiled:
     """Replays one traced loss graph per batch shape with ``autograd.compile`` (fit(compile=True)).
 
@@ -174,6 +197,11 @@ class _Compiled:
             raise ValueError(
                 "fit(compile=True) would freeze the dropout mask of the traced step; use compile=False or Dropout(p=0)"
             )
+        if any(isinstance(m, MaxPool2d) for _, m in model.named_modules()):
+            raise ValueError(
+                "fit(compile=True) would freeze which pixel each MaxPool2d window picks in the traced step "
+                "(the maxima move as the data and weights change); use compile=False for a model with MaxPool2d"
+            )
         self.trace = trace
         self.one_hot = loss_fn is cross_entropy
         self.args = (model, cross_entropy_one_hot if self.one_hot else loss_fn, params, l1, l2)
@@ -190,13 +218,13 @@ class _Compiled:
 
     def _build(self, xb: np.ndarray, yb: np.ndarray) -> tuple[Any, int]:
         model, loss_fn, params, l1, l2 = self.args
-        xs = [[Value(v) for v in row] for row in xb.tolist()]
+        xs = [_wrap(row) for row in xb.tolist()]
         with no_grad():
             classes = len(model(xs[0])) if self.one_hot else 0
         targets = self._targets(yb, classes)
         ys = [Value(v) if not isinstance(v, list) else [Value(u) for u in v] for v in targets.tolist()]
         loss, _ = _loss_graph(model, xs, ys, loss_fn, params, l1, l2)
-        leaves = [v for row in xs for v in row]
+        leaves = [v for row in xs for v in _leaves(row)]  # row-major: the order of xb.ravel()
         leaves += [v for t in ys for v in (t if isinstance(t, list) else [t])]
         fn = self.trace(loss, inputs=leaves, parameters=params)
         fn.root = None  # keep the arrays only: the traced graph can be freed
@@ -241,6 +269,14 @@ def _arrays(model: Any, X: Any, y: Any, loss_name: str) -> tuple[np.ndarray, np.
     if ya.dtype.kind == "f" and not np.isfinite(ya).all():
         raise ValueError("fit: y contains nan or inf; clean the data first")
     _check_targets(loss_name, ya)
+    if Xa.ndim == 4:
+        channels = _in_channels(model)
+        if channels is not None and Xa.shape[1] != channels:
+            raise ValueError(
+                f"fit: X has {Xa.shape[1]} channels per image but the model's first layer reads {channels}; "
+                f"build it with in_channels={Xa.shape[1]} or fix X's axis 1 (images are (samples, C, H, W))"
+            )
+        return Xa, ya
     nin = getattr(model, "nin", None)
     if isinstance(nin, int) and Xa.shape[1] != nin:
         raise ValueError(
@@ -288,7 +324,7 @@ def fit(
 ) -> History:
     """Train ``model`` and return its ``History``.
 
-    ``X``, ``y``: arrays of samples and targets; or ``y=None`` and ``X`` any
+    ``X``, ``y``: arrays of samples (rows, or images (n, C, H, W)) and targets; or ``y=None`` and ``X`` any
     iterable of ``(x, y)`` pairs (a stream, read in order: online learning).
     ``batch_size``: None = batch gradient descent (one step per epoch), 1 =
     stochastic, k = mini-batches of k.  Arrays are shuffled each epoch

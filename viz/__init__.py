@@ -31,6 +31,7 @@ __all__ = [
     "FrameRecorder",
     *_PLOTS,
     "plot_attention",
+    "plot_kernels",
 ]
 
 
@@ -44,6 +45,10 @@ def __getattr__(name: str) -> Any:
         from .attention import plot_attention
 
         return plot_attention
+    if name == "plot_kernels":  # conv kernels and their Δw as heatmaps (viz/kernels.py), also matplotlib
+        from .kernels import plot_kernels
+
+        return plot_kernels
     if name == "animate":
         from .animation import animate
 
