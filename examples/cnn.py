@@ -145,30 +145,34 @@ def experiment(seed: int, n_train: int, epochs: int, batch: int) -> Results:
     return out
 
 
+def sizes(args: Args) -> tuple[int, int, int, int]:
+    """(training images, epochs, batch size, the update whose |Δw| the table reports) for this run's size."""
+    n_train, epochs, batch = args.pick(300, 40), args.pick(15, 2, reduced=7), args.pick(20, 10)
+    return n_train, epochs, batch, min(AT, epochs * math.ceil(n_train / batch))
+
+
+def headers(at: int) -> list[str]:
+    """The columns of the activation table (``experiment``'s rows), with the update they report."""
+    return [
+        "activation",
+        f"steps to held-out accuracy >= {TARGET:.0%}",
+        "final loss",
+        "final held-out accuracy",
+        f"mean abs(Δw) conv, update {at}",
+        f"mean abs(Δw) dense, update {at}",
+        "conv / dense",
+    ]
+
+
 def run(args: Args) -> list[list[Any]]:
-    n_train = args.pick(300, 40)
-    epochs = args.pick(15, 2, reduced=7)
-    batch = args.pick(20, 10)
+    n_train, epochs, batch, at = sizes(args)
     steps = epochs * math.ceil(n_train / batch)
     print(
         f"CNN: Conv2d(1, 4, 3) -> MaxPool2d(2) -> Flatten -> Layer(36, 10), torch's init (seed {args.seed}); "
         f"{n_train} {SIZE}x{SIZE} digits, cross-entropy, Adam lr={LR}, mini-batches of {batch}, {steps} updates"
     )
     res = experiment(args.seed, n_train, epochs, batch)
-    at = min(AT, steps)
-    print_table(
-        "Activations in a CNN: steps to converge and the size of the updates",
-        [
-            "activation",
-            f"steps to held-out accuracy >= {TARGET:.0%}",
-            "final loss",
-            "final held-out accuracy",
-            f"mean abs(Δw) conv, update {at}",
-            f"mean abs(Δw) dense, update {at}",
-            "conv / dense",
-        ],
-        res.rows,
-    )
+    print_table("Activations in a CNN: steps to converge and the size of the updates", headers(at), res.rows)
     print_table(
         f"Mean |∂L/∂w| per layer at step 0 (the first batch of {batch})",
         ["activation", "conv", "dense", "conv / dense", "share with ∂L/∂w = 0"],

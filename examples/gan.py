@@ -189,8 +189,13 @@ def pictures(args: Args, run: Training) -> None:
     )
 
 
+def steps_for(args: Args) -> int:
+    """How many D-then-G steps this run's size trains."""
+    return args.pick(1000, QUICK_STEPS, reduced=200)
+
+
 def run(args: Args) -> list[list[Any]]:
-    steps = args.pick(1000, QUICK_STEPS, reduced=200)
+    steps = steps_for(args)
     batch, hidden = BATCH, HIDDEN
     print(
         f"GAN on a ring of {MODES} Gaussians: G = MLP(2, [{hidden}, {hidden}, 2]), "

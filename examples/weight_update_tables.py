@@ -1,8 +1,8 @@
 """Every comparison of the examples, measured again in one run and written to ``out/tables.md``.
 
 Runs the examples optimizers, learning_rate, initialization, batching,
-regularization, activations, beyond_backprop, recurrent and autoencoder in
-reduced form (fewer steps; numbers only, no pictures) and collects one table
+regularization, activations, cnn, beyond_backprop, recurrent, autoencoder and
+gan in reduced form (fewer steps; numbers only, no pictures) and collects one table
 per question: which algorithm, which optimizer, how much momentum, which
 initialization, which learning rate, which architecture, which batch size,
 which activation, which regularization, supervised or not.  Every number
@@ -28,6 +28,8 @@ from examples import (
     autoencoder,
     batching,
     beyond_backprop,
+    cnn,
+    gan,
     initialization,
     learning_rate,
     optimizers,
@@ -45,6 +47,27 @@ def sections(args: Args) -> list[tuple[str, str, list[str], Callable[[], list[li
         if "opt" not in cache:
             cache["opt"] = optimizers.run(args)
         return cache["opt"]
+
+    n_train, epochs, batch, cnn_at = cnn.sizes(args)
+    at = min(cnn_at, gan.steps_for(args))  # the update both systems report
+
+    def cnn_results() -> cnn.Results:
+        if "cnn" not in cache:
+            cache["cnn"] = cnn.experiment(args.seed, n_train, epochs, batch)
+        return cache["cnn"]
+
+    def supervised_vs_gan() -> list[list[Any]]:
+        hist = cnn_results().histories["relu"]
+        run = gan.train(args.seed, gan.steps_for(args), gan.BATCH, gan.HIDDEN, snapshot_every=gan.steps_for(args))
+        rows = []
+        for layer, name in (("layers.0", "CNN conv layer (relu)"), ("layers.3", "CNN dense layer")):
+            run_mean = sum(d[layer] for d in hist.delta) / len(hist.delta)
+            rows.append([name, "labels: cross-entropy on digits", hist.delta[at - 1][layer], run_mean])
+        rows.append(
+            ["GAN discriminator", "real/fake labels it is given", run.meter_d.per_step[at - 1], run.meter_d.mean]
+        )
+        rows.append(["GAN generator", "no labels: only D's gradient", run.meter_g.per_step[at - 1], run.meter_g.mean])
+        return rows
 
     return [
         (
@@ -96,6 +119,12 @@ def sections(args: Args) -> list[tuple[str, str, list[str], Callable[[], list[li
             lambda: activations.run(args),
         ),
         (
+            "Activation in a CNN",
+            "relu, sigmoid, tanh in a small CNN classifying digits (examples/cnn.py)",
+            cnn.headers(cnn_at),
+            lambda: cnn_results().rows,
+        ),
+        (
             "Regularization",
             "none, L1, L2, dropout on 30 noisy points (examples/regularization.py)",
             regularization.HEADERS,
@@ -106,6 +135,12 @@ def sections(args: Args) -> list[tuple[str, str, list[str], Callable[[], list[li
             "an autoencoder and its labelled twin (examples/autoencoder.py)",
             autoencoder.HEADERS,
             lambda: autoencoder.run(args),
+        ),
+        (
+            "Supervised vs unsupervised: images vs a GAN",
+            "a CNN classifying digits vs a GAN learning a ring of 8 Gaussians (examples/cnn.py, examples/gan.py)",
+            ["system", "learns from", f"mean abs(Δw), update {at}", "mean abs(Δw) over the run"],
+            supervised_vs_gan,
         ),
     ]
 

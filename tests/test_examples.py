@@ -130,10 +130,12 @@ def test_tables_writes_one_measured_table_per_question(tmp_path, capsys):
         "Activation",
         "Regularization",
         "Supervised vs unsupervised",
+        "Activation in a CNN",
+        "Supervised vs unsupervised: images vs a GAN",
     ):
         assert f"## {title}\n" in text
     assert "LSTM" in text and "GRU" in text and "genetic algorithm" in text and "autoencoder" in text
-    assert text.count("\n|---") == 10  # one separator row per table
+    assert text.count("\n|---") == 12  # one separator row per table
     numbers = [float(x) for x in re.findall(r"\| (-?\d+\.\d+(?:e[+-]\d+)?) ", text)]
     assert numbers and all(math.isfinite(x) for x in numbers)
 
