@@ -204,6 +204,15 @@ def run(args: Args) -> list[list[Any]]:
             res.optimizers[act],
             what=f"learned kernels and their last Δw ({act})",
         )
+    image, label = digits(1, args.seed + 2000)[0]
+    picture(
+        args,
+        "plot_feature_maps",
+        args.out / "cnn_feature_maps.png",
+        res.models["relu"],
+        image,
+        what=f"a digit {label} through the relu network's convolution",
+    )
     return res.rows
 
 

@@ -88,3 +88,23 @@ def test_a_model_without_conv_is_refused() -> None:
         viz.plot_kernels(Sequential(Flatten()))
     with pytest.raises(TypeError, match="plot_kernels: describe: expected an nn.Module"):
         viz.plot_kernels("not a model")
+
+
+def test_feature_map_panels_equal_the_image_and_each_convolution_output() -> None:
+    model, _ = _trained()
+    X, _ = make_digits(1, seed=3)
+    image = np.concatenate([X, X[:, :, ::-1]], axis=1)[0, :, :5, :7].tolist()
+    panels = _panels(viz.plot_feature_maps(model, image))
+    conv_out = model.layers[0](image)  # [3][H][W] after tanh, computed here independently of the picture
+    assert set(panels) == {"input ch 0", "input ch 1", "layers.0 ch 0", "layers.0 ch 1", "layers.0 ch 2"}
+    for c in range(2):
+        assert np.array_equal(panels[f"input ch {c}"], np.asarray(image[c]))
+    for o in range(3):
+        assert np.array_equal(panels[f"layers.0 ch {o}"], np.asarray([[v.data for v in row] for row in conv_out[o]]))
+
+
+def test_feature_maps_need_a_sequential_with_a_convolution() -> None:
+    with pytest.raises(ValueError, match="plot_feature_maps: MLP holds no Conv2d"):
+        viz.plot_feature_maps(nn.MLP(2, [3, 1]), [[[0.0]]])
+    with pytest.raises(TypeError, match="plot_feature_maps: pass an nn.Sequential"):
+        viz.plot_feature_maps(Conv2d(1, 1, 1, seed=0), [[[0.0]]])

@@ -6,6 +6,7 @@ The plots and animations need matplotlib (``pip install 'deltaw[plot]'``);
 they are imported on first use, so the graph drawings work without it.
 """
 
+import importlib
 from typing import Any
 
 from .digraph import Graph
@@ -15,6 +16,13 @@ from .network import draw_network
 from .record import FrameRecorder, WeightRecorder
 from .renderers import RendererNotFound, RenderError, find_renderer, render
 
+#: Names loaded on first use (matplotlib or Pillow), each from its module of viz.
+_LAZY = {
+    "plot_attention": "attention",  # a GPT's attention heatmaps
+    "plot_kernels": "kernels",  # conv kernels and their Δw
+    "plot_feature_maps": "kernels",  # an image through a CNN's convolutions
+    "animate": "animation",
+}
 _PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms", "plot_decision_boundary")
 
 __all__ = [
@@ -26,12 +34,10 @@ __all__ = [
     "RendererNotFound",
     "RenderError",
     "explain",
-    "animate",
     "WeightRecorder",
     "FrameRecorder",
     *_PLOTS,
-    "plot_attention",
-    "plot_kernels",
+    *_LAZY,
 ]
 
 
@@ -41,16 +47,6 @@ def __getattr__(name: str) -> Any:
         from . import plots
 
         return getattr(plots, name)
-    if name == "plot_attention":  # attention heatmaps (viz/attention.py), also matplotlib
-        from .attention import plot_attention
-
-        return plot_attention
-    if name == "plot_kernels":  # conv kernels and their Δw as heatmaps (viz/kernels.py), also matplotlib
-        from .kernels import plot_kernels
-
-        return plot_kernels
-    if name == "animate":
-        from .animation import animate
-
-        return animate
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'viz' has no attribute {name!r}")

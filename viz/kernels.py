@@ -15,12 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from autograd import no_grad
 from nn.structure import LayerInfo, describe
 
 from .deltas import resolve
 from .plots import Figure, _finish
 
-__all__ = ["plot_kernels", "kernel_grids"]
+__all__ = ["plot_kernels", "plot_feature_maps", "kernel_grids", "feature_maps"]
 
 Grid = list[list[float]]  # one kernel slice [y][x]
 
@@ -44,16 +45,16 @@ def _limit(grids: list[list[Grid]]) -> float:
     return top if top > 0 else 1.0
 
 
-def _conv_layers(model: Any) -> list[LayerInfo]:
-    """The model's Conv2d layers; a ValueError naming plot_kernels when there are none (TypeError: no Module)."""
+def _conv_layers(model: Any, where: str = "plot_kernels") -> list[LayerInfo]:
+    """The model's Conv2d layers; a ValueError naming ``where`` when there are none (TypeError: no Module)."""
     try:
         layers = [layer for layer in describe(model).layers if layer.kind == "conv2d"]
     except TypeError as e:
-        raise TypeError(f"plot_kernels: {e}; pass a model holding an nn.Conv2d") from None
+        raise TypeError(f"{where}: {e}; pass a model holding an nn.Conv2d") from None
     except ValueError:
         layers = []
     if not layers:
-        raise ValueError(f"plot_kernels: {type(model).__name__} holds no Conv2d layer; there are no kernels to draw")
+        raise ValueError(f"{where}: {type(model).__name__} holds no Conv2d layer; there is nothing to draw")
     return layers
 
 
@@ -114,4 +115,46 @@ def plot_kernels(model: Any, optimizer: Any = None, *, path: str | Path | None =
         r0 += layer.nout
     what = src.description if src is not None else "pass optimizer= to see each kernel's Δw"
     fig.suptitle(f"conv kernels (rows: output channels, columns: input channels)\n{what}", fontsize=8)
+    return _finish(fig, path)
+
+
+def feature_maps(model: Any, image: Any) -> list[tuple[str, list[Grid]]]:
+    """The image and what every Conv2d of a ``Sequential`` makes of it: ``(name, [C][H][W] floats)``
+    per stage, the input first, each conv's output (after its activation) next, in order."""
+    convs = {layer.module: layer.name or "conv" for layer in _conv_layers(model, "plot_feature_maps")}
+    stages = getattr(model, "layers", None)
+    if not isinstance(stages, list) or not all(callable(m) for m in stages):
+        raise TypeError("plot_feature_maps: pass an nn.Sequential (its stages are run one by one)")
+    maps: list[tuple[str, list[Grid]]] = [("input", _floats(image))]
+    x = image
+    with no_grad():
+        for module in stages:
+            x = module(x)
+            if module in convs:
+                maps.append((convs[module], _floats(x)))
+    return maps
+
+
+def _floats(x: Any) -> list[Grid]:
+    """A [C][H][W] nested list of Values or numbers as floats."""
+    return [[[float(getattr(v, "data", v)) for v in row] for row in channel] for channel in x]
+
+
+def plot_feature_maps(model: Any, image: Any, *, path: str | Path | None = None) -> Figure:
+    """One image through a CNN: the input's channels, then every Conv2d's output channels, one row per
+    stage (each row on its own colour scale).  Each axes is labelled ``"<stage> ch c"``."""
+    maps = feature_maps(model, image)
+    cols = max(len(channels) for _, channels in maps)
+    fig = Figure(figsize=(max(4.0, 1.4 * cols + 1.2), 1.5 * len(maps) + 0.8), layout="constrained")
+    axes = fig.subplots(len(maps), cols, squeeze=False)
+    for r, (name, channels) in enumerate(maps):
+        limit = _limit([channels])
+        for c in range(cols):
+            ax = axes[r][c]
+            if c >= len(channels):
+                ax.set_axis_off()
+                continue
+            image_ = _panel(ax, channels[c], limit, f"{name} ch {c}", f"{name} ch {c}")
+        fig.colorbar(image_, ax=list(axes[r][: len(channels)]), shrink=0.8)
+    fig.suptitle("feature maps: the image, then each convolution's output channels", fontsize=8)
     return _finish(fig, path)
