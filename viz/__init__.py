@@ -22,6 +22,7 @@ _LAZY = {
     "plot_kernels": "kernels",  # conv kernels and their Δw
     "plot_feature_maps": "kernels",  # an image through a CNN's convolutions
     "animate": "animation",
+    "explore": "explorer",  # the stepping HTML page (pure Python; needs a Graphviz renderer)
 }
 _PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms", "plot_decision_boundary")
 

@@ -1,0 +1,177 @@
+"""viz.explore: the page's embedded steps against the engine's numbers, its SVG's DOM contract,
+no network references, and labels that cannot break out of the page."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+import nn
+import viz
+import viz.renderers
+from autograd import Value, grad, topological_order
+
+pytestmark = pytest.mark.requires_dot
+HOSTILE = "</script><script>alert(1)</script>"
+
+
+def _neuron(b_label: str = "b") -> tuple[Value, dict[str, Value]]:
+    leaves = {
+        "x1": Value(2.0, label="x1"),
+        "x2": Value(0.0, label="x2"),
+        "w1": Value(-3.0, label="w1"),
+        "w2": Value(1.0, label="w2"),
+        "b": Value(6.8814, label=b_label),
+    }
+    v = leaves
+    out = (v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"]).tanh()
+    out.backward()
+    return out, leaves
+
+
+def _mlp_loss() -> tuple[Value, nn.MLP]:
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    loss = nn.mse_loss([model(x) for x in ([0.5, -1.0], [1.0, 2.0])], [1.0, -1.0])
+    loss.backward()
+    return loss, model
+
+
+def _data(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="deltaw-steps">(.*?)</script>', page, re.S)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+def _page(root: Value, tmp_path, **kw) -> tuple[str, dict]:
+    result = viz.explore(root, path=tmp_path / "page.html", **kw)
+    page = result.path.read_text(encoding="utf-8")
+    assert page == result.html
+    return page, _data(page)
+
+
+def _check_steps(root: Value, data: dict) -> None:
+    """Forward in creation order, backward in reverse topological order with the engine's numbers."""
+    order = topological_order(root)
+    steps = data["steps"]
+    forward = [s for s in steps if s["phase"] == "forward"]
+    backward = [s for s in steps if s["phase"] == "backward"]
+    assert [s["node"] for s in forward] == list(range(len(order)))
+    assert [s["value"] for s in forward] == [v.data for v in order]
+    assert backward[0]["node"] == len(order) - 1 and backward[0]["grad"] == 1.0
+    nodes = [s["node"] for s in backward]
+    assert nodes == sorted(nodes, reverse=True)  # reverse topological (= reverse creation) order
+    totals: dict[int, float] = {}
+    for s in backward[1:]:
+        node = order[s["node"]]
+        assert s["g"] == node.grad  # a node's gradient is final before it is passed on
+        assert s["product"] == s["g"] * s["d"]
+        assert s["child"] in s["children"]
+        totals[s["child"]] = totals.get(s["child"], 0.0) + s["product"]
+        assert s["total"] == pytest.approx(totals[s["child"]], rel=1e-12, abs=1e-15)
+        assert f"= {viz.style.fmt(s['g'], 6)} × {viz.style.fmt(s['d'], 6)} =" in s["text"]
+    last = {s["child"]: s["total"] for s in backward[1:]}
+    leaves = [v for v in order if v.is_leaf]
+    for k, total in last.items():
+        assert total == pytest.approx(order[k].grad, rel=1e-12, abs=1e-15)
+    for v, g in zip(leaves, grad(root, leaves)):
+        assert last[order.index(v)] == pytest.approx(g, rel=1e-12, abs=1e-15)
+    assert [n["grad"] for n in data["nodes"]] == [v.grad for v in order]
+    for k, at in enumerate(data["final_at"]):  # the step of the last contribution (or the seed)
+        contributions = [i for i, s in enumerate(steps) if s.get("child", s["node"]) == k and s["phase"] == "backward"]
+        assert at == contributions[-1]
+
+
+def test_neuron_steps_equal_the_engine_and_the_hand_derivation(tmp_path) -> None:
+    out, v = _neuron()
+    page, data = _page(out, tmp_path, lr=0.1)
+    _check_steps(out, data)
+    order = topological_order(out)
+    backward = [s for s in data["steps"] if s["phase"] == "backward"]
+    # ∂tanh(z)/∂z = 1 − tanh²z ≈ 0.5 here; ∂z/∂w1 = x1 = 2, so ∂out/∂w1 = 2(1 − tanh²z)
+    into_w1 = [s for s in backward if s.get("child") == order.index(v["w1"])]
+    assert len(into_w1) == 1 and into_w1[0]["d"] == 2.0
+    assert into_w1[0]["total"] == pytest.approx(2 * (1 - out.data**2), rel=1e-12)
+    update = [s for s in data["steps"] if s["phase"] == "update"]
+    assert {order[s["node"]].label for s in update} == set(v)
+    for s in update:
+        assert s["delta"] == -0.1 * order[s["node"]].grad and s["after"] == s["before"] + s["delta"]
+    assert data["phase_start"] == {"forward": 0, "backward": len(order), "update": len(order) + len(backward)}
+
+
+def test_mlp_loss_steps_and_optimizer_deltas(tmp_path) -> None:
+    loss, model = _mlp_loss()
+    opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    page, data = _page(loss, tmp_path, lr=0.05)
+    _check_steps(loss, data)
+    opt.step()
+    _, data = _page(loss, tmp_path, optimizer=opt)
+    order = topological_order(loss)
+    update = [s for s in data["steps"] if s["phase"] == "update"]
+    assert len(update) == len(model.parameters())
+    for s in update:
+        p = order[s["node"]]
+        assert s["delta"] == opt.deltas[p] and s["after"] == p.data
+
+
+def test_every_value_group_in_the_svg_carries_data_node_and_data_value(tmp_path) -> None:
+    loss, _ = _mlp_loss()
+    page, _ = _page(loss, tmp_path, lr=0.1)
+    order = topological_order(loss)
+    groups = re.findall(r'<g id="node\d+" class="node"([^>]*)>\s*<title>v(\d+)</title>', page)
+    assert len(groups) == len(order)
+    for attrs, i in groups:
+        assert f'data-node="{i}"' in attrs
+        value = re.search(r'data-value="([^"]+)"', attrs)
+        assert value is not None and float(value.group(1)) == order[int(i)].data
+    assert 'id="equation"' in page and '<body data-step="0" data-phase="forward">' in page
+
+
+def test_page_has_no_external_references(tmp_path) -> None:
+    out, _ = _neuron()
+    page, _ = _page(out, tmp_path, lr=0.1)
+    for bad in ("http:", "https:", "src=", "<link", "@import", "url("):
+        assert bad not in page
+    assert page.count("<script") == 2 and "<style>" in page and "<svg" in page
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.starts.append(tag)
+
+
+def test_a_hostile_label_stays_inert(tmp_path) -> None:
+    out, _ = _neuron(b_label=HOSTILE)
+    page, data = _page(out, tmp_path, lr=0.1)
+    tags = _Tags()
+    tags.feed(page)
+    assert tags.starts.count("script") == 2  # the JSON and the page's own script, nothing more
+    assert HOSTILE not in page and "<script>alert" not in page
+    assert HOSTILE in [n["name"] for n in data["nodes"]]  # the label round-trips as data
+    inline = viz.explore(out, lr=0.1, path=tmp_path / "p2.html")._repr_html_()
+    assert inline.startswith("<iframe srcdoc=") and "<script" not in inline
+
+
+def test_without_a_renderer_it_raises_renderer_not_found(tmp_path, monkeypatch) -> None:
+    out, _ = _neuron()
+    monkeypatch.setattr(viz.renderers, "find_renderer", lambda: None)
+    with pytest.raises(viz.RendererNotFound):
+        viz.explore(out, path=tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_bad_root_and_no_update_source(tmp_path) -> None:
+    with pytest.raises(TypeError, match="explore: root must be an autograd.Value"):
+        viz.explore(1.0)  # type: ignore[arg-type]
+    out, _ = _neuron()
+    _, data = _page(out, tmp_path)
+    update = [s for s in data["steps"] if s["phase"] == "update"]
+    assert len(update) == 1 and update[0]["node"] is None and "no update" in update[0]["text"]
+    assert not math.isnan(data["steps"][-1].get("delta", 0.0))
