@@ -1,4 +1,4 @@
-"""The subcommands ``demo``, ``draw`` and ``explain``: each one function plus its registration.
+"""The subcommands ``demo``, ``draw``, ``explain`` and ``explore``: each one function plus its registration.
 
 They raise; :func:`deltaw.cli.main` turns what the user caused into one line and an exit code
 (:mod:`deltaw.app`).  Formulas are checked by :mod:`deltaw.expression` (never ``eval``).
@@ -197,4 +197,34 @@ def explain(args: argparse.Namespace) -> int:
         )
     root.label = root.label or "out"
     print(explain_text(leaves[wrt], root, lr=args.lr))
+    return 0
+
+
+# ---- explore: the stepping page ------------------------------------------------------------------
+def _explore_arguments(p: argparse.ArgumentParser) -> None:
+    _formula_arguments(p)
+    p.add_argument(
+        "-o", "--output", type=Path, default=Path("explore.html"), help="the page, an .html file (default explore.html)"
+    )
+
+
+@command(
+    "explore",
+    help="one HTML page stepping through forward, backward and the update",
+    description="Write a self-contained HTML page that steps through the formula's forward pass, "
+    "every chain-rule product of backward() with its numbers, and with --lr the update Δw = −lr·grad.",
+    example=f'deltaw explore "{NEURON}" --set {NEURON_SET} --lr 0.1 -o page.html',
+    arguments=_explore_arguments,
+)
+def explore(args: argparse.Namespace) -> int:
+    """Write the explorer page of the formula to ``-o``."""
+    from viz import explore as explore_page
+
+    out: Path = args.output
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"-o {out}: the page must end in .html")
+    root, leaves = _graph_of(args)
+    _deltas(leaves, list(leaves.values()), args.lr)  # an overflowing Δw is a usage error
+    check_file(out, "-o")
+    print(f"wrote {explore_page(root, lr=args.lr, path=out).path}")
     return 0

@@ -1,0 +1,44 @@
+"""``deltaw explore``: writes the explorer page for a formula; bad input gets one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from deltaw import cli
+
+NEURON = "tanh(w1*x1 + w2*x2 + b)"
+SET = ["--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+
+
+@pytest.mark.requires_dot
+def test_explore_writes_the_page_with_the_neurons_numbers(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    assert cli.main(["explore", NEURON, *SET, "--lr", "0.1", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    page = out.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="deltaw-steps">(.*?)</script>', page, re.S).group(1))
+    grads = {n["name"]: n["grad"] for n in data["nodes"]}
+    # tanh(z) at z = atanh(√½): 1 − tanh² = ½, so ∂/∂w1 = ½·x1 = 1, ∂/∂x1 = ½·w1 = −1.5, ∂/∂b = ½
+    assert grads["w1"] == pytest.approx(1.0) and grads["x1"] == pytest.approx(-1.5) and grads["b"] == pytest.approx(0.5)
+    update = {data["nodes"][s["node"]]["name"]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
+    assert update["w1"] == pytest.approx(-0.1) and update["w2"] == 0.0
+
+
+def test_explore_refuses_a_non_html_output(tmp_path, capsys):
+    assert cli.main(["explore", NEURON, *SET, "-o", str(tmp_path / "page.svg")]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"deltaw explore: error: -o {tmp_path / 'page.svg'}: the page must end in .html"]
+    assert not (tmp_path / "page.svg").exists()
+
+
+def test_explore_without_a_renderer_exits_3(tmp_path, monkeypatch, capsys):
+    from viz import renderers
+
+    monkeypatch.setattr(renderers, "find_renderer", lambda: None)
+    out = tmp_path / "page.html"
+    assert cli.main(["explore", NEURON, *SET, "-o", str(out)]) == cli.EXIT_NO_RENDERER
+    assert "apt-get install graphviz" in capsys.readouterr().err
+    assert not out.exists()
