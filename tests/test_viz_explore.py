@@ -175,3 +175,15 @@ def test_bad_root_and_no_update_source(tmp_path) -> None:
     update = [s for s in data["steps"] if s["phase"] == "update"]
     assert len(update) == 1 and update[0]["node"] is None and "no update" in update[0]["text"]
     assert not math.isnan(data["steps"][-1].get("delta", 0.0))
+
+
+def test_grads_not_from_one_backward_are_refused(tmp_path) -> None:
+    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
+    out = (x * w).tanh()
+    with pytest.raises(ValueError, match=r"explore: L\.grad is 0\.0 but one backward\(\) from the root gives 1\.0"):
+        viz.explore(out, path=tmp_path / "page.html")  # backward() never called
+    out.backward()
+    out.backward()  # twice: every grad doubled
+    with pytest.raises(ValueError, match="call root.backward\\(\\) once"):
+        viz.explore(out, path=tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()

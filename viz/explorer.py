@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 import tempfile
@@ -131,6 +132,20 @@ def _update(order: list[Value], name: list[str], index: dict[Value, int], src: D
     return steps
 
 
+def _check_grads(order: list[Value], name: list[str], backward: list[dict[str, Any]]) -> None:
+    """The page shows one ``root.backward()``: every ``.grad`` must be what the replay computed."""
+    replay = [0.0] * len(order)
+    for step in backward:
+        replay[step.get("child", step["node"])] = step.get("total", step.get("grad", 0.0))
+    for v, n, r in reversed(list(zip(order, name, replay))):  # the root first: the likeliest cause
+        if not math.isclose(v.grad, r, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(
+                f"explore: {n}.grad is {v.grad!r} but one backward() from the root gives {r!r}; "
+                "the page shows a single backward pass, so zero the gradients (zero_grad), call "
+                "root.backward() once, then explore(root)"
+            )
+
+
 def _final_at(backward: list[dict[str, Any]], n: int, offset: int) -> list[int | None]:
     """The page step at which each node's gradient is final (its last contribution, or the seed)."""
     final: list[int | None] = [None] * n
@@ -210,8 +225,8 @@ def explore(
 ) -> ExplorerPage:
     """Write one self-contained HTML page stepping through ``root``'s forward pass, its backward
     pass (every chain-rule product with the engine's numbers) and the update Δw (the optimizer's
-    ``deltas`` or −lr·grad); call after ``root.backward()``.  Without ``path`` a temporary file.
-    Needs a Graphviz renderer (``RendererNotFound`` otherwise)."""
+    ``deltas`` or −lr·grad).  Call after one ``root.backward()`` (``ValueError`` otherwise); needs
+    a Graphviz renderer (``RendererNotFound`` otherwise).  Without ``path``: a temporary file."""
     if not isinstance(root, Value):
         raise TypeError(f"explore: root must be an autograd.Value, got {type(root).__name__}")
     order = topological_order(root)
@@ -220,6 +235,7 @@ def explore(
     index = {v: i for i, v in enumerate(order)}
     forward = _forward(order, name, index)
     backward = _backward(order, name, index)
+    _check_grads(order, name, backward)
     steps = forward + backward + _update(order, name, index, src)
     nodes = [{"name": name[i], "value": v.data, "grad": v.grad, "op": v.op} for i, v in enumerate(order)]
     data = {
