@@ -99,6 +99,9 @@ def test_neuron_steps_equal_the_engine_and_the_hand_derivation(tmp_path) -> None
     assert {order[s["node"]].label for s in update} == set(v)
     for s in update:
         assert s["delta"] == -0.1 * order[s["node"]].grad and s["after"] == s["before"] + s["delta"]
+    _, data = _page(out, tmp_path, lr=0.1, params=[v["w1"], v["b"]])
+    update = [s for s in data["steps"] if s["phase"] == "update"]
+    assert [order[s["node"]].label for s in update] == ["w1", "b"]
     assert data["phase_start"] == {"forward": 0, "backward": len(order), "update": len(order) + len(backward)}
 
 
@@ -162,7 +165,7 @@ def test_a_hostile_label_stays_inert(tmp_path) -> None:
 def test_without_a_renderer_it_raises_renderer_not_found(tmp_path, monkeypatch) -> None:
     out, _ = _neuron()
     monkeypatch.setattr(viz.renderers, "find_renderer", lambda: None)
-    with pytest.raises(viz.RendererNotFound):
+    with pytest.raises(viz.RendererNotFound, match="(?s)^explore: .*apt-get install graphviz"):
         viz.explore(out, path=tmp_path / "page.html")
     assert not (tmp_path / "page.html").exists()
 

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,7 +28,7 @@ from .atomic import write_bytes
 from .chain import Names
 from .deltas import DeltaSource, resolve
 from .graph import draw_graph
-from .renderers import pipe
+from .renderers import RendererNotFound, pipe
 from .style import fmt
 
 INFIX = ("+", "-", "*", "/")
@@ -159,7 +160,11 @@ _GROUP = re.compile(r'<g id="node\d+" class="node">\s*<title>([vo])(\d+)</title>
 
 def _svg(root: Value, src_args: dict[str, Any], order: list[Value]) -> str:
     """The graph as inline SVG: no XML prolog, comments or namespaces; each group tagged."""
-    svg = pipe(draw_graph(root, **src_args), "svg").decode("utf-8")
+    try:
+        svg = pipe(draw_graph(root, **src_args), "svg").decode("utf-8")
+    except RendererNotFound as e:
+        why = str(e).removeprefix("render: ")
+        raise RendererNotFound(f"explore: the page holds the graph as SVG drawn by Graphviz; {why}") from None
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
     svg = re.sub(r' xmlns(:xlink)?="[^"]*"', "", svg)
@@ -221,16 +226,24 @@ class ExplorerPage:
 
 
 def explore(
-    root: Value, optimizer: Any = None, lr: float | None = None, path: str | os.PathLike[str] | None = None
+    root: Value,
+    optimizer: Any = None,
+    lr: float | None = None,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    params: Iterable[Value] | None = None,
 ) -> ExplorerPage:
     """Write one self-contained HTML page stepping through ``root``'s forward pass, its backward
     pass (every chain-rule product with the engine's numbers) and the update Δw (the optimizer's
     ``deltas`` or −lr·grad).  Call after one ``root.backward()`` (``ValueError`` otherwise); needs
-    a Graphviz renderer (``RendererNotFound`` otherwise).  Without ``path``: a temporary file."""
+    a Graphviz renderer (``RendererNotFound`` otherwise).  Without ``path``: a temporary file.
+    ``params`` picks the parameters as in ``draw_graph`` (default: the optimizer's, else every
+    labelled leaf)."""
     if not isinstance(root, Value):
         raise TypeError(f"explore: root must be an autograd.Value, got {type(root).__name__}")
     order = topological_order(root)
-    src = resolve(optimizer, lr, None, [v for v in order if v.is_leaf])
+    params = None if params is None else list(params)
+    src = resolve(optimizer, lr, params, [v for v in order if v.is_leaf])
     name = _names(order)
     index = {v: i for i, v in enumerate(order)}
     forward = _forward(order, name, index)
@@ -246,7 +259,7 @@ def explore(
             p: next(s for s, st in enumerate(steps) if st["phase"] == p) for p in ("forward", "backward", "update")
         },
     }
-    svg = _svg(root, {"optimizer": optimizer, "lr": lr}, order)
+    svg = _svg(root, {"optimizer": optimizer, "lr": lr, "params": params}, order)
     page = _page(svg, data)
     if path is None:
         fd, tmp = tempfile.mkstemp(prefix="deltaw-explore-", suffix=".html")
