@@ -206,6 +206,13 @@ def _explore_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, default=Path("explore.html"), help="the page, an .html file (default explore.html)"
     )
+    p.add_argument(
+        "--inputs",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="variables that are data, not parameters: they get no Δw (default: the names starting with x)",
+    )
 
 
 @command(
@@ -224,7 +231,14 @@ def explore(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {out}: the page must end in .html")
     root, leaves = _graph_of(args)
-    _deltas(leaves, list(leaves.values()), args.lr)  # an overflowing Δw is a usage error
+    inputs = [n for n in leaves if n.startswith("x")] if args.inputs is None else list(args.inputs)
+    unknown = [n for n in inputs if n not in leaves]
+    if unknown:
+        raise UsageError(
+            f"--inputs {' '.join(unknown)}: not a variable of the formula (its variables: {', '.join(leaves)})"
+        )
+    params = [v for n, v in leaves.items() if n not in inputs]
+    _deltas(leaves, params, args.lr)  # an overflowing Δw is a usage error
     check_file(out, "-o")
-    print(f"wrote {explore_page(root, lr=args.lr, path=out).path}")
+    print(f"wrote {explore_page(root, lr=args.lr, path=out, params=params).path}")
     return 0

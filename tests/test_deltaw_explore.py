@@ -25,6 +25,26 @@ def test_explore_writes_the_page_with_the_neurons_numbers(tmp_path, capsys):
     assert grads["w1"] == pytest.approx(1.0) and grads["x1"] == pytest.approx(-1.5) and grads["b"] == pytest.approx(0.5)
     update = {data["nodes"][s["node"]]["name"]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
     assert update["w1"] == pytest.approx(-0.1) and update["w2"] == 0.0
+    assert sorted(update) == ["b", "w1", "w2"]  # x1, x2 are data (the names starting with x): no Δ
+
+
+def test_explore_refuses_an_unknown_input(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    assert cli.main(["explore", "w*x", "--set", "w=2", "x=3", "--inputs", "zz", "-o", str(out)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["deltaw explore: error: --inputs zz: not a variable of the formula (its variables: w, x)"]
+    assert not out.exists()
+
+
+@pytest.mark.requires_dot
+def test_explore_inputs_option_decides_which_variables_get_a_delta(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    args = ["explore", "w*x - y", "--set", "w=2", "x=3", "y=1", "--lr", "0.5", "-o", str(out)]
+    assert cli.main([*args, "--inputs", "y"]) == 0
+    page = out.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="deltaw-steps">(.*?)</script>', page, re.S).group(1))
+    update = {data["nodes"][s["node"]]["name"]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
+    assert update == {"w": -0.5 * 3.0, "x": -0.5 * 2.0}
 
 
 def test_explore_refuses_a_non_html_output(tmp_path, capsys):
