@@ -34,7 +34,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done",
     EXIT_BUG: "a bug in deltaw (the traceback is printed; please report it)",
     EXIT_USAGE: "bad arguments, formula or values (the message says what to change)",
-    EXIT_NO_RENDERER: "no Graphviz renderer (the .dot file is written; the message says how to install one)",
+    EXIT_NO_RENDERER: "no Graphviz renderer (draw still writes the .dot file; the message says how to install one)",
     EXIT_CANNOT_WRITE: "an output file or folder cannot be written (no permission, a file in the way, disk full)",
     EXIT_RENDER_FAILED: "Graphviz ran and failed (its message is shown)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",

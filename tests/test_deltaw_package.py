@@ -82,7 +82,7 @@ def test_python_m_deltaw_is_the_same_command(tmp_path):
 
 # ---- subcommands: one function plus its registration -------------------------------------------------
 def test_the_documented_subcommands_are_registered_in_help_order():
-    assert list(COMMANDS) == ["demo", "draw", "explain"]
+    assert list(COMMANDS) == ["demo", "draw", "explain", "explore"]
 
 
 def test_a_new_subcommand_is_one_function_and_its_registration(capsys):
@@ -101,7 +101,7 @@ def test_a_new_subcommand_is_one_function_and_its_registration(capsys):
         with pytest.raises(SystemExit):
             cli.main(["--help"])
         help_text = capsys.readouterr().out
-        assert "{demo,draw,explain,hello}" in help_text and "  deltaw hello\n" in help_text
+        assert "{demo,draw,explain,explore,hello}" in help_text and "  deltaw hello\n" in help_text
         with pytest.raises(ValueError, match="'hello' is registered twice"):
             command("hello", help="", description="", example="", arguments=arguments)(hello)
     finally:
