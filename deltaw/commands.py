@@ -63,7 +63,7 @@ def _formula_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _graph_of(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
-    """Parse, check and build the formula of ``draw``/``explain``, then run backward()."""
+    """Parse, check and build the formula of ``draw``/``explain``/``explore``, then run backward()."""
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise UsageError(f"--lr must be a number > 0, got {args.lr:g}")
     expr = parse(args.expression)
@@ -107,6 +107,28 @@ def _summary(root: Value, leaves: dict[str, Value], lr: float | None, deltas: di
         print(line)
 
 
+def _inputs_argument(p: argparse.ArgumentParser) -> None:
+    """``--inputs``: which variables are data (no Δw); shared by draw and explore."""
+    p.add_argument(
+        "--inputs",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="variables that are data, not parameters: they get no Δw (default: the names starting with x)",
+    )
+
+
+def _params(args: argparse.Namespace, leaves: dict[str, Value]) -> list[Value]:
+    """The formula's parameters: every variable not named by ``--inputs`` (default: not starting with x)."""
+    inputs = [n for n in leaves if n.startswith("x")] if args.inputs is None else list(args.inputs)
+    unknown = [n for n in inputs if n not in leaves]
+    if unknown:
+        raise UsageError(
+            f"--inputs {' '.join(unknown)}: not a variable of the formula (its variables: {', '.join(leaves)})"
+        )
+    return [v for n, v in leaves.items() if n not in inputs]
+
+
 def _draw_arguments(p: argparse.ArgumentParser) -> None:
     _formula_arguments(p)
     p.add_argument(
@@ -116,13 +138,7 @@ def _draw_arguments(p: argparse.ArgumentParser) -> None:
         default=Path("graph.svg"),
         help="the picture: .svg, .png or .pdf, or .dot for the DOT text (default graph.svg)",
     )
-    p.add_argument(
-        "--inputs",
-        nargs="*",
-        default=None,
-        metavar="NAME",
-        help="variables that are data, not parameters: they get no Δw (default: the names starting with x)",
-    )
+    _inputs_argument(p)
 
 
 @command(
@@ -142,13 +158,7 @@ def draw(args: argparse.Namespace) -> int:
     if fmt not in FORMATS:
         raise UsageError(f"-o {out}: the file must end in .svg, .png, .pdf or .dot")
     root, leaves = _graph_of(args)
-    inputs = [n for n in leaves if n.startswith("x")] if args.inputs is None else list(args.inputs)
-    unknown = [n for n in inputs if n not in leaves]
-    if unknown:
-        raise UsageError(
-            f"--inputs {' '.join(unknown)}: not a variable of the formula (its variables: {', '.join(leaves)})"
-        )
-    params = [v for n, v in leaves.items() if n not in inputs]
+    params = _params(args, leaves)
     deltas = _deltas(leaves, params, args.lr)
     graph = draw_graph(root, lr=args.lr, params=params)
     check_file(out, "-o")
@@ -206,13 +216,7 @@ def _explore_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, default=Path("explore.html"), help="the page, an .html file (default explore.html)"
     )
-    p.add_argument(
-        "--inputs",
-        nargs="*",
-        default=None,
-        metavar="NAME",
-        help="variables that are data, not parameters: they get no Δw (default: the names starting with x)",
-    )
+    _inputs_argument(p)
 
 
 @command(
@@ -231,13 +235,7 @@ def explore(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {out}: the page must end in .html")
     root, leaves = _graph_of(args)
-    inputs = [n for n in leaves if n.startswith("x")] if args.inputs is None else list(args.inputs)
-    unknown = [n for n in inputs if n not in leaves]
-    if unknown:
-        raise UsageError(
-            f"--inputs {' '.join(unknown)}: not a variable of the formula (its variables: {', '.join(leaves)})"
-        )
-    params = [v for n, v in leaves.items() if n not in inputs]
+    params = _params(args, leaves)
     _deltas(leaves, params, args.lr)  # an overflowing Δw is a usage error
     check_file(out, "-o")
     print(f"wrote {explore_page(root, lr=args.lr, path=out, params=params).path}")
