@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo docs test bench lint wheel-check clean
+.PHONY: demo docs test bench lint wheel-check browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# the system parts the browser tests drive (Debian/Ubuntu, as root); selenium is in the test extra
+browser-deps:
+	apt-get update -qq && apt-get install -y -qq chromium chromium-driver
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
