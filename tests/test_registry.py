@@ -32,11 +32,12 @@ IDS = [op.name for op in ALL_OPS]
 
 
 def _points(op: Op) -> list[list[float]]:
-    """Deterministic operand lists on the op's declared domain (positive operands as u*u + 0.25)."""
+    """Deterministic operand lists on the op's declared domain (operands bounded below as
+    low + u*u + 0.25), away from ties (max, min)."""
 
     def on(arg: Arg) -> list[float]:
-        if arg.positive:
-            return [u * u + 0.25 for u in GRID[::3]]
+        if arg.low is not None:
+            return [arg.low + u * u + 0.25 for u in GRID[::3]]
         return [x for x in GRID if arg.smooth_at(x, MARGIN)]
 
     if op.arity == 0:
@@ -44,7 +45,10 @@ def _points(op: Op) -> list[list[float]]:
         return [xs[i : i + n] for n in (1, 2, 3, 4, 5) for i in range(0, len(xs) - n, 7)]
     if op.arity == 1:
         return [[x] for x in on(op.arg(0))]
-    return [[x, y] for x in on(op.arg(0))[::3] for y in on(op.arg(1))[::3]]  # [::3] keeps 0.0
+    pairs = [[x, y] for x in on(op.arg(0))[::3] for y in on(op.arg(1))[::3]]  # [::3] keeps 0.0
+    if op.arg(0).tie:  # the grid's pairs off the tie, plus pairs just off it on both sides
+        pairs = [p for p in pairs if op.smooth_at(p, MARGIN)] + [[x, x + d] for x in GRID[::6] for d in (0.02, -0.02)]
+    return pairs
 
 
 def _call(op: Op, xs: list[float]) -> float:
@@ -79,8 +83,10 @@ def check_facets_exist(op: Op) -> None:
     if row.is_family:
         assert op.param is not None and row.samples, f"{op.name}: a family member knows its parameter"
         assert row.op(op.param) is op, f"{op.name}: one op object per parameter"
-    if op.arity >= 1 and not row.is_family or row.method is not None:
+    if op.arity == 1 and not row.is_family or row.method is not None:
         assert row.method is not None and callable(getattr(Value, row.method, None)), f"{op.name}: no Value method"
+    if op.arity == 2 and row.method is None:  # a function of two operands (max): callable by its CLI name
+        assert row.cli is not None, f"{op.name}: a binary op needs a Value method or a command-line name"
     if row.method is not None and op.arity == 1 and not row.method.startswith("__"):
         assert row.cli == row.method, f"{op.name}: a function op is callable on the command line"
     if row.cli is not None:
@@ -152,11 +158,18 @@ def check_second_derivatives(op: Op) -> None:
 
 
 def check_singular_points(op: Op) -> None:
-    """What the domain declares is true: at a kink the one-sided slopes differ; at a pole the op or
-    its derivative is infinite or refused; a positive-only operand is refused (or singular) below 0."""
+    """What the domain declares is true: at a kink the one-sided slopes differ (for a tie: in each
+    operand where both are equal); at a pole the op or its derivative is infinite or refused; an
+    operand bounded below is refused (or singular) below its bound."""
     for i in range(max(op.arity, 1)):
         arg = op.arg(i)
         base = [1.0] * (op.arity or 2)
+        if arg.tie:
+            up, down = list(base), list(base)
+            up[i], down[i] = 1.0 + 1e-6, 1.0 - 1e-6
+            right = (_call(op, up) - _call(op, base)) / 1e-6
+            left = (_call(op, base) - _call(op, down)) / 1e-6
+            assert not _close(left, right, 1e-3, 1e-6), f"{op.name}: declared tie of operand {i} is smooth"
         for k in arg.kinks:
             up, down = list(base), list(base)
             up[i], down[i] = k + 1e-6, k - 1e-6
@@ -165,7 +178,7 @@ def check_singular_points(op: Op) -> None:
             right = (_call(op, up) - _call(op, mid)) / 1e-6
             left = (_call(op, mid) - _call(op, down)) / 1e-6
             assert not _close(left, right, 1e-3, 1e-6), f"{op.name}: declared kink at {k} is smooth"
-        for p in arg.poles + ((-0.5,) if arg.positive else ()):
+        for p in arg.poles + ((arg.low - 0.5,) if arg.low is not None else ()):
             xs = list(base)
             xs[i] = p
             try:

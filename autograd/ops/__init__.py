@@ -17,8 +17,10 @@ with a number parameter is one maker plus one ``register(Entry(...))`` in ``fami
 - ``text.formula(names, z="z")`` and ``text.derivative(pos, names, z="z")``: e.g.
   ``TANH.text.derivative(0, ["w"], "a") == "1 − a²"``; ``pow_const(2).text.formula(["w"]) == "w**2"``;
   a derivative equal to another operand's name (``*``, ``dot``) means "the input it multiplies";
-- ``domain``: one ``Arg(positive, kinks, poles)`` per operand (n-ary: one for all);
-  ``arg(pos)`` picks it, ``Arg.smooth_at(x, margin)`` tests a point.
+- ``domain``: one ``Arg(low, kinks, poles, tie)`` per operand (n-ary: one for all): the operand
+  must be > ``low`` (log: 0, log1p: −1); ``tie`` marks max/min's kink where the operands are equal;
+  ``arg(pos)`` picks it, ``Arg.smooth_at(x, margin, others)`` tests one operand,
+  ``Op.smooth_at(xs, margin)`` all of them.
 
 **Entry** (a row): ``key`` (``"tanh"``, ``"**n"``, ``"c**x"``, ``"leaky_relu"``, ``"+"``, ...),
 ``arity``, ``method`` (the ``Value`` method: ``"tanh"``, ``"__add__"``; unary ones are generated
@@ -48,6 +50,12 @@ from .table import (
     EXP,
     GELU,
     LOG,
+    LOG1P,
+    MAX,
+    MAX_FIRST,
+    MIN,
+    MIN_FIRST,
+    MISH,
     MUL,
     NEG,
     ONES2,
@@ -95,6 +103,7 @@ __all__ = [
     "ABS",
     "EXP",
     "LOG",
+    "LOG1P",
     "SQRT",
     "TANH",
     "SIGMOID",
@@ -105,6 +114,11 @@ __all__ = [
     "ERF",
     "GELU",
     "SILU",
+    "MISH",
+    "MAX",
+    "MIN",
+    "MAX_FIRST",
+    "MIN_FIRST",
     "DOT",
     "SUM",
 ]
