@@ -136,6 +136,20 @@ def check_values(op: Op) -> None:
             assert _close(float(d), n, 1e-5, 1e-7), f"{op.name}{tuple(xs)}: ∂/∂x{i} = {d!r}, numerically {n!r}"
 
 
+def check_ties(op: Op) -> None:
+    """Where a tie (max, min) is declared, the numpy kernel takes the float rule's choice at exact
+    ties: compile must split or hand over the gradient exactly as eager does."""
+    if not any(op.arg(i).tie for i in range(op.arity)):
+        return
+    xs = np.array(GRID)
+    z = [_call(op, [x, x]) for x in GRID]
+    want = np.array([_local(op, [x, x], zi) for x, zi in zip(GRID, z)])
+    a = op.arrays()
+    assert a.forward(xs, xs).tolist() == z, f"{op.name}: numpy forward differs from the float rule at ties"
+    got = np.stack([np.broadcast_to(d, xs.shape) for d in a.local(xs, xs, np.array(z))], axis=1)
+    assert got.tolist() == want.tolist(), f"{op.name}: numpy derivatives {got[0]} at a tie, float rule {want[0]}"
+
+
 def check_second_derivatives(op: Op) -> None:
     """local(Values) (grad(create_graph=True)) differentiates to the central difference of local(floats)."""
     for xs in _points(op)[::5]:
@@ -213,7 +227,15 @@ def check_method(op: Op) -> None:
         assert out.local_grads == tuple(_local(op, xs, z)), f"{op.name}{tuple(xs)}: stored derivatives differ"
 
 
-CHECKS = [check_facets_exist, check_text, check_values, check_second_derivatives, check_singular_points, check_method]
+CHECKS = [
+    check_facets_exist,
+    check_text,
+    check_values,
+    check_ties,
+    check_second_derivatives,
+    check_singular_points,
+    check_method,
+]
 
 
 def check_op(op: Op) -> None:
@@ -345,6 +367,23 @@ def test_a_wrong_numpy_kernel_is_caught():
 def test_a_wrong_local_derivative_is_caught():
     assert _fails(_broken(ops.SILU, local=lambda x, out: (ops.scalar.sigmoid(x),)), check_values)
     assert _fails(_broken(ops.SIN, local=lambda x, out: (ops.scalar.cos(x) if isinstance(x, float) else x,)))
+
+
+def test_a_wrong_derivative_of_max_or_log1p_is_caught():
+    from autograd.ops.registry import Arrays
+
+    assert _fails(_broken(ops.MAX, local=lambda x, y, out: (1.0, 0.0)), check_values)  # always the first
+    assert _fails(_broken(ops.MIN, local=ops.scalar.max_local), check_values)  # min with max's rule
+    assert _fails(_broken(ops.LOG1P, local=lambda x, out: (1.0 / x,)), check_values)  # log's derivative
+    # a kernel whose tie rule differs from the float rule (first wins instead of ½/½): only ties show it
+    first_wins = _broken(
+        ops.MAX, _make_arrays=lambda np: Arrays(np.maximum, lambda x, y, out: ops.kernels.pick_local(np, x >= y, None))
+    )
+    assert not _fails(first_wins, check_values) and _fails(first_wins, check_ties)
+    # an undeclared tie: max_first's 1/0 there differs from the central difference ½ (max's ½/½
+    # split is the central difference at a tie, so only the first-wins rule shows it)
+    assert _fails(_broken(ops.MAX_FIRST, domain=(Arg(), Arg())), check_values)
+    assert _fails(_broken(ops.LOG1P, domain=(Arg(low=-2.0),)), check_values)  # a bound below the real one
 
 
 def test_a_missing_or_wrong_facet_is_caught():
