@@ -10,9 +10,12 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
-from autograd import DomainError, Value, grad, max_of, maximum, min_of, minimum, ops, vsum
+from autograd import DomainError, Value, grad, gradcheck, max_of, maximum, min_of, minimum, ops, vsum
+from autograd.testing import expressions_with_points
 from deltaw import cli
 
 # ---- torch.maximum / torch.minimum (float64) ------------------------------------------------------
@@ -190,3 +193,27 @@ def test_compile_with_a_kernel_that_keeps_the_traced_winner_is_caught(monkeypatc
     out = _graph(ex)
     assert [a >= b for a, b in zip(at[0::4], at[1::4])] != picked
     assert fn(at) != out.data
+
+
+# ---- the hypothesis strategies draw the new ops, away from their ties and bounds ---------------
+
+NEW_OPS = ["max", "min", "max_first", "min_first", "log1p"]
+
+
+def test_the_strategies_know_the_new_ops_and_their_domains():
+    from autograd.testing import BINARY, UNARY_POSITIVE, Expression
+
+    assert {"max", "min", "max_first", "min_first"} <= set(BINARY) and "log1p" in UNARY_POSITIVE
+    expr = Expression(("log1p", ("max", ("x", 0), ("x", 1))), 2)
+    assert expr.source == "log1p((max(x0, x1)**2 − 0.75))"  # log1p's operand is built above −1
+    assert expr(0.5, -2.0).data == math.log1p(0.5 * 0.5 - 0.75)
+    assert expr.smooth_at([0.5, -2.0]) and not expr.smooth_at([0.5, 0.505])  # a tie is a kink
+    same = Expression(("max_first", ("tanh", ("x", 0)), ("tanh", ("x", 0))), 1)
+    assert same.smooth_at([0.3])  # max(f, f) = f: smooth on its own tie
+
+
+@settings(max_examples=150, deadline=None)
+@given(expressions_with_points(n_inputs=st.integers(1, 3), ops=[*NEW_OPS, "*", "+", "tanh"]))
+def test_random_expressions_of_the_new_ops_pass_gradcheck(case):
+    expr, xs = case
+    assert gradcheck(expr, xs, atol=1e-5, rtol=1e-4)
