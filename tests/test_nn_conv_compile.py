@@ -108,12 +108,17 @@ def test_max_pool_of_plain_numbers_stays_numbers() -> None:
     assert MaxPool2d(2)([[[1.0, 4.0], [4.0, -2.0]]]) == [[[4.0]]]
 
 
-def test_fit_compile_with_max_pool_equals_eager_once_the_refusal_is_lifted(monkeypatch: Any) -> None:
+@pytest.mark.parametrize("optimizer, loss", [("sgd", "cross_entropy"), ("adam", "cross_entropy"), ("sgd", "mse")])
+def test_fit_compile_with_max_pool_equals_eager_once_the_refusal_is_lifted(
+    monkeypatch: Any, optimizer: str, loss: str
+) -> None:
     """What fit(compile=True) gives once nn/training.py's MaxPool2d refusal is removed: its check is
     switched off here by pointing its name at a class no model holds."""
     monkeypatch.setattr(nn.training, "MaxPool2d", type("NoSuchModule", (), {}), raising=False)
     X, y = make_digits(12, seed=0)
-    settings: dict[str, Any] = dict(loss="cross_entropy", optimizer="sgd", lr=0.1, batch_size=4, progress=False)
+    if loss == "mse":
+        y = np.eye(10)[y]
+    settings: dict[str, Any] = dict(loss=loss, optimizer=optimizer, lr=0.05, batch_size=4, progress=False)
     eager = fit(_cnn(), X, y, epochs=2, shuffle=False, **settings)
     compiled = fit(_cnn(), X, y, epochs=2, shuffle=False, compile=True, **settings)
     np.testing.assert_allclose(compiled.loss, eager.loss, rtol=1e-12, atol=1e-15)

@@ -453,8 +453,12 @@ def _pick_arrays(larger: bool, first_wins: bool) -> Any:
     return make
 
 
-def _pick_row(name: str, larger: bool, first_wins: bool, local: Any, words: tuple[str, str], doc: str) -> Op:
-    """A binary max or min row: ties either split (torch.maximum) or go to the first operand."""
+def _pick_row(
+    name: str, larger: bool, first_wins: bool, local: Any, words: tuple[str, str], doc: str, method: str | None = None
+) -> Op:
+    """A binary max or min row: ties either split (torch.maximum) or go to the first operand.
+    ``method``: the ``Value`` method, once ``autograd/value.py`` generates methods for binary rows
+    (until then the functions are ``autograd.maximum`` and friends)."""
     return _row(
         Op(
             name,
@@ -465,6 +469,7 @@ def _pick_row(name: str, larger: bool, first_wins: bool, local: Any, words: tupl
             domain=(TIE, TIE),
             arrays=_pick_arrays(larger, first_wins),
         ),
+        method=method,
         cli=name,
         doc=doc,
     )
