@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from . import ops as _ops
-from .value import Operand, Value, _as_value, apply_op
+from .value import Operand, Value, _as_value, _binary, apply_op
 
 __all__ = ["maximum", "minimum", "max_of", "min_of"]
 
@@ -35,7 +35,7 @@ def _fold(op: _ops.Op, values: Iterable[Operand], where: str) -> Value:
         raise ValueError(f"{where}: got no values; give at least one Value or number")
     acc = _as_value(items[0], where)
     for x in items[1:]:
-        acc = apply_op(op, acc, x)
+        acc = _binary(op, acc, x if x.__class__ is Value else _as_value(x, where))
     return acc
 
 
