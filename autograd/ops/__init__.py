@@ -1,7 +1,8 @@
 """The op registry: one row per op (or family of ops) carrying every facet the project needs.
 
 Adding an op is one ``_row(Op(...), ...)`` block in ``table.py`` (see ``GELU`` / ``SILU``; a family
-with a number parameter is one maker plus one ``register(Entry(...))`` in ``families.py``); the
+with a number parameter is one maker plus one ``register(Entry(...))`` in ``families.py``; the
+binary max/min rows are in ``minmax.py``); the
 ``Value`` method, ``explain``, ``compile``, the CLI, the strategies and nn's activations follow.
 
 **Op** (what a node stores in ``_op``; ``autograd.node.op_of(v)`` returns it):
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 from ..node import NARY, op_of
 from .families import leaky_relu_op, pow_const, rpow_const
+from .minmax import MAX, MAX_FIRST, MIN, MIN_FIRST
 from .registry import Arg, Arrays, Entry, Op, Text, activations, by_cli_name, entries, entry, register
 from .scalar import EXP_MAX, dot_value
 from .table import (
@@ -51,10 +53,6 @@ from .table import (
     GELU,
     LOG,
     LOG1P,
-    MAX,
-    MAX_FIRST,
-    MIN,
-    MIN_FIRST,
     MISH,
     MUL,
     NEG,
