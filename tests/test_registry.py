@@ -124,6 +124,7 @@ def check_values(op: Op) -> None:
         got = float(np.asarray(a.forward(*cols)).reshape(-1)[0])
         assert _close(got, z, 1e-13, 1e-300), f"{op.name}{tuple(xs)}: numpy {got!r} != float rule {z!r}"
         if a.libm_forward:
+            assert a.scalar is not None, f"{op.name}: Op.arrays() fills in the scalar map"
             exact = a.exact_forward(*cols) if a.exact_forward is not None else list(a.scalar(*[[x] for x in xs]))
             assert float(np.asarray(exact).reshape(-1)[0]) == z, f"{op.name}{tuple(xs)}: exact path differs"
         alocal = a.local(*cols, np.array([z]))
