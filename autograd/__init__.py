@@ -6,6 +6,7 @@ from typing import Any
 from .backward import backward, grad, topological_order, zero_grad
 from .check import gradcheck, numerical_grad
 from .errors import DomainError, GradcheckError, NonFiniteGradError, OpOverflowError, ZeroDivision
+from .functions import max_of, maximum, min_of, minimum
 from .mode import enable_grad, is_grad_enabled, no_grad
 from .ops import TABLE as OPS
 from .value import Value, dot, matvec, vsum
@@ -27,6 +28,10 @@ __all__ = [
     "dot",
     "matvec",
     "vsum",
+    "maximum",
+    "minimum",
+    "max_of",
+    "min_of",
     "backward",
     "grad",
     "zero_grad",

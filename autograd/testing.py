@@ -3,10 +3,11 @@
 ``expressions()`` draws random expressions over every op of the registry
 (``autograd.ops``: a new op appears here by itself); ``expression_points(expr)``
 draws input points where the expression is smooth: every kink and pole that the
-registry's domain of an op names (relu at 0, a divisor at 0) is at least
-``margin`` away, and no intermediate value is huge.  Operands the domain wants
-positive are positive by construction (``u*u + 0.25``), so log, sqrt,
-fractional powers and ``x ** y`` are exercised, not filtered out.
+registry's domain of an op names (relu at 0, a divisor at 0, max's two operands
+equal) is at least ``margin`` away, and no intermediate value is huge.  Operands
+the domain bounds below (``Arg.low``: 0 for log, −1 for log1p) are above it by
+construction (``low + u*u + 0.25``), so log, log1p, sqrt, fractional powers and
+``x ** y`` are exercised, not filtered out.
 
     from hypothesis import given
     from autograd import gradcheck
@@ -50,14 +51,14 @@ def _catalogue() -> dict[str, _ops.Op]:
 _OPS = _catalogue()
 
 
-def _positive_operands(op: _ops.Op) -> bool:
-    return any(op.arg(i).positive for i in range(max(op.arity, 1)))
+def _bounded_operands(op: _ops.Op) -> bool:
+    return any(op.arg(i).low is not None for i in range(max(op.arity, 1)))
 
 
 #: Unary ops whose operand may be any real number (from the registry's domains).
-UNARY_ANY = tuple(name for name, op in _OPS.items() if op.arity == 1 and not _positive_operands(op))
-#: Unary ops that need a positive operand (given one by construction).
-UNARY_POSITIVE = tuple(name for name, op in _OPS.items() if op.arity == 1 and _positive_operands(op))
+UNARY_ANY = tuple(name for name, op in _OPS.items() if op.arity == 1 and not _bounded_operands(op))
+#: Unary ops whose operand is bounded below (> 0 for log, > −1 for log1p; given one by construction).
+UNARY_POSITIVE = tuple(name for name, op in _OPS.items() if op.arity == 1 and _bounded_operands(op))
 BINARY = tuple(name for name, op in _OPS.items() if op.arity == 2)
 NARY = tuple(name for name, op in _OPS.items() if op.arity == 0)
 
@@ -101,16 +102,20 @@ class _Guard:
         self.bound = bound
         self.ok = True
 
-    def check(self, op: _ops.Op, operands: list[Value], out: Value) -> None:
+    def check(self, op: _ops.Op, operands: list[Value], out: Value, same: bool) -> None:
+        """``same``: the operands are one subexpression (max(f, f) = f is smooth on its tie)."""
         if abs(out.data) > self.bound:
             self.ok = False
-        for i, c in enumerate(operands):
-            if not op.arg(i).smooth_at(c.data, self.margin):
-                self.ok = False
+        xs = [c.data for c in operands]
+        if not (
+            op.smooth_at(xs, self.margin) or same and all(op.arg(i).smooth_at(x, self.margin) for i, x in enumerate(xs))
+        ):
+            self.ok = False
 
 
-def _positive(u: Value) -> Value:
-    return u * u + 0.25
+def _above(u: Value, low: float | None) -> Value:
+    """``low + u*u + 0.25``: an operand kept above its domain's lower bound (``u`` when it has none)."""
+    return u if low is None else u * u + (low + 0.25)
 
 
 def _evaluate(tree: tuple[Any, ...], xs: list[Value], guard: _Guard | None) -> Value:
@@ -122,10 +127,10 @@ def _evaluate(tree: tuple[Any, ...], xs: list[Value], guard: _Guard | None) -> V
         return Value(tree[1])
     op = _OPS[kind]
     args = [_evaluate(t, xs, guard) for t in tree[1:]]
-    args = [_positive(a) if op.arg(i).positive else a for i, a in enumerate(args)]
+    args = [_above(a, op.arg(i).low) for i, a in enumerate(args)]
     out = apply_op(op, *args)
     if guard is not None:
-        guard.check(op, args, out)
+        guard.check(op, args, out, len(set(tree[1:])) == 1)
     return out
 
 
@@ -137,8 +142,15 @@ def _source(tree: tuple[Any, ...]) -> str:
         return repr(tree[1])
     op = _OPS[kind]
     parts = [_source(t) for t in tree[1:]]
-    parts = [f"{p}**2 + 0.25" if op.arg(i).positive else p for i, p in enumerate(parts)]
+    parts = [_above_source(p, op.arg(i).low) for i, p in enumerate(parts)]
     return op.text.formula([p if p.isidentifier() or " " not in p else f"({p})" for p in parts])
+
+
+def _above_source(p: str, low: float | None) -> str:
+    if low is None:
+        return p
+    shift = low + 0.25
+    return f"{p}**2 + {shift:g}" if shift >= 0 else f"{p}**2 − {-shift:g}"
 
 
 def _trees(n_inputs: int, max_leaves: int, ops: Sequence[str]) -> st.SearchStrategy[Any]:
@@ -227,10 +239,12 @@ def smooth_floats(low: float = -3.0, high: float = 3.0) -> st.SearchStrategy[flo
 def operand_floats(
     arg: _ops.Arg, low: float = -3.0, high: float = 3.0, margin: float = 1e-2
 ) -> st.SearchStrategy[float]:
-    """Floats where an operand with domain ``arg`` is smooth: ``u*u + 0.25`` when it must be
-    positive, else [low, high] kept ``margin`` away from its kinks and poles."""
-    if arg.positive:
-        return smooth_floats(low, high).map(lambda u: round(u * u + 0.25, 6))
+    """Floats where an operand with domain ``arg`` is smooth: ``arg.low + u*u + 0.25`` when it is
+    bounded below, else [low, high] kept ``margin`` away from its kinks and poles (ties with other
+    operands are ``op_points``'s to avoid)."""
+    bound = arg.low
+    if bound is not None:
+        return smooth_floats(low, high).map(lambda u: round(bound + u * u + 0.25, 6))
     return smooth_floats(low, high).filter(lambda x: arg.smooth_at(x, margin))
 
 
@@ -238,10 +252,13 @@ def op_points(
     op: _ops.Op, low: float = -3.0, high: float = 3.0, margin: float = 1e-2, max_operands: int = 7
 ) -> st.SearchStrategy[list[float]]:
     """Operand lists for ``op`` (one per operand; 1..``max_operands`` for an n-ary op), each drawn
-    from the registry's domain of that operand with :func:`operand_floats`."""
+    from the registry's domain of that operand with :func:`operand_floats`, the whole list kept
+    ``margin`` away from ties (max, min)."""
     if op.arity == 0:
-        return st.lists(operand_floats(op.arg(0), low, high, margin), min_size=1, max_size=max_operands)
-    return st.tuples(*[operand_floats(op.arg(i), low, high, margin) for i in range(op.arity)]).map(list)
+        lists = st.lists(operand_floats(op.arg(0), low, high, margin), min_size=1, max_size=max_operands)
+    else:
+        lists = st.tuples(*[operand_floats(op.arg(i), low, high, margin) for i in range(op.arity)]).map(list)
+    return lists.filter(lambda xs: op.smooth_at(xs, margin))
 
 
 @st.composite

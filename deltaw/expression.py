@@ -23,8 +23,10 @@ import ast
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from autograd import Value, ops
+from autograd.value import apply_op
 
 __all__ = [
     "ExpressionError",
@@ -79,15 +81,17 @@ class Function:
 
 def _functions() -> dict[str, Function]:
     """The whitelist, read from the op registry: every op with a command-line name, applied by
-    its ``Value`` method.  A family's number parameter (leaky_relu's slope) is an optional
-    trailing number argument.  Adding an op to the registry adds it here; nothing to edit."""
+    its ``Value`` method, or as the registry's op for a function without one (``max(a, b)``).
+    A family's number parameter (leaky_relu's slope) is an optional trailing number argument.
+    Adding an op to the registry adds it here; nothing to edit."""
     table: dict[str, Function] = {}
     for row in ops.entries():
-        if row.cli is None or row.method is None or not 1 <= row.arity <= len(_OPERAND_NAMES):
+        if row.cli is None or not 1 <= row.arity <= len(_OPERAND_NAMES):
             continue  # operators (+, **, ...) are syntax, not calls; n-ary ops have no call form here
         fewest, most = row.cli_arity
         numbers = ((row.param_name, row.default),) if most > fewest and row.default is not None else ()
-        table[row.cli] = Function(row.cli, getattr(Value, row.method), row.arity, numbers)
+        apply = getattr(Value, row.method) if row.method is not None else partial(apply_op, row.op())
+        table[row.cli] = Function(row.cli, apply, row.arity, numbers)
     return table
 
 

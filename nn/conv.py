@@ -5,8 +5,10 @@ a batch is a list of images.  ``Conv2d`` keeps ``weight`` as ``[out][in][kh][kw]
 ``bias`` as ``[out]`` (``torch.nn.Conv2d``'s shapes, so the parameter names ``weight.o.i.y.x``
 are torch's indices) and makes each output pixel ONE ``dot`` node over (the kernel's weights,
 the receptive field, the bias); zeros from ``padding`` are left out of the node (they add
-nothing).  ``MaxPool2d`` makes no node: each output is the window's largest input itself, the
-first one in row-major order on a tie, so the gradient goes where torch's goes.  ``Flatten``
+nothing).  ``MaxPool2d`` folds each window in row-major order with the registry's ``max_first``
+op (``autograd.max_of``): the first maximum takes the gradient on a tie, where torch's goes, and
+the graph holds every pixel of the window, so ``autograd.compile`` replays it correctly when
+the maxima move.  ``Flatten``
 turns ``[C][H][W]`` into one list, channel by channel, ready for a ``Layer``.
 
 Beyond torch's arguments, ``Conv2d(..., activation="relu")`` applies an activation to every
@@ -21,7 +23,7 @@ from collections.abc import Mapping
 from operator import countOf
 from typing import Any
 
-from autograd import Value, matvec
+from autograd import Value, matvec, max_of
 
 from . import checks
 from .activations import get_activation
@@ -252,30 +254,33 @@ def _flatten_state(name: str, value: Any, out: dict[str, Any]) -> None:
 
 
 class MaxPool2d(Module):
-    """The largest value of each window (torch's floor mode); ``stride`` defaults to ``kernel_size``."""
+    """The largest value of each window (torch's floor mode); ``stride`` defaults to ``kernel_size``.
+
+    A window with a Value gives ``autograd.max_of`` of its pixels in row-major order (k·k − 1
+    ``max_first`` nodes; the first maximum takes the gradient on a tie, as in torch); a window of
+    plain numbers gives its largest number."""
 
     def __init__(self, kernel_size: int | Pair, stride: int | Pair | None = None) -> None:
         self.kernel_size = _pair("MaxPool2d", "kernel_size", kernel_size, 1)
         self.stride = self.kernel_size if stride is None else _pair("MaxPool2d", "stride", stride, 1)
 
-    def _one(self, image: Any) -> list[list[list[Any]]]:
+    def _one(self, image: Any) -> list[list[list[Value | float]]]:
         channels, _, H, W = _image(image, "MaxPool2d")
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         Ho = _out_size("MaxPool2d", H, kh, sh, 0, "height")
         Wo = _out_size("MaxPool2d", W, kw, sw, 0, "width")
         out = []
         for channel in channels:
-            data = [[v.data if isinstance(v, Value) else float(v) for v in row] for row in channel]
             pooled = []
             for oy in range(Ho):
-                line = []
+                rows = channel[oy * sh : oy * sh + kh]
+                line: list[Value | float] = []
                 for ox in range(Wo):
-                    by, bx = oy * sh, ox * sw
-                    for y in range(oy * sh, oy * sh + kh):
-                        for x in range(ox * sw, ox * sw + kw):
-                            if data[y][x] > data[by][bx]:  # strictly greater: the first maximum wins, as in torch
-                                by, bx = y, x
-                    line.append(channel[by][bx])
+                    window = [v for row in rows for v in row[ox * sw : ox * sw + kw]]
+                    if any(isinstance(v, Value) for v in window):
+                        line.append(max_of(window))
+                    else:
+                        line.append(max(map(float, window)))
                 pooled.append(line)
             out.append(pooled)
         return out

@@ -77,24 +77,11 @@ def _check_label01(t: Any, where: str) -> None:
         raise ValueError(f"{where}: targets must lie in [0, 1] (class labels 0/1 or probabilities), got {y!r}")
 
 
-def _log1m(p: Value) -> Value:
-    """log(1 − p) to full precision for small p, with derivative −1/(1 − p).
-
-    ``1 − p`` rounds away p's low digits (p = 1e-17 gives log 1 = 0), so the
-    node is log(1 − p) plus a constant that carries ``math.log1p(−p)``'s exact
-    digits: the value is log1p's, the gradient is log's.  For p >= 0.5, 1 − p is
-    exact and no correction is needed."""
-    log_q = (1.0 - p).log()
-    exact = math.log1p(-p.data)
-    if p.data < 0.5 and exact != log_q.data:
-        return log_q + (exact - log_q.data)  # the difference of two close floats: exact
-    return log_q
-
-
 def bce_loss(pred: Pred, target: Any) -> Value:
     """Binary cross-entropy of probabilities: mean(−[y·log p + (1−y)·log(1−p)]).
 
-    log(1−p) is computed as log1p(−p), so a tiny p keeps its digits.  Each log is
+    log(1−p) is the registry's ``log1p`` of −p (one node, derivative −1/(1 − p)), so a tiny p
+    keeps its digits (1 − p would round them away: p = 1e-17 gives log 1 = 0).  Each log is
     clamped at −100 as torch does, so p = 0 or 1 gives a finite loss (a clamped
     term is a constant with zero gradient)."""
     ps, ts = _pairs(pred, target, "bce_loss")
@@ -107,7 +94,7 @@ def bce_loss(pred: Pred, target: Any) -> Value:
                 "apply sigmoid first or use bce_with_logits on raw scores"
             )
         log_p = p.log() if p.data > _P_FLOOR else Value(_LOG_FLOOR)
-        log_q = _log1m(p) if 1.0 - p.data > _P_FLOOR else Value(_LOG_FLOOR)
+        log_q = (-p).log1p() if 1.0 - p.data > _P_FLOOR else Value(_LOG_FLOOR)
         terms.append(-(t * log_p + (1.0 - t) * log_q))
     return _mean(terms)
 

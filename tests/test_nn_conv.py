@@ -278,7 +278,9 @@ def test_max_pool2d_values_and_gradients_equal_torch_float64(case: tuple[Any, ..
 def test_max_pool2d_on_a_tie_picks_the_first_maximum_in_row_major_order() -> None:
     x = [[[Value(1.0), Value(3.0)], [Value(3.0), Value(3.0)]]]
     (y,) = _flat(MaxPool2d(2)(x))
-    assert y is x[0][0][1]  # no new node: the window's first largest input itself
+    assert (y.op, y.data) == ("max_first", 3.0)  # max_first(max_first(max_first(x00, x01), x10), x11)
+    y.backward()
+    assert [v.grad for v in _flat(x)] == [0.0, 1.0, 0.0, 0.0]  # the first 3.0 in row-major order takes it all
 
 
 def _conv_function(C: int, Co: int, H: int, W: int, k: Any, s: Any, p: Any, pool: Any = None) -> Any:

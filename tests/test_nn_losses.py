@@ -5,7 +5,7 @@ import math
 import pytest
 
 import nn
-from autograd import Value, grad, numerical_grad
+from autograd import Value, grad, numerical_grad, topological_order
 from nn.losses import bce_loss, bce_with_logits, cross_entropy, hinge_loss, l1_penalty, l2_penalty, mse_loss
 
 
@@ -111,6 +111,24 @@ def test_bce_of_a_tiny_probability_keeps_its_digits():
         # so its 1e-17 gradient is 1.000000004e-05: the exact value is the reference here)
         assert x.grad == pytest.approx(1.0 / (1.0 - p), rel=1e-15, abs=0)
     check_grads(lambda a, b: bce_loss([a, b], [0.0, 0.25]), [1e-2, 0.2])
+
+
+def test_bce_is_torchs_log1p_form_bit_for_bit_for_large_probabilities():
+    # torch.nn.functional.binary_cross_entropy(tensor(p, float64), tensor(0.)) and its gradient:
+    # torch takes log1p(−p) for every p; these p are ones where log(1 − p) rounds differently
+    for p, torch_loss, torch_grad in (
+        (0.567048, 0.8371284116279261, 2.309724865574013),
+        (0.995279, 5.355734637417992, 211.81952976064505),
+        (0.621127, 0.9705542224039818, 2.6394068724876143),
+        (0.836568, 1.8113582772967844, 6.118752753438739),
+    ):
+        x = Value(p)
+        loss = bce_loss([x], [0.0])
+        loss.backward()
+        assert loss.data == torch_loss, p  # bit for bit
+        # torch's gradient is p/((1 − p)·p) (its denominator clamped at 1e-12): rounding apart, 1/(1 − p)
+        assert x.grad == pytest.approx(torch_grad, rel=4e-16, abs=0)
+        assert "log1p" in {v.op for v in topological_order(loss)}
 
 
 def test_bce_with_logits_keeps_a_confident_correct_score_finite_and_exact():

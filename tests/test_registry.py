@@ -32,11 +32,12 @@ IDS = [op.name for op in ALL_OPS]
 
 
 def _points(op: Op) -> list[list[float]]:
-    """Deterministic operand lists on the op's declared domain (positive operands as u*u + 0.25)."""
+    """Deterministic operand lists on the op's declared domain (operands bounded below as
+    low + u*u + 0.25), away from ties (max, min)."""
 
     def on(arg: Arg) -> list[float]:
-        if arg.positive:
-            return [u * u + 0.25 for u in GRID[::3]]
+        if arg.low is not None:
+            return [arg.low + u * u + 0.25 for u in GRID[::3]]
         return [x for x in GRID if arg.smooth_at(x, MARGIN)]
 
     if op.arity == 0:
@@ -44,7 +45,10 @@ def _points(op: Op) -> list[list[float]]:
         return [xs[i : i + n] for n in (1, 2, 3, 4, 5) for i in range(0, len(xs) - n, 7)]
     if op.arity == 1:
         return [[x] for x in on(op.arg(0))]
-    return [[x, y] for x in on(op.arg(0))[::3] for y in on(op.arg(1))[::3]]  # [::3] keeps 0.0
+    pairs = [[x, y] for x in on(op.arg(0))[::3] for y in on(op.arg(1))[::3]]  # [::3] keeps 0.0
+    if op.arg(0).tie:  # the grid's pairs off the tie, plus pairs just off it on both sides
+        pairs = [p for p in pairs if op.smooth_at(p, MARGIN)] + [[x, x + d] for x in GRID[::6] for d in (0.02, -0.02)]
+    return pairs
 
 
 def _call(op: Op, xs: list[float]) -> float:
@@ -79,8 +83,10 @@ def check_facets_exist(op: Op) -> None:
     if row.is_family:
         assert op.param is not None and row.samples, f"{op.name}: a family member knows its parameter"
         assert row.op(op.param) is op, f"{op.name}: one op object per parameter"
-    if op.arity >= 1 and not row.is_family or row.method is not None:
+    if op.arity == 1 and not row.is_family or row.method is not None:
         assert row.method is not None and callable(getattr(Value, row.method, None)), f"{op.name}: no Value method"
+    if op.arity == 2 and row.method is None:  # a function of two operands (max): callable by its CLI name
+        assert row.cli is not None, f"{op.name}: a binary op needs a Value method or a command-line name"
     if row.method is not None and op.arity == 1 and not row.method.startswith("__"):
         assert row.cli == row.method, f"{op.name}: a function op is callable on the command line"
     if row.cli is not None:
@@ -118,6 +124,7 @@ def check_values(op: Op) -> None:
         got = float(np.asarray(a.forward(*cols)).reshape(-1)[0])
         assert _close(got, z, 1e-13, 1e-300), f"{op.name}{tuple(xs)}: numpy {got!r} != float rule {z!r}"
         if a.libm_forward:
+            assert a.scalar is not None, f"{op.name}: Op.arrays() fills in the scalar map"
             exact = a.exact_forward(*cols) if a.exact_forward is not None else list(a.scalar(*[[x] for x in xs]))
             assert float(np.asarray(exact).reshape(-1)[0]) == z, f"{op.name}{tuple(xs)}: exact path differs"
         alocal = a.local(*cols, np.array([z]))
@@ -128,6 +135,20 @@ def check_values(op: Op) -> None:
             h = 1e-6 * max(1.0, abs(xs[i]))
             n = _numeric(op, xs, i, h)
             assert _close(float(d), n, 1e-5, 1e-7), f"{op.name}{tuple(xs)}: ∂/∂x{i} = {d!r}, numerically {n!r}"
+
+
+def check_ties(op: Op) -> None:
+    """Where a tie (max, min) is declared, the numpy kernel takes the float rule's choice at exact
+    ties: compile must split or hand over the gradient exactly as eager does."""
+    if not any(op.arg(i).tie for i in range(op.arity)):
+        return
+    xs = np.array(GRID)
+    z = [_call(op, [x, x]) for x in GRID]
+    want = np.array([_local(op, [x, x], zi) for x, zi in zip(GRID, z)])
+    a = op.arrays()
+    assert a.forward(xs, xs).tolist() == z, f"{op.name}: numpy forward differs from the float rule at ties"
+    got = np.stack([np.broadcast_to(d, xs.shape) for d in a.local(xs, xs, np.array(z))], axis=1)
+    assert got.tolist() == want.tolist(), f"{op.name}: numpy derivatives {got[0]} at a tie, float rule {want[0]}"
 
 
 def check_second_derivatives(op: Op) -> None:
@@ -152,11 +173,18 @@ def check_second_derivatives(op: Op) -> None:
 
 
 def check_singular_points(op: Op) -> None:
-    """What the domain declares is true: at a kink the one-sided slopes differ; at a pole the op or
-    its derivative is infinite or refused; a positive-only operand is refused (or singular) below 0."""
+    """What the domain declares is true: at a kink the one-sided slopes differ (for a tie: in each
+    operand where both are equal); at a pole the op or its derivative is infinite or refused; an
+    operand bounded below is refused (or singular) below its bound."""
     for i in range(max(op.arity, 1)):
         arg = op.arg(i)
         base = [1.0] * (op.arity or 2)
+        if arg.tie:
+            up, down = list(base), list(base)
+            up[i], down[i] = 1.0 + 1e-6, 1.0 - 1e-6
+            right = (_call(op, up) - _call(op, base)) / 1e-6
+            left = (_call(op, base) - _call(op, down)) / 1e-6
+            assert not _close(left, right, 1e-3, 1e-6), f"{op.name}: declared tie of operand {i} is smooth"
         for k in arg.kinks:
             up, down = list(base), list(base)
             up[i], down[i] = k + 1e-6, k - 1e-6
@@ -165,7 +193,7 @@ def check_singular_points(op: Op) -> None:
             right = (_call(op, up) - _call(op, mid)) / 1e-6
             left = (_call(op, mid) - _call(op, down)) / 1e-6
             assert not _close(left, right, 1e-3, 1e-6), f"{op.name}: declared kink at {k} is smooth"
-        for p in arg.poles + ((-0.5,) if arg.positive else ()):
+        for p in arg.poles + ((arg.low - 0.5,) if arg.low is not None else ()):
             xs = list(base)
             xs[i] = p
             try:
@@ -200,7 +228,15 @@ def check_method(op: Op) -> None:
         assert out.local_grads == tuple(_local(op, xs, z)), f"{op.name}{tuple(xs)}: stored derivatives differ"
 
 
-CHECKS = [check_facets_exist, check_text, check_values, check_second_derivatives, check_singular_points, check_method]
+CHECKS = [
+    check_facets_exist,
+    check_text,
+    check_values,
+    check_ties,
+    check_second_derivatives,
+    check_singular_points,
+    check_method,
+]
 
 
 def check_op(op: Op) -> None:
@@ -332,6 +368,23 @@ def test_a_wrong_numpy_kernel_is_caught():
 def test_a_wrong_local_derivative_is_caught():
     assert _fails(_broken(ops.SILU, local=lambda x, out: (ops.scalar.sigmoid(x),)), check_values)
     assert _fails(_broken(ops.SIN, local=lambda x, out: (ops.scalar.cos(x) if isinstance(x, float) else x,)))
+
+
+def test_a_wrong_derivative_of_max_or_log1p_is_caught():
+    from autograd.ops.registry import Arrays
+
+    assert _fails(_broken(ops.MAX, local=lambda x, y, out: (1.0, 0.0)), check_values)  # always the first
+    assert _fails(_broken(ops.MIN, local=ops.scalar.max_local), check_values)  # min with max's rule
+    assert _fails(_broken(ops.LOG1P, local=lambda x, out: (1.0 / x,)), check_values)  # log's derivative
+    # a kernel whose tie rule differs from the float rule (first wins instead of ½/½): only ties show it
+    first_wins = _broken(
+        ops.MAX, _make_arrays=lambda np: Arrays(np.maximum, lambda x, y, out: ops.kernels.pick_local(np, x >= y, None))
+    )
+    assert not _fails(first_wins, check_values) and _fails(first_wins, check_ties)
+    # an undeclared tie: max_first's 1/0 there differs from the central difference ½ (max's ½/½
+    # split is the central difference at a tie, so only the first-wins rule shows it)
+    assert _fails(_broken(ops.MAX_FIRST, domain=(Arg(), Arg())), check_values)
+    assert _fails(_broken(ops.LOG1P, domain=(Arg(low=-2.0),)), check_values)  # a bound below the real one
 
 
 def test_a_missing_or_wrong_facet_is_caught():

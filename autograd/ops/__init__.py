@@ -1,7 +1,8 @@
 """The op registry: one row per op (or family of ops) carrying every facet the project needs.
 
 Adding an op is one ``_row(Op(...), ...)`` block in ``table.py`` (see ``GELU`` / ``SILU``; a family
-with a number parameter is one maker plus one ``register(Entry(...))`` in ``families.py``); the
+with a number parameter is one maker plus one ``register(Entry(...))`` in ``families.py``; the
+binary max/min rows are in ``minmax.py``); the
 ``Value`` method, ``explain``, ``compile``, the CLI, the strategies and nn's activations follow.
 
 **Op** (what a node stores in ``_op``; ``autograd.node.op_of(v)`` returns it):
@@ -17,8 +18,10 @@ with a number parameter is one maker plus one ``register(Entry(...))`` in ``fami
 - ``text.formula(names, z="z")`` and ``text.derivative(pos, names, z="z")``: e.g.
   ``TANH.text.derivative(0, ["w"], "a") == "1 − a²"``; ``pow_const(2).text.formula(["w"]) == "w**2"``;
   a derivative equal to another operand's name (``*``, ``dot``) means "the input it multiplies";
-- ``domain``: one ``Arg(positive, kinks, poles)`` per operand (n-ary: one for all);
-  ``arg(pos)`` picks it, ``Arg.smooth_at(x, margin)`` tests a point.
+- ``domain``: one ``Arg(low, kinks, poles, tie)`` per operand (n-ary: one for all): the operand
+  must be > ``low`` (log: 0, log1p: −1); ``tie`` marks max/min's kink where the operands are equal;
+  ``arg(pos)`` picks it, ``Arg.smooth_at(x, margin, others)`` tests one operand,
+  ``Op.smooth_at(xs, margin)`` all of them.
 
 **Entry** (a row): ``key`` (``"tanh"``, ``"**n"``, ``"c**x"``, ``"leaky_relu"``, ``"+"``, ...),
 ``arity``, ``method`` (the ``Value`` method: ``"tanh"``, ``"__add__"``; unary ones are generated
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 from ..node import NARY, op_of
 from .families import leaky_relu_op, pow_const, rpow_const
+from .minmax import MAX, MAX_FIRST, MIN, MIN_FIRST
 from .registry import Arg, Arrays, Entry, Op, Text, activations, by_cli_name, entries, entry, register
 from .scalar import EXP_MAX, dot_value
 from .table import (
@@ -48,6 +52,8 @@ from .table import (
     EXP,
     GELU,
     LOG,
+    LOG1P,
+    MISH,
     MUL,
     NEG,
     ONES2,
@@ -95,6 +101,7 @@ __all__ = [
     "ABS",
     "EXP",
     "LOG",
+    "LOG1P",
     "SQRT",
     "TANH",
     "SIGMOID",
@@ -105,6 +112,11 @@ __all__ = [
     "ERF",
     "GELU",
     "SILU",
+    "MISH",
+    "MAX",
+    "MIN",
+    "MAX_FIRST",
+    "MIN_FIRST",
     "DOT",
     "SUM",
 ]

@@ -40,6 +40,13 @@ def pow_value_local(np: Any, x: Array, y: Array, out: Array) -> tuple[Array, Arr
     return dx, dy
 
 
+def pick_local(np: Any, first: Array, tie: Array | None) -> tuple[Array, Array]:
+    """(∂/∂x, ∂/∂y) of a binary max or min: 1 where ``first`` picks x, ½ where ``tie`` (None: a tie
+    already counts in ``first``), else 0; y gets the rest."""
+    dx = np.where(first, 1.0, 0.0) if tie is None else np.where(first, 1.0, np.where(tie, 0.5, 0.0))
+    return dx, 1.0 - dx
+
+
 def left_to_right(np: Any, terms: list[Array], start: Any) -> Array:
     """start + terms[0] + terms[1] + ..., one numpy add per term: the eager rounding."""
     total = np.zeros_like(np.asarray(terms[0] if terms else start, dtype=np.float64)) + start

@@ -15,19 +15,29 @@ __all__ = ["Arg", "Text", "Arrays", "Op", "Entry", "register", "entries", "entry
 class Arg(NamedTuple):
     """Where one operand of an op is smooth (the domain facet; hypothesis strategies read it).
 
-    ``positive``: the operand must be > 0 (log, sqrt, fractional powers): strategies build it as
-    ``u*u + 0.25``.  ``kinks``: points where the op is not differentiable (relu at 0).  ``poles``:
-    points where the op or its derivative is infinite (1/x at 0).  Points are kept ``margin`` away
-    from kinks and poles.
+    ``low``: the operand must be > ``low`` (log, sqrt, fractional powers: 0; log1p: −1); strategies
+    build it as ``low + u*u + 0.25``.  ``kinks``: points where the op is not differentiable (relu at
+    0).  ``poles``: points where the op or its derivative is infinite (1/x at 0).  ``tie``: the op
+    is not differentiable where this operand equals another one (max, min).  Points are kept
+    ``margin`` away from kinks, poles and ties.
     """
 
-    positive: bool = False
+    low: float | None = None
     kinks: tuple[float, ...] = ()
     poles: tuple[float, ...] = ()
+    tie: bool = False
 
-    def smooth_at(self, x: float, margin: float) -> bool:
-        """True when ``x`` is in this operand's domain and ``margin`` away from every kink and pole."""
-        if self.positive and not x > 0.0:
+    @property
+    def positive(self) -> bool:
+        """True when the operand must be > 0 (``low == 0``)."""
+        return self.low == 0.0
+
+    def smooth_at(self, x: float, margin: float, others: Sequence[float] = ()) -> bool:
+        """True when ``x`` is in this operand's domain and ``margin`` away from every kink and pole
+        (and, for a ``tie`` operand, from each of the op's ``others`` operands)."""
+        if self.low is not None and not x > self.low:
+            return False
+        if self.tie and any(abs(x - o) < margin for o in others):
             return False
         return all(abs(x - p) >= margin for p in self.kinks + self.poles)
 
@@ -176,6 +186,11 @@ class Op:
     def arg(self, pos: int) -> Arg:
         """The domain of operand ``pos``."""
         return self.domain[0] if self.arity == 0 else self.domain[pos]
+
+    def smooth_at(self, xs: Sequence[float], margin: float) -> bool:
+        """True when every operand of ``xs`` is ``margin`` inside its domain (``Arg.smooth_at``,
+        ties measured against the other operands)."""
+        return all(self.arg(i).smooth_at(x, margin, [o for j, o in enumerate(xs) if j != i]) for i, x in enumerate(xs))
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"

@@ -120,6 +120,12 @@ def log_f(x: float) -> float:
     return math.log(x)
 
 
+def log1p_f(x: float) -> float:
+    if x <= -1.0:
+        raise DomainError(f"log1p: log1p({fmt(x)}) is undefined; log1p needs an input > -1")
+    return math.log1p(x)
+
+
 def sqrt_f(x: float) -> float:
     if x < 0.0:
         raise DomainError(f"sqrt: sqrt({fmt(x)}) is undefined for real numbers; sqrt needs an input >= 0")
@@ -154,6 +160,32 @@ def mish_f(x: float) -> float:
 
 
 # ---- local derivative rules (generic over float and Value) ----------------------
+
+# max and min compare their operands directly: Value orders by .data, so these rules serve floats
+# and Values (for grad(create_graph=True); the derivatives are constants, so higher ones are 0).
+HALVES = (0.5, 0.5)
+FIRST = (1.0, 0.0)
+SECOND = (0.0, 1.0)
+
+
+def max_local(x: Any, y: Any, out: Any) -> tuple[float, float]:
+    """torch.maximum's rule: the larger operand takes the gradient; a tie splits it ½/½."""
+    return FIRST if x > y else SECOND if x < y else HALVES
+
+
+def min_local(x: Any, y: Any, out: Any) -> tuple[float, float]:
+    """torch.minimum's rule: the smaller operand takes the gradient; a tie splits it ½/½."""
+    return FIRST if x < y else SECOND if x > y else HALVES
+
+
+def max_first_local(x: Any, y: Any, out: Any) -> tuple[float, float]:
+    """The first operand takes the gradient on a tie (max_pool2d's and torch.max(dim)'s rule)."""
+    return FIRST if x >= y else SECOND
+
+
+def min_first_local(x: Any, y: Any, out: Any) -> tuple[float, float]:
+    """The first operand takes the gradient on a tie (torch.min(dim)'s rule)."""
+    return FIRST if x <= y else SECOND
 
 
 def pow_local(n: float) -> Callable[[Any, Any], tuple[Any, ...]]:

@@ -19,7 +19,8 @@ from .registry import ANY, Arg, Arrays, Entry, Op, Text, register
 
 KINK0 = Arg(kinks=(0.0,))
 POLE0 = Arg(poles=(0.0,))
-POSITIVE = Arg(positive=True)
+POSITIVE = Arg(low=0.0)
+ABOVE_MINUS1 = Arg(low=-1.0)
 ONES2 = (1.0, 1.0)
 
 
@@ -198,6 +199,22 @@ LOG = _row(
     method="log",
     cli="log",
     doc="Natural logarithm; defined for data > 0.",
+)
+LOG1P = _row(
+    Op(
+        "log1p",
+        1,
+        S.log1p_f,
+        lambda x, out: (1.0 / (1.0 + x),),
+        text=Text("log1p({x})", ("1/(1 + {x})",)),
+        domain=(ABOVE_MINUS1,),
+        arrays=lambda np: Arrays(
+            np.log1p, lambda x, out: 1.0 / (1.0 + x), libm_forward=True, scalar=partial(map, math.log1p)
+        ),
+    ),
+    method="log1p",
+    cli="log1p",
+    doc="log(1 + x), exact for tiny x; defined for data > -1.",
 )
 SQRT = _row(
     Op(
