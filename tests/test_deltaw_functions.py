@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 from autograd import Value, ops
+from autograd.value import apply_op
 from deltaw import cli
 from deltaw.expression import FUNCTIONS, ExpressionError, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI_ROWS = [row for row in ops.entries() if row.cli is not None]
+UNARY_ROWS = [row for row in CLI_ROWS if row.arity == 1]
+BINARY_ROWS = [row for row in CLI_ROWS if row.arity == 2]
 
 
 def test_the_whitelist_is_exactly_the_registry_ops_with_a_command_line_name():
@@ -26,7 +29,7 @@ def test_the_whitelist_is_exactly_the_registry_ops_with_a_command_line_name():
     assert {"gelu", "silu", "tanh", "leaky_relu"} <= set(FUNCTIONS)
 
 
-@pytest.mark.parametrize("row", CLI_ROWS, ids=[row.cli for row in CLI_ROWS])
+@pytest.mark.parametrize("row", UNARY_ROWS, ids=[row.cli for row in UNARY_ROWS])
 def test_every_registry_function_builds_its_op_and_draws(row, tmp_path, monkeypatch, capsys):
     """``NAME(w*x)`` at w = 0.5, x = 2: the node is the registry's op, the numbers the engine's."""
     root, leaves = parse(f"{row.cli}(w*x)").build({"w": 0.5, "x": 2.0})
@@ -57,7 +60,7 @@ def test_a_family_takes_its_number_parameter_as_an_optional_second_argument(row)
         parse(f"{row.cli}(x, y)")
 
 
-@pytest.mark.parametrize("row", [r for r in CLI_ROWS if not r.is_family], ids=lambda r: r.cli)
+@pytest.mark.parametrize("row", [r for r in UNARY_ROWS if not r.is_family], ids=lambda r: r.cli)
 def test_a_fixed_op_takes_exactly_one_argument(row):
     with pytest.raises(ExpressionError, match=f"{row.cli} takes exactly 1 argument, got 2"):
         parse(f"{row.cli}(x, 1)")
@@ -93,3 +96,18 @@ def test_gelu_on_the_command_line_matches_torch(tmp_path):
         "wrote gelu.dot",
     ]
     assert f"{2.0 * slope:+.6g}" == "+2.16663"
+
+
+@pytest.mark.parametrize("row", BINARY_ROWS, ids=[row.cli for row in BINARY_ROWS])
+def test_every_two_operand_function_builds_its_op(row):
+    """``NAME(w*x, y)`` at w = 0.5, x = 2, y = 0.25: the registry's op, the engine's numbers."""
+    root, leaves = parse(f"{row.cli}(w*x, y)").build({"w": 0.5, "x": 2.0, "y": 0.25})
+    assert root.op == row.op().name
+    root.backward()
+    a, b = Value(1.0), Value(0.25)
+    reference = apply_op(row.op(), a, b)  # the op at (w·x, y) = (1, 0.25), built by the engine directly
+    reference.backward()
+    assert root.data == reference.data
+    assert (leaves["w"].grad, leaves["y"].grad) == (a.grad * 2.0, b.grad)
+    with pytest.raises(ExpressionError, match=f"{row.cli} takes exactly 2 arguments, got 1"):
+        parse(f"{row.cli}(x)")
