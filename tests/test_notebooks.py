@@ -98,8 +98,8 @@ def displayed(nb: nbformat.NotebookNode, mime: str) -> list[str]:
 
 
 def prose(nb: nbformat.NotebookNode) -> str:
-    """The markdown cells' text, with the typographic minus written as ``-``."""
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").replace("−", "-")
+    """The markdown cells' text on one line (every run of whitespace one space), the typographic minus as ``-``."""
+    return " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown").replace("−", "-")
 
 
 def says(nb: nbformat.NotebookNode, *numbers: str) -> None:
@@ -344,11 +344,12 @@ def test_explorer_notebook_shows_both_pages_inline(executed: Executed) -> None:
         assert page.body == {"data-step": "0", "data-phase": "forward"}
         assert len(page.equation) == 1 and page.equation[0].strip()  # the element with id="equation"
         assert sorted(page.values.values()) == sorted(v.data for v in topological_order(root))
-    out = printed(nb)
-    edges = sum(len(v.children) for v in topological_order(o))
-    assert f"forward: {len(topological_order(o))} steps; backward: 1 + {edges} steps" in out
+    out, text = printed(nb), prose(nb)
+    nodes, edges = len(topological_order(o)), sum(len(v.children) for v in topological_order(o))
+    assert f"forward: {nodes} steps; backward: 1 + {edges} steps" in out
+    assert f"{nodes} nodes and {edges} operand edges" in text
+    assert f"{nodes} forward steps, {1 + edges} backward steps and 3 updates" in text
     order = topological_order(loss)
     edges = sum(len(v.children) for v in order)
     assert f"{len(order)} nodes, {edges} edges, {len(model.parameters())} parameters" in out
-    text = prose(nb)
     assert f"{len(order)} forward steps, 1 + {edges} backward steps and {len(model.parameters())} updates" in text
