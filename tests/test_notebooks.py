@@ -324,8 +324,9 @@ def _iframes(nb: nbformat.NotebookNode) -> list[_Page]:
     """The pages inside the notebook's inline iframes (``srcdoc``), parsed."""
     pages = []
     for shown in displayed(nb, "text/html"):
-        match = re.fullmatch(r'<iframe srcdoc="([^"]*)"[^>]*sandbox="allow-scripts"[^>]*></iframe>', shown.strip())
+        match = re.search(r'<iframe\s[^>]*?srcdoc="([^"]*)"[^>]*>', shown)
         assert match is not None, shown[:200]
+        assert 'sandbox="allow-scripts"' in match.group(0)  # the page's script runs, cut off from the notebook
         page = _Page()
         page.feed(html.unescape(match.group(1)))
         pages.append(page)
@@ -341,7 +342,7 @@ def test_explorer_notebook_shows_both_pages_inline(executed: Executed) -> None:
     loss = mse_loss([model(x) for x in [[2.0, -1.0], [-0.5, 1.5]]], [1.0, -1.0])
     loss.backward()
     for page, root in ((neuron_page, o), (mlp_page, loss)):
-        assert page.body == {"data-step": "0", "data-phase": "forward"}
+        assert (page.body.get("data-step"), page.body.get("data-phase")) == ("0", "forward")
         assert len(page.equation) == 1 and page.equation[0].strip()  # the element with id="equation"
         assert sorted(page.values.values()) == sorted(v.data for v in topological_order(root))
     out, text = printed(nb), prose(nb)
