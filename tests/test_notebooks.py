@@ -153,7 +153,6 @@ def test_kernel_is_this_python(tmp_path: Path) -> None:
     assert Path(package).resolve().parent == ROOT / "autograd"
 
 
-@pytest.mark.xfail(strict=True, reason="the README lines come with the lead's merge; then delete this marker")
 def test_readme_links_every_notebook() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     links = re.findall(r"\]\((notebooks/[^)\s]+)\)", readme)
