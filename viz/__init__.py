@@ -15,6 +15,7 @@ from .graph import draw_graph
 from .network import draw_network
 from .record import FrameRecorder, WeightRecorder
 from .renderers import RendererNotFound, RenderError, find_renderer, render
+from .run_record import RunRecorder, RunRecorderFull
 
 #: Names loaded on first use (matplotlib or Pillow), each from its module of viz.
 _LAZY = {
@@ -23,6 +24,7 @@ _LAZY = {
     "plot_feature_maps": "kernels",  # an image through a CNN's convolutions
     "animate": "animation",
     "explore": "explorer",  # the stepping HTML page (pure Python; needs a Graphviz renderer)
+    "explore_run": "run_view",  # a recorded run's page: the network stepping through its Δw
 }
 _PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms", "plot_decision_boundary")
 
@@ -37,6 +39,8 @@ __all__ = [
     "explain",
     "WeightRecorder",
     "FrameRecorder",
+    "RunRecorder",
+    "RunRecorderFull",
     *_PLOTS,
     *_LAZY,
 ]
