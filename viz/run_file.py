@@ -202,8 +202,10 @@ def _check_numbers(arrays: dict[str, np.ndarray], where: str) -> None:
     for key in ("loss", "deltas", "values"):
         bad = ~np.isfinite(arrays[key])
         if bad.any():
-            at = np.unravel_index(int(np.argmax(bad)), bad.shape)
-            raise ValueError(f"{where}: {key}{list(at)} is {arrays[key][at]!r}; a recording holds finite numbers")
+            at = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
+            raise ValueError(
+                f"{where}: {key}{list(at)} is {float(arrays[key][at])!r}; a recording holds finite numbers"
+            )
     steps = arrays["steps"]
     if steps.size and (steps[0] < 0 or (np.diff(steps) <= 0).any()):
         raise ValueError(f"{where}: the step numbers must be >= 0 and increasing; the file is corrupted or edited")
