@@ -117,7 +117,8 @@
     if (k >= rows - 1) { show(0); }
     playButton.textContent = "pause";
     timer = setInterval(function () {
-      if (k >= rows - 1) { stop(); } else { show(k + 1); }
+      show(k + 1);
+      if (k >= rows - 1) { stop(); }
     }, 400);
   }
 
