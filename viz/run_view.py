@@ -227,10 +227,10 @@ def _page(title: str, diagram: str, curve: str, legend: str, data: dict[str, Any
         f'<input id="slider" type="range" min="0" max="{rows - 1}" value="0">'
         '<button id="next">→</button> step <span id="step"></span> · loss <span id="loss"></span>'
         ' <span id="where"></span></div>\n'
-        f"{legend}\n"
-        f'<div id="network">{diagram}</div>\n'
-        '<div id="hidden"></div>\n'
         f'<div id="curve">{curve}</div>\n'
+        f"{legend}\n"
+        '<div id="hidden"></div>\n'
+        f'<div id="network">{diagram}</div>\n'
         '<div id="hover" hidden></div>\n'
         f'<script type="application/json" id="deltaw-run">{_json(data)}</script>\n'
         f"<script>{_asset('run_page.js')}</script>\n</body></html>\n"
