@@ -15,6 +15,7 @@ import pytest
 import nn
 import viz
 import viz.renderers
+from viz import run_view
 
 pytestmark = pytest.mark.requires_dot
 
@@ -129,15 +130,36 @@ def test_bad_arguments_are_named(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match="explore_run: model must be an nn.MLP"):
         viz.explore_run(object(), rec, tmp_path / "a.html")
     rnn = nn.RNN(2, 3)
-    rnn_rec = viz.RunRecorder._from_arrays(
-        [n for n, _ in rnn.named_parameters()], 1, False,
-        (np.array([0]), np.array([1.0]), np.zeros((1, len(rnn.parameters()))), np.zeros((1, len(rnn.parameters())))),
-    )  # fmt: skip
+    rnn_rec = viz.RunRecorder()
+    rnn_rec.record(rnn, nn.SGD(rnn.parameters(), lr=0.1), 1.0)  # no step yet: every Δw is 0
     with pytest.raises(ValueError, match="^explore_run: draws a stack of dense layers"):
         viz.explore_run(rnn, rnn_rec, tmp_path / "a.html")
     with pytest.raises(ValueError, match="^explore_run: max_edges must be a positive int or None, got 0"):
         viz.explore_run(model, rec, tmp_path / "a.html", max_edges=0)
+    with pytest.raises(ValueError, match="^explore_run: every must be an int >= 1, got 0"):
+        viz.explore_run(model, rec, tmp_path / "a.html", every=0)
     monkeypatch.setattr(viz.renderers, "find_renderer", lambda: None)
     with pytest.raises(viz.RendererNotFound, match="(?s)^explore_run: .*apt-get install graphviz"):
         viz.explore_run(model, rec, tmp_path / "a.html")
     assert not (tmp_path / "a.html").exists()
+
+
+def test_every_shows_one_recorded_step_in_every_and_a_huge_page_is_refused(tmp_path, monkeypatch):
+    model, rec = _run([3], steps=7)
+    data = _data(viz.explore_run(model, rec, tmp_path / "run.html", every=3).html)
+    assert data["steps"] == [0, 3, 6] and data["loss"] == rec.loss[[0, 3, 6]].tolist()
+    cols = [rec.column(n) for n in data["params"]]
+    assert data["delta"] == rec.deltas[[0, 3, 6]][:, cols].tolist()
+    assert len(data["loss_xy"]) == 3
+    monkeypatch.setattr(run_view, "MAX_PAGE_NUMBERS", 100)  # 13 drawn parameters, 7 steps: 182 numbers
+    with pytest.raises(
+        ValueError, match=r"^explore_run: 7 steps × 13 drawn parameters would put 182 numbers.*every=3 to"
+    ):
+        viz.explore_run(model, rec, tmp_path / "big.html")
+    assert len(_data(viz.explore_run(model, rec, tmp_path / "ok.html", every=3).html)["steps"]) == 3
+    with pytest.raises(
+        ValueError,
+        match="^explore_run: 4 steps × 13 drawn parameters would put 104 numbers in the page .at most 100.; pass every=3 to",
+    ):
+        viz.explore_run(model, rec, tmp_path / "big.html", every=2)
+    assert not (tmp_path / "big.html").exists()

@@ -20,7 +20,9 @@ each drawn weight's edge group ``g.edge`` and each neuron's group ``g.node`` car
 ``data-value`` (Δw and the value after the step, as decimals that parse back to exactly the
 recorded float64).  Big models: ``draw_network`` draws at most ``max_edges`` weights (into each
 neuron the ones with the largest mean |Δw| over the run); the others are aggregated per layer
-in ``#hidden`` (how many, and their mean |Δw| at the step).
+in ``#hidden`` (how many, and their mean |Δw| at the step).  A long run: ``every=k`` shows one
+recorded step in k (the loss curve keeps them all); a page of more than ``MAX_PAGE_NUMBERS``
+numbers is refused with the ``every`` that fits.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = ["explore_run"]
 _EDGE = re.compile(r"^(x|n)(\d+)(?:_(\d+))?(?::\w+)?->n(\d+)_(\d+)(?::\w+)?$")
 _NEURON = re.compile(r"^n(\d+)_(\d+)$")
 LOSS_W, LOSS_H, LOSS_PAD = 640.0, 170.0, 44.0  # the loss curve's size and margin (pixels)
+MAX_PAGE_NUMBERS = 2_000_000  # Δw and values embedded in one page (about 40 MB of JSON)
 
 
 @dataclass
@@ -159,14 +162,16 @@ def _neuron_text(g: ET.Element, j: int) -> None:
         ET.SubElement(g, "text", attrs).text = str(j) if k == 0 else ""
 
 
-def _aggregates(st: Any, recorder: RunRecorder, drawn: set[str], name_of: dict[int, str]) -> list[dict[str, Any]]:
-    """Per layer, the weights not drawn: how many, and their mean |Δw| at every recorded step."""
+def _aggregates(
+    st: Any, recorder: RunRecorder, rows: np.ndarray, drawn: set[str], name_of: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Per layer, the weights not drawn: how many, and their mean |Δw| at every shown step."""
     out = []
     for li, layer in enumerate(st.layers):
         names = [name_of[id(w)] for u in layer.units for w in u.weights]
         hidden = [recorder.column(n) for n in names if n not in drawn]
         if hidden:
-            mean = np.abs(recorder.deltas[:, hidden]).mean(axis=1)
+            mean = np.abs(recorder.deltas[rows][:, hidden]).mean(axis=1)
             out.append({"layer": li, "hidden": len(hidden), "total": len(names), "mean": mean.tolist()})
     return out
 
@@ -237,40 +242,60 @@ def _page(title: str, diagram: str, curve: str, legend: str, data: dict[str, Any
     )
 
 
+def _rows(recorder: RunRecorder, every: Any, drawn: int) -> np.ndarray:
+    """The recorded rows the page shows (one in ``every``), refusing a page too big to open."""
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ValueError(f"explore_run: every must be an int >= 1, got {every!r}")
+    rows = np.arange(0, len(recorder), every)
+    numbers = 2 * len(rows) * drawn
+    if numbers > MAX_PAGE_NUMBERS:
+        fit_rows = MAX_PAGE_NUMBERS // (2 * drawn)
+        how = f"pass every={-(-len(recorder) // fit_rows)} to show fewer steps, or" if fit_rows else "pass"
+        raise ValueError(
+            f"explore_run: {len(rows):,} steps × {drawn:,} drawn parameters would put {numbers:,} numbers in the "
+            f"page (at most {MAX_PAGE_NUMBERS:,}); {how} a smaller max_edges"
+        )
+    return rows
+
+
 def explore_run(
     model: Any,
     recorder: RunRecorder,
     path: str | os.PathLike[str] | None = None,
     *,
     max_edges: int | None = 400,
+    every: int = 1,
     title: str | None = None,
 ) -> ExplorerPage:
     """Write one self-contained HTML page stepping through ``recorder``'s run of ``model`` (an
     ``nn.MLP``, ``Layer`` or ``Sequential``): the network with each step's Δw on its edges, and
-    the loss curve.  Without ``path``: a temporary file.  Shows inline in Jupyter."""
+    the loss curve.  ``every``: show one recorded step in ``every`` (the page refuses more than
+    ``MAX_PAGE_NUMBERS`` numbers).  Without ``path``: a temporary file.  Shows inline in Jupyter."""
     name_of, pairs = _check(model, recorder)
     from nn.structure import describe
 
     st = describe(model)
     svg, drawn = _tag(_diagram(model, recorder, pairs, max_edges), st, name_of)
+    rows = _rows(recorder, every, len(drawn))
     cols = [recorder.column(n) for n in drawn]
-    deltas, values = recorder.deltas[:, cols], recorder.values[:, cols]
+    deltas, values = recorder.deltas[rows][:, cols], recorder.values[rows][:, cols]
     d_scale = float(np.abs(deltas).max()) if deltas.size else 0.0
     w_scale = float(np.abs(values).max()) if values.size else 0.0
     curve, xy = _loss_curve(recorder.steps, recorder.loss)
     data = {
-        "steps": recorder.steps.tolist(),
-        "loss": recorder.loss.tolist(),
-        "loss_xy": xy,
+        "steps": recorder.steps[rows].tolist(),
+        "loss": recorder.loss[rows].tolist(),
+        "loss_xy": [xy[r] for r in rows],
         "params": drawn,
         "delta": deltas.tolist(),
         "value": values.tolist(),
         "scale": {"delta": d_scale, "weight": w_scale},
-        "hidden": _aggregates(st, recorder, set(drawn), name_of),
+        "hidden": _aggregates(st, recorder, rows, set(drawn), name_of),
         "colours": {"pos": style.POS_LINE, "neg": style.NEG_LINE, "zero": style.ZERO_LINE},
         "rgb": {"pos": style.POS_RGB, "neg": style.NEG_RGB},
     }
-    heading = title or f"deltaw: {len(recorder)} recorded steps of training, Δw on every drawn weight"
+    shown = f"{len(rows)} of {len(recorder)} recorded steps" if every > 1 else f"{len(rows)} recorded steps"
+    heading = title or f"deltaw: {shown} of training, Δw on every drawn weight"
     page = _page(heading, svg, curve, _legend(d_scale, w_scale), data)
     if path is None:
         fd, tmp = tempfile.mkstemp(prefix="deltaw-run-", suffix=".html")
