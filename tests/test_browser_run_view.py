@@ -121,3 +121,21 @@ def test_play_hover_and_the_loss_marker(browser, browser_errors, tmp_path):
     numbers = [float(x) for x in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text)]
     assert numbers[:2] == [rec.values[-1, col], rec.deltas[-1, col]]
     assert browser_errors(browser) == []
+
+
+def test_inline_in_a_notebook_the_page_runs_in_its_iframe(browser, browser_errors, tmp_path):
+    """``_repr_html_`` (what Jupyter shows): a sandboxed srcdoc iframe whose script still steps."""
+    model, rec, hist = _train("sgd")
+    cell = tmp_path / "notebook.html"
+    inline = viz.explore_run(model, rec, tmp_path / "run.html")._repr_html_()
+    cell.write_text(f"<!DOCTYPE html><html><body>{inline}</body></html>")
+    browser_errors(browser)
+    browser.get(cell.resolve().as_uri())
+    browser.switch_to.frame(browser.find_element("tag name", "iframe"))
+    try:
+        for _ in range(3):
+            browser.find_element("id", "next").click()
+        _check_step(browser, rec, hist, 3)
+    finally:
+        browser.switch_to.default_content()
+    assert browser_errors(browser) == []

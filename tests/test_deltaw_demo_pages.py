@@ -105,3 +105,21 @@ def test_the_smoke_check_passes_on_this_install(tmp_path):
     smoke = _smoke_module()
     smoke.check_demo(Path(sys.executable).parent, tmp_path / "demo", with_plots=True)
     assert smoke.failures == []
+
+
+@pytest.mark.requires_browser
+@pytest.mark.requires_dot
+def test_both_demo_pages_open_and_step_without_console_errors(quick, browser, browser_errors):
+    out, result, _ = quick
+    browser_errors(browser)
+    for name, last in (("neuron_explorer.html", None), ("moons_run.html", result["history"].steps - 1)):
+        browser.get((out / name).resolve().as_uri())
+        body = browser.find_element("tag name", "body")
+        for _ in range(4):
+            body.send_keys("\ue014")  # →
+        if last is not None:  # the run has 3 steps: → stops at the last
+            assert body.get_attribute("data-step") == str(last)
+            assert float(browser.find_element("id", "loss").text) == result["history"].loss[last]
+        else:
+            assert body.get_attribute("data-step") == "4"
+        assert browser_errors(browser) == [], name
