@@ -46,14 +46,19 @@
     }).join("");
   }
 
-  function fit(text, box) {
-    text.removeAttribute("textLength");
-    if (!box) { return; }
-    var room = box.getBBox().width - 4;
-    if (text.getComputedTextLength() > room) {
-      text.setAttribute("textLength", String(room));
-      text.setAttribute("lengthAdjust", "spacingAndGlyphs");
-    }
+  // neuron texts that may overflow their box: set all texts first, then measure them in one layout
+  var texts = [];
+  document.querySelectorAll("g[data-param] text.b-line, g[data-param] text.d-line").forEach(function (t) {
+    var box = t.parentNode.querySelector("polygon");
+    texts.push({ el: t, room: box ? box.getBBox().width - 4 : Infinity });
+  });
+
+  function fitTexts() {
+    var wide = texts.filter(function (t) { return t.el.getComputedTextLength() > t.room; });
+    wide.forEach(function (t) {
+      t.el.setAttribute("textLength", String(t.room));
+      t.el.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    });
   }
 
   function paint(g, i) {
@@ -73,8 +78,8 @@
       if (box) { box.setAttribute("fill", fill(d)); }
       var b = g.querySelector("text.b-line");
       var db = g.querySelector("text.d-line");
-      if (b) { b.textContent = b.getAttribute("data-unit") + "\u00a0\u00a0b=" + fmt(w, 3); fit(b, box); }
-      if (db) { db.textContent = "Δb=" + fmt(d, 3); fit(db, box); }
+      if (b) { b.textContent = b.getAttribute("data-unit") + "\u00a0\u00a0b=" + fmt(w, 3); b.removeAttribute("textLength"); }
+      if (db) { db.textContent = "Δb=" + fmt(d, 3); db.removeAttribute("textLength"); }
     }
   }
 
@@ -93,6 +98,7 @@
     document.getElementById("where").textContent = "(recorded step " + (k + 1) + " of " + rows + ")";
     slider.value = String(k);
     els.forEach(function (g, i) { if (g) { paint(g, i); } });
+    fitTexts();
     var xy = data.loss_xy[k];
     var marker = document.getElementById("loss-marker");
     marker.setAttribute("cx", String(xy[0]));

@@ -87,12 +87,17 @@ class RunRecorder:
         self._arrays = None
 
     def _bind(self, where: str, model: Any) -> list[Value]:
-        """The model's parameters in ``named_parameters`` order; the same model at every step."""
+        """The model's parameters in ``named_parameters`` order; the same model at every step
+        (checked with ``parameters()``: the same order, without building the names)."""
         named = getattr(model, "named_parameters", None)
         if not callable(named):
             raise TypeError(
                 f"{where}: model must be an nn.Module (with named_parameters()), got {type(model).__name__}"
             )
+        if self._params is not None:
+            now = model.parameters()
+            if len(now) == len(self._params) and all(p is q for p, q in zip(now, self._params)):
+                return self._params
         pairs = named()
         if self._params is None:
             if not pairs:
