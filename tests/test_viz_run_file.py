@@ -32,6 +32,10 @@ def test_round_trip_is_exact(rec, tmp_path):
         a, b = getattr(back, key), getattr(rec, key)
         assert a.dtype == b.dtype and a.tolist() == b.tolist(), key
     assert back.steps.tolist() == [0, 2, 4, 6, 8]
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match="RunRecorder.record: this recorder was loaded from a file"):
+        back.record(model, nn.SGD(model.parameters(), lr=0.1), 1.0, step=10)
+    assert len(back) == 5 and back.names == rec.names
 
 
 def test_save_is_atomic(rec, tmp_path, monkeypatch):

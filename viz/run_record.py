@@ -100,6 +100,10 @@ class RunRecorder:
                 return self._params
         pairs = named()
         if self._params is None:
+            if self._rows:
+                raise ValueError(
+                    f"{where}: this recorder was loaded from a file; record a new run with a new RunRecorder"
+                )
             if not pairs:
                 raise ValueError(f"{where}: the model has no parameters to record")
             self.names = [n for n, _ in pairs]
