@@ -159,7 +159,8 @@ def test_every_shows_one_recorded_step_in_every_and_a_huge_page_is_refused(tmp_p
     assert len(_data(viz.explore_run(model, rec, tmp_path / "ok.html", every=3).html)["steps"]) == 3
     with pytest.raises(
         ValueError,
-        match="^explore_run: 4 steps × 13 drawn parameters would put 104 numbers in the page .at most 100.; pass every=3 to",
+        match="^explore_run: 4 steps × 13 drawn parameters would put 104 numbers in the page .at most 100.; "
+        "pass every=3",
     ):
         viz.explore_run(model, rec, tmp_path / "big.html", every=2)
     assert not (tmp_path / "big.html").exists()
