@@ -28,8 +28,9 @@ from pathlib import Path
 DIST = "deltaw"
 NOT_SHIPPED = {"tests", "examples", "benchmarks", "docs"}  # top-level folders that stay out of the wheel
 SKIPPED_FILES = {"__pycache__"}
-MAGIC = {".svg": (b"<?xml", b"<svg"), ".png": (b"\x89PNG",), ".gif": (b"GIF8",)}
-DEMO_ALWAYS = {"neuron_graph.svg", "moons_network.svg"}  # needs only Graphviz's dot
+MAGIC = {".svg": (b"<?xml", b"<svg"), ".png": (b"\x89PNG",), ".gif": (b"GIF8",), ".html": (b"<!DOCTYPE html>",)}
+# need only Graphviz's dot (the pages hold its SVG)
+DEMO_ALWAYS = {"neuron_graph.svg", "moons_network.svg", "neuron_explorer.html", "moons_run.html"}
 DEMO_PLOTS = {"moons_loss.png", "moons_deltas.png", "moons_boundary.png", "moons_training.gif"}  # [plot]
 
 failures: list[str] = []

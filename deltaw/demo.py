@@ -1,10 +1,12 @@
 """``deltaw demo`` (and ``make demo``): the guided tour, in three acts.
 
 1. One weight learned by gradient descent, printed epoch by epoch.
-2. One tanh neuron: its graph with data, grad and Δw, and the chain rule for
-   w1 written out with the numbers and checked against the engine.
+2. One tanh neuron: its graph with data, grad and Δw, the chain rule for
+   w1 written out with the numbers and checked against the engine, and an
+   explorer page stepping through its forward pass, backprop and update.
 3. A small network learning the two moons, with a progress bar, then its
-   loss curve, decision boundary, network diagram and an animation.
+   loss curve, decision boundary, network diagram, an animation and a page
+   stepping through the run with every step's Δw on the network's edges.
 
 Every number printed is computed in this run; every file written is named.
 Pictures that need a part of deltaw this installation lacks (matplotlib for
@@ -37,6 +39,19 @@ def _render(graph: Any, path: Path, what: str) -> Path | None:
         written = render(graph, path, format=path.suffix.lstrip("."))
     except RendererNotFound as e:
         print(f"  (could not render {path.name}: {str(e).splitlines()[0]})")
+        return None
+    _wrote(written, what)
+    return written
+
+
+def _html(write: Any, path: Path, what: str) -> Path | None:
+    """Write an explorer page with ``write(path)``; skipped (with why) without a Graphviz renderer."""
+    from viz import RendererNotFound
+
+    try:
+        written = Path(write(path))
+    except RendererNotFound as e:
+        print(f"  (could not write {path.name}: {str(e).splitlines()[0]})")
         return None
     _wrote(written, what)
     return written
@@ -76,7 +91,7 @@ def worked_example() -> float:
 
 def neuron(out: Path, lr: float = 0.1) -> Value:
     """Act 2: o = tanh(w1·x1 + w2·x2 + b), drawn and explained; returns o."""
-    from viz import draw_graph, explain
+    from viz import draw_graph, explain, explore
 
     _say("2. One neuron: the chain rule, factor by factor")
     v = {name: Value(x, label=name) for name, x in NEURON_VALUES.items()}
@@ -92,6 +107,11 @@ def neuron(out: Path, lr: float = 0.1) -> Value:
         out / "neuron_graph.svg",
         f"the neuron's graph: data, grad and Δw = -{lr}·grad",
     )
+    _html(
+        lambda path: explore(o, lr=lr, path=path, params=params),
+        out / "neuron_explorer.html",
+        "open in a browser: step through the forward pass, backprop and the update (→ key)",
+    )
     return o
 
 
@@ -99,6 +119,7 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
     """Act 3: micrograd's recipe — MLP(2, [16, 16, 1]), max-margin loss + L2, SGD with lr 1.0 → 0.1 —
     on 100 moons, with a progress bar; returns the History."""
     from nn import MLP, SGD, LinearLR, fit, make_moons
+    from viz import RunRecorder
 
     _say("3. A network learns the two moons")
     X, y = make_moons(30 if quick else 100, noise=0.1, seed=seed)
@@ -107,7 +128,8 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
     opt = SGD(model.parameters(), lr=1.0)
     steps = 3 if quick else 50
     schedule = LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100)
-    callbacks: list[Any] = []
+    run = RunRecorder()  # every step's Δw and value of all 337 parameters: 50 × 337 × 2 floats
+    callbacks: list[Any] = [run]
     frames = None
     if importlib.util.find_spec("matplotlib") is not None:  # the frames are matplotlib figures
         from viz import FrameRecorder
@@ -144,17 +166,22 @@ def moons(out: Path, seed: int = 0, quick: bool = False, progress: bool = True) 
         "mean |Δw| per layer, first step -> last step: "
         + ", ".join(f"{name} {first[name]:.2e} -> {last[name]:.2e}" for name in first)
     )
-    _moons_pictures(out, model, opt, X, labels, hist, frames)
+    _moons_pictures(out, model, opt, X, labels, hist, frames, run)
     return hist
 
 
-def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: Any, frames: Any) -> None:
-    from viz import draw_network
+def _moons_pictures(out: Path, model: Any, opt: Any, X: Any, labels: Any, hist: Any, frames: Any, run: Any) -> None:
+    from viz import draw_network, explore_run
 
     _render(
         draw_network(model, optimizer=opt, caption=f"after step {hist.steps - 1}"),
         out / "moons_network.svg",
         "the network after its last update: w, ∂L/∂w and Δw on every edge",
+    )
+    _html(
+        lambda path: explore_run(model, run, path),
+        out / "moons_run.html",
+        "open in a browser: the network at every step of the training, edges coloured by that step's Δw",
     )
     try:
         from viz import plots

@@ -1,6 +1,7 @@
 """Pictures of backprop: computation graphs and networks with data, grad and Δw,
-rendering with any Graphviz, training plots and animations, and the chain rule
-for any weight spelled out with its numbers.
+rendering with any Graphviz, training plots and animations, the chain rule
+for any weight spelled out with its numbers, and HTML pages to step through
+one backward pass (``explore``) or a recorded run (``RunRecorder`` + ``explore_run``).
 
 The plots and animations need matplotlib (``pip install 'deltaw[plot]'``);
 they are imported on first use, so the graph drawings work without it.
@@ -23,6 +24,9 @@ _LAZY = {
     "plot_feature_maps": "kernels",  # an image through a CNN's convolutions
     "animate": "animation",
     "explore": "explorer",  # the stepping HTML page (pure Python; needs a Graphviz renderer)
+    "explore_run": "run_view",  # a recorded run's page: the network stepping through its Δw
+    "RunRecorder": "run_record",  # every step's Δw and values as numpy arrays (numpy on first use)
+    "RunRecorderFull": "run_record",
 }
 _PLOTS = ("plot_losses", "plot_weights", "plot_deltas", "plot_runs", "plot_weight_histograms", "plot_decision_boundary")
 

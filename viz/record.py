@@ -7,7 +7,9 @@ the model and optimizer that ``fit`` hands to callbacks after each step:
 - :class:`WeightRecorder`: the value of chosen weights after every step
   (for :func:`viz.plot_weights`);
 - :class:`FrameRecorder`: a picture every ``every`` steps — the network
-  diagram or the decision boundary — for :func:`viz.animate`.
+  diagram or the decision boundary — for :func:`viz.animate`;
+- :class:`viz.RunRecorder` (in :mod:`viz.run_record`): every parameter's Δw
+  and value at every step, as float64 arrays, for :func:`viz.explore_run`.
 """
 
 from __future__ import annotations
