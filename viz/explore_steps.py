@@ -27,6 +27,7 @@ from autograd.node import edges
 
 from .chain import Names
 from .deltas import DeltaSource
+from .stale import changed_leaves
 
 FORMAT = 1  # the embedded data's version, stored as "format"
 SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -63,6 +64,20 @@ def display_names(order: list[Value]) -> list[str]:
     return out
 
 
+def graph_values(order: list[Value], src: DeltaSource) -> list[float]:
+    """Each node's data as the forward pass computed with it: a leaf changed since (by the
+    optimizer's step) shows its old value, from the graph's own copy or as data − Δw."""
+    value = [v.data for v in order]
+    changed = {c.leaf: c.then for c in changed_leaves(order)}
+    if not changed:
+        return value
+    for i, v in enumerate(order):
+        if v in changed:
+            then, d = changed[v], src.delta(v) if src.kind == "optimizer" else None
+            value[i] = then if then is not None else v.data - d if d is not None else v.data
+    return value
+
+
 def page_data(order: list[Value], src: DeltaSource) -> dict[str, Any]:
     """The numbers and names the page builds its steps from (column lists, one entry per node)."""
     index = {v: i for i, v in enumerate(order)}
@@ -86,7 +101,7 @@ def page_data(order: list[Value], src: DeltaSource) -> dict[str, Any]:
         "format": FORMAT,
         "names": display_names(order),
         "ops": [v.op for v in order],
-        "value": [v.data for v in order],
+        "value": graph_values(order, src),
         "grad": [v.grad for v in order],
         "kids": kids,
         "local": local,
@@ -103,12 +118,11 @@ def _backward(data: dict[str, Any]) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [{"phase": "backward", "node": root, "grad": 1.0}]
     for i in range(root, -1, -1):
         g = data["grad"][i]  # final by now: every consumer of i came later in creation order
-        for k, d in zip(data["kids"][i], data["local"][i]):
+        for pos, (k, d) in enumerate(zip(data["kids"][i], data["local"][i])):
             product = g * d
             totals[k] += product
-            steps.append(
-                {"phase": "backward", "node": i, "child": k, "g": g, "d": d, "product": product, "total": totals[k]}
-            )
+            step = {"phase": "backward", "node": i, "child": k, "pos": pos, "g": g, "d": d}
+            steps.append(step | {"product": product, "total": totals[k]})
     return steps
 
 

@@ -9,7 +9,8 @@ Graphviz writes one element per line, so the SVG is rewritten line by line:
   members' indices, space-separated;
 - the numbers in the labels get classes (``n-data``, ``n-grad``, ``n-dw``, ``n-box``,
   ``n-box-dw``; their cell fills ``f-grad``, ``f-dw``) so the stylesheet can hide each until the
-  step reaches it.
+  step reaches it; a leaf the optimizer's step already changed shows the value the forward pass
+  used (``n-data``) until its update step, then today's (``n-after``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from . import graph
 from .collapse import Collapsed
 from .deltas import DeltaSource
 from .renderers import RendererNotFound, pipe
+from .style import fmt
 
+PRECISION = 4  # draw_graph's default, which the page's picture uses
 _GROUP = re.compile(r'^<g id="(?:node|edge)\d+" class="(node|edge)">$')
 _TITLE = re.compile(r"^<title>([vob])(\d+)</title>$")
 _LINK_OPEN = re.compile(r'^<g id="a_[^"]*"><a [^>]*>$')
@@ -44,28 +47,29 @@ def _collapsed(src: DeltaSource, order: list[Value], g: Any) -> Collapsed | None
     if hasattr(g, "collapsed"):
         known: Collapsed | None = g.collapsed
         return known
-    d = graph._Drawer(order, src, graph.SHOW, "LR", 4)
+    d = graph._Drawer(order, src, graph.SHOW, "LR", PRECISION)
     _, _, collapsed, _ = graph._plan(d, 1000, lambda: graph._levels(None, order, src))
     return collapsed if isinstance(collapsed, Collapsed) else None
 
 
-def drawing(root: Value, src: DeltaSource, order: list[Value], names: list[str], args: dict[str, Any]) -> str:
-    """``draw_graph(root, **args)`` as tagged inline SVG (``names``: the page's name of each node)."""
+def drawing(root: Value, src: DeltaSource, order: list[Value], data: dict[str, Any], args: dict[str, Any]) -> str:
+    """``draw_graph(root, **args)`` as tagged inline SVG (``data``: the page's names and values)."""
     g = graph.draw_graph(root, **args)
     try:
         svg = pipe(g, "svg").decode("utf-8")
     except RendererNotFound as e:
         why = str(e).removeprefix("render: ")
         raise RendererNotFound(f"explore: the page holds the graph as SVG drawn by Graphviz; {why}") from None
-    return tag(svg, order, names, _collapsed(src, order, g))
+    return tag(svg, order, data, _collapsed(src, order, g))
 
 
 class _Tagger:
     """The line-by-line rewrite of one SVG."""
 
-    def __init__(self, order: list[Value], names: list[str], collapsed: Collapsed | None) -> None:
+    def __init__(self, order: list[Value], data: dict[str, Any], collapsed: Collapsed | None) -> None:
         self.order = order
-        self.names = names
+        self.names: list[str] = data["names"]
+        self.value: list[float] = data["value"]  # as the forward pass saw it
         self.members: dict[int, list[int]] = {}
         if collapsed is not None:
             self.members = {b: box.members for b, box in enumerate(collapsed.boxes)}
@@ -80,7 +84,7 @@ class _Tagger:
     def open_group(self, kind: str, ident: str) -> None:
         attrs = ""
         if kind == "v":
-            attrs = f' data-node="{ident}" data-value="{self.order[int(ident)].data!r}"'
+            attrs = f' data-node="{ident}" data-value="{self.value[int(ident)]!r}"'
         elif kind == "o":
             attrs = f' data-op="{ident}"'
         elif kind == "b":
@@ -106,6 +110,10 @@ class _Tagger:
         cls = ""
         if self.group == "v":
             cls = next((c for p, c in _VALUE_CELLS if body.startswith(p)), "")
+            then, now = self.value[self.node], self.order[self.node].data
+            if cls == "n-data" and then != now:  # changed by the step: the old value until its update
+                self.out.append(f'<text class="n-after" {attrs}>{body}</text>')
+                body, cls = f"data {html.escape(fmt(then, PRECISION))}", "n-data stale"
             if cls in _CELL_FILL and self.fill >= 0:
                 self.out[self.fill] = self.out[self.fill].replace(
                     "<polygon ", f'<polygon class="{_CELL_FILL[cls]}" ', 1
@@ -145,11 +153,11 @@ class _Tagger:
         self.out.append(line)
 
 
-def tag(svg: str, order: list[Value], names: list[str], collapsed: Collapsed | None) -> str:
+def tag(svg: str, order: list[Value], data: dict[str, Any], collapsed: Collapsed | None) -> str:
     """The SVG rewritten for the page (see the module's docstring)."""
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r' xmlns(:xlink)?="[^"]*"', "", svg)
-    t = _Tagger(order, names, collapsed)
+    t = _Tagger(order, data, collapsed)
     for line in svg.splitlines():
         t.line(line)
     return "\n".join(t.out)

@@ -99,7 +99,7 @@ def explore(
     src = resolve(optimizer, lr, params, [v for v in order if v.is_leaf])
     data = page_data(order, src)
     check_grads(data)
-    svg = drawing(root, src, order, data["names"], {"optimizer": optimizer, "lr": lr, "params": params})
+    svg = drawing(root, src, order, data, {"optimizer": optimizer, "lr": lr, "params": params})
     page = _page(svg, data)
     if path is None:
         fd, tmp = tempfile.mkstemp(prefix="deltaw-explore-", suffix=".html")

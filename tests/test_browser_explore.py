@@ -1,0 +1,221 @@
+"""The explorer page in a real headless Chromium: press → through every step of the neuron and of a
+small MLP loss and check, at each step, where the page is, which node is highlighted, the numbers
+of ``#equation`` against the engine's, which nodes carry ``data-grad`` (exactly the final ones,
+with the engine's ``.grad``), which numbers of the picture are visible, and that nothing was logged
+as an error; then ← back, the phase buttons, the slider, Home/End and hover."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nn
+import viz
+from autograd import Value, topological_order
+from autograd.node import edges
+from viz.explorer import read_page
+from viz.style import fmt
+
+pytestmark = [pytest.mark.requires_browser, pytest.mark.requires_dot]
+
+# one round trip per step: everything the checks read
+STATE_JS = """
+var vis = function (sel) {
+  return Array.prototype.filter.call(document.querySelectorAll(sel), function (t) {
+    return getComputedStyle(t).visibility === 'visible';
+  }).map(function (t) { return t.closest('g.node').getAttribute('data-node'); });
+};
+var grads = {};
+document.querySelectorAll('#graph g.node[data-grad]').forEach(function (g) {
+  grads[g.getAttribute('data-node')] = g.getAttribute('data-grad');
+});
+return {
+  step: document.body.getAttribute('data-step'),
+  phase: document.body.getAttribute('data-phase'),
+  equation: document.getElementById('equation').textContent,
+  current: Array.prototype.map.call(document.querySelectorAll('#graph g.node.current[data-node]'),
+    function (g) { return g.getAttribute('data-node'); }),
+  grads: grads,
+  data: vis('#graph text.n-data, #graph text.n-after'), grad: vis('#graph text.n-grad'), dw: vis('#graph text.n-dw'),
+  slider: document.getElementById('slider').value
+};
+"""
+
+
+SEEN: dict[Value, float] = {}  # a parameter's data before the optimizer's step changed it
+
+
+def seen(v: Value) -> float:
+    return SEEN.get(v, v.data)
+
+
+def neuron() -> tuple[Value, dict[str, Any]]:
+    """micrograd's neuron: tanh(w1*x1 + w2*x2 + b) with b chosen so that tanh'(z) = ½."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2, b = Value(-3.0, label="w1"), Value(1.0, label="w2"), Value(6.8813735870195432, label="b")
+    out = (w1 * x1 + w2 * x2 + b).tanh()
+    out.backward()
+    return out, {"lr": 0.1, "params": [w1, w2, b]}
+
+
+def mlp_loss() -> tuple[Value, dict[str, Any]]:
+    """An MLP(2, [3, 1]) with mse on two samples, after one SGD step with momentum (Δw recorded)."""
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    loss = nn.mse_loss([model(x) for x in ([0.5, -1.0], [1.0, 2.0])], [1.0, -1.0])
+    loss.backward()
+    opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    SEEN.update({p: p.data for p in model.parameters()})  # the values the forward pass used
+    opt.step()
+    return loss, {"optimizer": opt}
+
+
+def open_page(browser: Any, root: Value, path: Path, **kw: Any) -> dict[str, Any]:
+    page = viz.explore(root, path=path, **kw)
+    browser.get(page.path.resolve().as_uri())
+    return read_page(page.path)
+
+
+def state(browser: Any) -> dict[str, Any]:
+    return browser.execute_script(STATE_JS)  # type: ignore[no-any-return]
+
+
+def press(browser: Any, key: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.TAG_NAME, "body").send_keys(key)
+
+
+def same_at_6(shown: str, x: float) -> None:
+    """A number of the text: Python's 6-significant-digit form of ``x``, and within its rounding."""
+    assert shown == fmt(x, 6)
+    if x != 0.0:
+        assert abs(float(shown) - x) <= 5 * 10 ** (math.floor(math.log10(abs(x))) - 6)
+
+
+def check_equation(text: str, step: dict[str, Any], data: dict[str, Any], order: list[Value]) -> None:
+    """The step's text names the right nodes and shows the engine's numbers."""
+    name = data["names"]
+    i = step["node"]
+    if step["phase"] == "forward":
+        v = order[i]
+        kids = [c for c, _ in edges(v)]
+        parts = text.split(" = ")
+        assert parts[0] == name[i]
+        same_at_6(parts[-1], seen(v))
+        if kids:
+            shown = re.split(r" [-+*/] |, ", re.sub(r"^[^(]*\(|\)$", "", parts[-2]) if "(" in parts[-2] else parts[-2])
+            assert len(shown) == len(kids)
+            for s, c in zip(shown, kids):
+                same_at_6(s, seen(c))
+    elif step["phase"] == "backward" and "child" not in step:
+        assert text == f"∂L/∂{name[i]} = 1 (the start)" and order[i].grad == 1.0
+    elif step["phase"] == "backward":
+        k = step["child"]
+        m = re.fullmatch(
+            r"∂L/∂(.+) \+= ∂L/∂(.+) × ∂(.+)/∂(.+) = (\S+) × (\S+) = (\S+)  \(∂L/∂(.+) is now (\S+?)(, final)?\)", text
+        )
+        assert m is not None, text
+        assert (m[1], m[2], m[3], m[4], m[8]) == (name[k], name[i], name[i], name[k], name[k])
+        local = list(edges(order[i]))[step["pos"]][1]  # the engine's stored ∂node/∂child
+        same_at_6(m[5], order[i].grad)
+        same_at_6(m[6], float(local))
+        same_at_6(m[7], order[i].grad * float(local))
+        same_at_6(m[9], step["total"])
+        if m[10]:  # the last contribution: the engine's gradient
+            same_at_6(m[9], order[k].grad)
+    elif i is None:
+        assert text.startswith("no update to show: ")
+    else:
+        p = order[i]
+        m = re.fullmatch(r"Δ(.+?) = (.+) = (\S+);  (.+): (\S+) → (\S+)", text)
+        assert m is not None and m[1] == m[4] == name[i], text
+        same_at_6(m[3], step["delta"])
+        same_at_6(m[5], step["before"])
+        same_at_6(m[6], step["after"])
+        if data["update"]["kind"] == "lr":
+            assert m[2] == f"−lr·∂L/∂{name[i]} = −{fmt(data['update']['lr'], 6)} × {fmt(p.grad, 6)}"
+            assert step["delta"] == -data["update"]["lr"] * p.grad and step["before"] == p.data
+        else:
+            assert m[2] == "what the optimizer's step() applied" and step["after"] == p.data
+
+
+def check_step(browser: Any, browser_errors: Any, k: int, data: dict[str, Any], order: list[Value]) -> None:
+    """Everything at step ``k``: where, highlight, equation, data-grad, visible numbers, no errors."""
+    st = state(browser)
+    step = data["steps"][k]
+    assert (st["step"], st["phase"], st["slider"]) == (str(k), step["phase"], str(k))
+    assert st["current"] == ([] if step["node"] is None else [str(step["node"])])
+    check_equation(st["equation"], step, data, order)
+    final = {i for i, at in enumerate(data["final_at"]) if at is not None and at <= k}
+    assert {int(i) for i in st["grads"]} == final
+    for i, g in st["grads"].items():
+        assert float(g) == order[int(i)].grad
+    assert sorted(map(int, st["grad"])) == sorted(final)  # the picture's grads: only the final ones
+    assert sorted(map(int, st["data"])) == list(range(min(k + 1, len(order))))  # values as computed
+    u = data["update"]
+    assert sorted(map(int, st["dw"])) == sorted(
+        p for j, p in enumerate(u["params"]) if data["phase_start"]["update"] + j <= k
+    )
+    assert browser_errors(browser) == []
+
+
+def walk(browser: Any, browser_errors: Any, data: dict[str, Any], order: list[Value]) -> None:
+    """→ through every step, then ← back to the start, checking each step both ways."""
+    n = len(data["steps"])
+    browser_errors(browser)  # whatever the load logged is read below, with step 0
+    for k in range(n):
+        check_step(browser, browser_errors, k, data, order)
+        press(browser, "\ue014")  # → (the last step stays put)
+    check_step(browser, browser_errors, n - 1, data, order)
+    for k in range(n - 2, -1, -1):
+        press(browser, "\ue012")  # ←
+        check_step(browser, browser_errors, k, data, order)
+
+
+def jumps(browser: Any, browser_errors: Any, data: dict[str, Any], order: list[Value]) -> None:
+    """The phase buttons, the slider, Home and End land on the right step with the right state."""
+    from selenium.webdriver.common.by import By
+
+    last = len(data["steps"]) - 1
+    for p in ("backward", "update", "forward", "update", "backward"):
+        browser.find_element(By.ID, f"to-{p}").click()
+        check_step(browser, browser_errors, data["phase_start"][p], data, order)
+    for k in (last // 2, 3, last, 1, data["phase_start"]["backward"] + 2):
+        browser.execute_script(
+            "var s = document.getElementById('slider'); s.value = arguments[0]; s.dispatchEvent(new Event('input'));", k
+        )
+        check_step(browser, browser_errors, k, data, order)
+    press(browser, "\ue010")  # End
+    check_step(browser, browser_errors, last, data, order)
+    press(browser, "\ue011")  # Home
+    check_step(browser, browser_errors, 0, data, order)
+
+
+def test_neuron_every_step_in_the_browser(browser, browser_errors, tmp_path) -> None:
+    root, kw = neuron()
+    data = open_page(browser, root, tmp_path / "neuron.html", **kw)
+    order = topological_order(root)
+    walk(browser, browser_errors, data, order)
+    jumps(browser, browser_errors, data, order)
+    browser.find_element("id", "to-backward").click()
+    for _ in range(6):
+        press(browser, "\ue014")
+    browser.save_screenshot(str(tmp_path / "neuron_mid_backward.png"))
+    press(browser, "\ue010")
+    browser.save_screenshot(str(tmp_path / "neuron_final.png"))
+    assert (tmp_path / "neuron_final.png").stat().st_size > 10_000
+
+
+def test_mlp_loss_every_step_with_optimizer_deltas(browser, browser_errors, tmp_path) -> None:
+    root, kw = mlp_loss()
+    data = open_page(browser, root, tmp_path / "mlp.html", **kw)
+    assert data["update"]["kind"] == "optimizer" and len(data["update"]["params"]) == 13
+    order = topological_order(root)
+    walk(browser, browser_errors, data, order)
+    jumps(browser, browser_errors, data, order)
+    press(browser, "\ue010")
+    browser.save_screenshot(str(tmp_path / "mlp_final.png"))
