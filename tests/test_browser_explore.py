@@ -145,6 +145,7 @@ def check_equation(text: str, step: dict[str, Any], data: dict[str, Any], order:
 
 def check_step(browser: Any, browser_errors: Any, k: int, data: dict[str, Any], order: list[Value]) -> None:
     """Everything at step ``k``: where, highlight, equation, data-grad, visible numbers, no errors."""
+    assert browser_errors(browser) == []
     st = state(browser)
     step = data["steps"][k]
     assert (st["step"], st["phase"], st["slider"]) == (str(k), step["phase"], str(k))
@@ -160,13 +161,11 @@ def check_step(browser: Any, browser_errors: Any, k: int, data: dict[str, Any], 
     assert sorted(map(int, st["dw"])) == sorted(
         p for j, p in enumerate(u["params"]) if data["phase_start"]["update"] + j <= k
     )
-    assert browser_errors(browser) == []
 
 
 def walk(browser: Any, browser_errors: Any, data: dict[str, Any], order: list[Value]) -> None:
     """→ through every step, then ← back to the start, checking each step both ways."""
     n = len(data["steps"])
-    browser_errors(browser)  # whatever the load logged is read below, with step 0
     for k in range(n):
         check_step(browser, browser_errors, k, data, order)
         press(browser, "\ue014")  # → (the last step stays put)
@@ -219,3 +218,120 @@ def test_mlp_loss_every_step_with_optimizer_deltas(browser, browser_errors, tmp_
     jumps(browser, browser_errors, data, order)
     press(browser, "\ue010")
     browser.save_screenshot(str(tmp_path / "mlp_final.png"))
+
+
+def hover(browser: Any, node: int) -> dict[str, str]:
+    """Move the mouse onto value ``node`` and read the tooltip: ``{"name": ..., "data": ..., ...}``."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    group = browser.find_element(By.CSS_SELECTOR, f'#graph g.node[data-node="{node}"]')
+    ActionChains(browser).move_to_element(group).perform()
+    tip = browser.find_element(By.ID, "tooltip")
+    assert tip.is_displayed() and tip.get_attribute("data-node") == str(node)
+    lines = browser.execute_script("return document.getElementById('tooltip').textContent").split("\n")
+    out = {"name": lines[0]}
+    for line in lines[1:]:
+        key, _, rest = line.partition(" = ") if " = " in line else line.partition(": ")
+        out[key] = rest
+    return out
+
+
+def test_hover_shows_each_nodes_full_numbers_as_far_as_the_step_has_them(browser, browser_errors, tmp_path) -> None:
+    root, kw = neuron()
+    data = open_page(browser, root, tmp_path / "neuron.html", **kw)
+    order = topological_order(root)
+    for _ in range(3):  # x1, x2, w1 computed; the rest not yet
+        press(browser, "\ue014")
+    assert hover(browser, 2) == {"name": "w1", "data": "-3", "grad": "not final yet", "Δw": "not applied yet"}
+    assert hover(browser, 5) == {"name": "mul₁ (op *)", "data": "not computed yet", "grad": "not final yet"}
+    press(browser, "\ue010")  # End: everything known
+    params = dict(zip(data["update"]["params"], data["update"]["delta"]))
+    for i, v in enumerate(order):
+        tip = hover(browser, i)
+        assert tip["name"] == data["names"][i] + (f" (op {v.op})" if v.op else "")
+        assert float(tip["data"]) == v.data and float(tip["grad"]) == v.grad  # full precision
+        assert ("Δw" in tip) == (i in params)
+        if i in params:
+            assert float(tip["Δw"]) == params[i] == -0.1 * v.grad
+    assert browser_errors(browser) == []
+
+
+def test_inline_in_a_notebook_the_iframe_runs_the_explorer(browser, browser_errors, tmp_path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    root, kw = neuron()
+    page = viz.explore(root, path=tmp_path / "neuron.html", **kw)
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body><p>a notebook cell</p>{page._repr_html_()}</body></html>", "utf-8")
+    browser.get(host.resolve().as_uri())
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        data = read_page(page.path)
+        order = topological_order(root)
+        check_step(browser, browser_errors, 0, data, order)
+        browser.find_element(By.ID, "equation").click()  # as a reader does: keys go to the focused frame
+        for k in range(1, 14):
+            ActionChains(browser).send_keys("\ue014").perform()
+            check_step(browser, browser_errors, k, data, order)
+    finally:
+        browser.switch_to.default_content()
+    assert browser_errors(browser) == []
+
+
+def big_loss(samples: int) -> Value:
+    """An MLP(2, [16, 16, 1]) mse loss: about 71 values per sample (30,000 at 420 samples)."""
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    xs = [[0.01 * i, -0.005 * i] for i in range(samples)]
+    loss = nn.mse_loss([model(x) for x in xs], [1.0 if i % 2 else -1.0 for i in range(samples)])
+    loss.backward()
+    return loss
+
+
+def test_a_30000_node_graph_opens_collapsed_and_steps(browser, browser_errors, tmp_path) -> None:
+    from selenium.webdriver.common.by import By
+
+    root = big_loss(420)
+    order = topological_order(root)
+    assert len(order) >= 29_000
+    data = open_page(browser, root, tmp_path / "big.html", lr=0.1)
+    members = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('#graph g.node[data-node]'),"
+        " function (g) { return g.getAttribute('data-node'); });"
+    )
+    ids = [int(i) for m in members for i in m.split()]
+    assert sorted(ids) == list(range(len(order)))  # every node drawn once: alone or in one box
+    assert len(members) < 1000 and browser.find_elements(By.CSS_SELECTOR, "#graph g.node[data-box]")
+    singles = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('#graph g.node[data-value]'),"
+        " function (g) { return Number(g.getAttribute('data-node')); });"
+    )
+
+    def at(k: int) -> None:
+        assert browser_errors(browser) == []
+        st = state(browser)
+        step = data["steps"][k]
+        assert (st["step"], st["phase"]) == (str(k), step["phase"])
+        lit = browser.execute_script(
+            "return Array.prototype.map.call(document.querySelectorAll('#graph g.node.current[data-node]'),"
+            " function (g) { return g.getAttribute('data-node'); });"
+        )
+        assert len(lit) == 1 and str(step["node"]) in lit[0].split()  # the node, or the box holding it
+        assert {int(i) for i in st["grads"]} == {
+            i for i in singles if data["final_at"][i] is not None and data["final_at"][i] <= k
+        }
+
+    for k in range(4):
+        at(k)
+        press(browser, "\ue014")
+    browser.find_element(By.ID, "to-backward").click()
+    b = data["phase_start"]["backward"]
+    for k in range(b, b + 30):
+        at(k)
+        press(browser, "\ue014")
+    press(browser, "\ue010")
+    at(len(data["steps"]) - 1)
+    press(browser, "\ue012")
+    at(len(data["steps"]) - 2)
+    browser.save_screenshot(str(tmp_path / "big.png"))
