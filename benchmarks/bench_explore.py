@@ -27,9 +27,8 @@ if ROOT not in sys.path:
 import viz  # noqa: E402
 from autograd import Value, topological_order  # noqa: E402
 from benchmarks.bench_viz import mlp_batch_loss  # noqa: E402
+from examples.explorer_screenshot import headless_chromium  # noqa: E402
 
-CHROMIUM = os.environ.get("DELTAW_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("DELTAW_CHROMEDRIVER", "/usr/bin/chromedriver")
 SIZES = (1_000, 10_000, 30_000)
 
 # batches of presses of →, each followed by what the browser must do before it can paint (style,
@@ -56,25 +55,11 @@ def graph_of(nodes: int) -> Value:
 
 
 def browser() -> Any:
-    """Headless Chromium as the tests drive it, or None when it is not installed."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        return None
+    """Headless Chromium as the README's screenshot drives it, or None when it is not installed."""
     try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
+        return headless_chromium()
+    except RuntimeError:
         return None
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
 def in_browser(driver: Any, page: Path, keys: int) -> dict[str, float]:

@@ -138,7 +138,7 @@
     if (f.node >= 0 && group[f.node] && op[f.node]) { light(op[f.node], "current"); }
     var cur = element(f.node), r = cur && cur.getBoundingClientRect();
     if (r && (r.bottom < 0 || r.top > window.innerHeight || r.right < 0 || r.left > window.innerWidth)) {
-      cur.scrollIntoView({ block: "center", inline: "center" }); // a big graph: keep the step in sight
+      cur.scrollIntoView({ block: "nearest", inline: "nearest" }); // a big graph: keep the step in sight
     }
   }
 
