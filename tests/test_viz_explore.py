@@ -197,3 +197,42 @@ def test_grads_not_from_one_backward_are_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="call root.backward\\(\\) once"):
         viz.explore(out, path=tmp_path / "page.html")
     assert not (tmp_path / "page.html").exists()
+
+
+def test_unlabelled_nodes_get_readable_names_that_never_equal_a_label(tmp_path) -> None:
+    x, w = Value(2.0, label="x"), Value(-3.0, label="mul₂")  # a label that looks generated
+    c = Value(0.5)
+    out = ((x * w + c) * (x * c)).tanh()
+    out.backward()
+    _, data = _page(out, tmp_path, lr=0.1)
+    order = topological_order(out)
+    names = dict(zip(order, data["names"]))
+    assert names[x] == "x" and names[w] == "mul₂" and names[c] == "c₁" and names[out] == "L"
+    ops = [names[v] for v in order if v.op and v is not out]
+    assert ops == ["mul₁", "add₁", "mul₂′", "mul₃"]  # per-op counters; the label mul₂ keeps its name
+    assert len(set(data["names"])) == len(order)
+    x, w, c = Value(2.0, label="x"), Value(-3.0, label="mul₂"), Value(0.5)
+    y = (((x**2 - c) / w).exp().tanh() * 1.0).relu()
+    y.backward()
+    names = _page(y, tmp_path)[1]["names"]
+    assert names == ["x", "mul₂", "c₁", "pow₁", "sub₁", "div₁", "exp₁", "tanh₁", "c₂", "mul₁", "L"]
+
+
+def test_a_collapsed_graph_tags_each_box_with_its_members(tmp_path) -> None:
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    xs = [[0.1 * i, -0.05 * i] for i in range(40)]
+    loss = nn.mse_loss([model(x) for x in xs], [1.0 if i % 2 else -1.0 for i in range(40)])
+    loss.backward()
+    page, data = _page(loss, tmp_path, lr=0.1)
+    order = topological_order(loss)
+    singles = [int(i) for i in re.findall(r'class="node" data-node="(\d+)" data-value=', page)]
+    boxes = re.findall(r'class="node" data-box="(\d+)" data-node="([\d ]*)"', page)
+    assert boxes and len(singles) + len(boxes) < 1000
+    members = [int(i) for _, m in boxes for i in m.split()]
+    assert sorted(singles + members) == list(range(len(order)))  # each node drawn once, alone or in a box
+    assert len(data["steps"]) == len(order) + 1 + sum(len(k) for k in data["kids"]) + len(data["update"]["params"])
+
+
+def test_read_page_refuses_a_page_without_explorer_data(tmp_path) -> None:
+    with pytest.raises(ValueError, match="read_page: no deltaw explorer data"):
+        read_page("<html><body>hello</body></html>")

@@ -57,7 +57,7 @@ def display_names(order: list[Value]) -> list[str]:
     out = []
     for i, v in enumerate(order):
         base = "L" if i == last else (_op_word(v.op) if v.op else "c")
-        if i != last:
+        if i != last and not v.label:
             counts[base] = counts.get(base, 0) + 1
             base += str(counts[base]).translate(SUBSCRIPT)
         out.append(names.name(v, base))
