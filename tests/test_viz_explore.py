@@ -111,9 +111,12 @@ def test_mlp_loss_steps_and_optimizer_deltas(tmp_path) -> None:
     opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
     page, data = _page(loss, tmp_path, lr=0.05)
     _check_steps(loss, data)
+    before = {p: p.data for p in model.parameters()}
     opt.step()
     _, data = _page(loss, tmp_path, optimizer=opt)
     order = topological_order(loss)
+    for i, v in enumerate(order):  # the forward pass shows the values it computed with
+        assert data["value"][i] == before.get(v, v.data)
     update = [s for s in data["steps"] if s["phase"] == "update"]
     assert len(update) == len(model.parameters())
     for s in update:
