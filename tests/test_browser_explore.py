@@ -254,6 +254,7 @@ def test_hover_shows_each_nodes_full_numbers_as_far_as_the_step_has_them(browser
         assert ("Δw" in tip) == (i in params)
         if i in params:
             assert float(tip["Δw"]) == params[i] == -0.1 * v.grad
+            assert float(tip["data after the update"]) == v.data + params[i]
     assert browser_errors(browser) == []
 
 

@@ -180,6 +180,7 @@
     if (paramAt[i] >= 0) {
       var u = paramAt[i] - U0;
       lines.push(st & 4 ? "Δw = " + String(U.delta[u]) : "Δw: not applied yet");
+      if (st & 4) { lines.push("data after the update = " + String(U.after[u])); }
     }
     return lines.join("\n");
   }
