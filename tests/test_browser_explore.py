@@ -336,3 +336,20 @@ def test_a_30000_node_graph_opens_collapsed_and_steps(browser, browser_errors, t
     press(browser, "\ue012")
     at(len(data["steps"]) - 2)
     browser.save_screenshot(str(tmp_path / "big.png"))
+
+
+TRICKY = [1e-05, 1.23456789e-05, 0.0001, 0.000123456789, 123456.5, 999999.7, 999999.4, 1234567.0, -2.5e10, 1e16]
+TRICKY += [0.1 + 0.2, 5e-324, 1.7976931348623157e308, -0.000999999951, 2.5, 0.5e-4, 100000.0, 1 / 3]
+TRICKY += [1234565.0, 1234575.0, -123456.5, 999999.5, 0.0001234565, 12345.65, 2.0**-20 * 1234565]  # ties
+
+
+def test_the_pages_numbers_read_as_pythons_6_significant_digits(browser, browser_errors, tmp_path) -> None:
+    """Each forward step of leaves shows its value: the page's formatting is viz.style.fmt's."""
+    leaves = [Value(x, label=f"t{k}") for k, x in enumerate(TRICKY)]
+    root = sum(leaves[1:], leaves[0]) * 0.0
+    root.backward()
+    open_page(browser, root, tmp_path / "numbers.html")
+    for k, x in enumerate(TRICKY):
+        assert state(browser)["equation"] == f"t{k} = {fmt(x, 6)}"
+        press(browser, "\ue014")
+    assert browser_errors(browser) == []

@@ -9,16 +9,33 @@
 
   // ---- numbers as Python's format(x, ".6g") writes them (viz.style.fmt) ----------------------
   function strip(m) { return m.indexOf(".") < 0 ? m : m.replace(/0+$/, "").replace(/\.$/, ""); }
+  function exactly(x, digits, q) { // is |x| exactly digits × 10^q? (BigInt: no rounding anywhere)
+    var v = new DataView(new ArrayBuffer(8));
+    v.setFloat64(0, Math.abs(x));
+    var hi = v.getUint32(0), bits = (BigInt(hi & 0xfffff) << 32n) | BigInt(v.getUint32(4));
+    var ex = hi >>> 20, m = ex ? bits | (1n << 52n) : bits, p = (ex || 1) - 1075;
+    var ln = BigInt(digits) * 10n ** BigInt(Math.max(q, 0)), ld = 10n ** BigInt(Math.max(-q, 0));
+    var rn = m * 2n ** BigInt(Math.max(p, 0)), rd = 2n ** BigInt(Math.max(-p, 0));
+    return ln * rd === rn * ld;
+  }
+  function sixDigits(x) { // [mantissa "d.ddddd", exponent], rounded half to even as Python does
+    var up = Math.abs(x).toExponential(5).split("e"), seven = Math.abs(x).toExponential(6).split("e");
+    var d7 = seven[0].replace(".", ""), q = Number(seven[1]) - 6;
+    if (d7[6] === "5" && "02468".indexOf(d7[5]) >= 0 && exactly(x, d7, q)) { // a tie: keep the even digit
+      return [d7[0] + "." + d7.slice(1, 6), Number(seven[1])];
+    }
+    return [up[0], Number(up[1])];
+  }
   function fmt(x) {
     if (x === 0) { return "0"; }
     if (isNaN(x)) { return "nan"; }
     if (!isFinite(x)) { return x > 0 ? "inf" : "-inf"; }
-    var parts = x.toExponential(5).split("e"), e = Number(parts[1]);
+    var me = sixDigits(x), e = me[1], digits = me[0].replace(".", ""), sign = x < 0 ? "-" : "";
     if (e < -4 || e >= 6) {
-      var exp = Math.abs(e) < 10 ? "0" + Math.abs(e) : String(Math.abs(e));
-      return strip(parts[0]) + "e" + (e < 0 ? "-" : "+") + exp;
+      return sign + strip(me[0]) + "e" + (e < 0 ? "-" : "+") + (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
     }
-    return strip(x.toFixed(5 - e));
+    if (e < 0) { return sign + strip("0." + "0".repeat(-e - 1) + digits); }
+    return sign + strip(digits.slice(0, e + 1) + "." + digits.slice(e + 1));
   }
 
   // ---- the step sequence (see explore_steps.expand) -------------------------------------------
