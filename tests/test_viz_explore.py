@@ -117,6 +117,10 @@ def test_mlp_loss_steps_and_optimizer_deltas(tmp_path) -> None:
     order = topological_order(loss)
     for i, v in enumerate(order):  # the forward pass shows the values it computed with
         assert data["value"][i] == before.get(v, v.data)
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    changed = [p for p in model.parameters() if p.data != before[p]]
+    # the picture: the old value until the parameter's update step, then today's
+    assert page.count('class="n-data stale"') == page.count('class="n-after"') == len(changed) > 0
     update = [s for s in data["steps"] if s["phase"] == "update"]
     assert len(update) == len(model.parameters())
     for s in update:
