@@ -198,6 +198,7 @@ def test_neuron_every_step_in_the_browser(browser, browser_errors, tmp_path) -> 
     root, kw = neuron()
     data = open_page(browser, root, tmp_path / "neuron.html", **kw)
     order = topological_order(root)
+    assert "natural" not in browser.find_element("id", "graph").get_attribute("class")  # fits the width
     walk(browser, browser_errors, data, order)
     jumps(browser, browser_errors, data, order)
     browser.find_element("id", "to-backward").click()
@@ -323,6 +324,11 @@ def test_a_30000_node_graph_opens_collapsed_and_steps(browser, browser_errors, t
             i for i in singles if data["final_at"][i] is not None and data["final_at"][i] <= k
         }
 
+    graph = browser.find_element(By.ID, "graph")
+    assert "natural" in graph.get_attribute("class")  # too big to fit: its own scale, scrolled to the step
+    browser.find_element(By.ID, "zoom").click()
+    assert "natural" not in graph.get_attribute("class")
+    browser.find_element(By.ID, "zoom").click()
     for k in range(4):
         at(k)
         press(browser, "\ue014")

@@ -213,6 +213,12 @@
   });
   graph.addEventListener("mouseleave", function () { tip.hidden = true; });
 
+  // ---- size: a big picture is shown at its own scale (scroll to it); the button toggles --------
+  var svg = graph.querySelector("svg"), zoom = document.getElementById("zoom");
+  function natural(on) { graph.classList.toggle("natural", on); zoom.textContent = on ? "fit width" : "actual size"; }
+  natural(!!svg && svg.getBoundingClientRect().height * 3 < (svg.height.baseVal.value || 0));
+  zoom.addEventListener("click", function () { natural(!graph.classList.contains("natural")); highlight(k); });
+
   // ---- controls ----------------------------------------------------------------------------
   var starts = { forward: 0, backward: B0, update: U0 };
   document.getElementById("next").addEventListener("click", function () { show(k + 1); });

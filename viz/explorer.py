@@ -47,11 +47,12 @@ def _page(svg: str, data: dict[str, Any]) -> str:
         "<title>deltaw explorer: forward, backward, update</title>"
         f"<style>{_asset('explore_page.css')}</style></head>\n"
         '<body data-step="0" data-phase="forward">\n'
-        '<div id="controls"><button id="to-forward">forward</button><button id="to-backward">backward</button>'
+        '<div id="head"><div id="controls">'
+        '<button id="to-forward">forward</button><button id="to-backward">backward</button>'
         '<button id="to-update">update</button> <button id="prev" title="← key">←</button>'
         '<input id="slider" type="range" min="0" max="0" value="0">'
-        '<button id="next" title="→ key">→</button> <span id="where"></span></div>\n'
-        '<div id="equation"></div>\n'
+        '<button id="next" title="→ key">→</button> <button id="zoom"></button> <span id="where"></span></div>\n'
+        '<div id="equation"></div></div>\n'
         f'<div id="graph">{svg}</div>\n<div id="tooltip" hidden></div>\n'
         f'<script type="application/json" id="deltaw-data">{_json(data)}</script>\n'
         f"<script>{_asset('explore_page.js')}</script>\n</body></html>\n"
