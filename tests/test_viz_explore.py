@@ -14,6 +14,7 @@ import nn
 import viz
 import viz.renderers
 from autograd import Value, grad, topological_order
+from viz.explorer import read_page
 
 pytestmark = pytest.mark.requires_dot
 HOSTILE = "</script><script>alert(1)</script>"
@@ -41,9 +42,10 @@ def _mlp_loss() -> tuple[Value, nn.MLP]:
 
 
 def _data(page: str) -> dict:
-    m = re.search(r'<script type="application/json" id="deltaw-steps">(.*?)</script>', page, re.S)
-    assert m is not None
-    return json.loads(m.group(1))
+    data = read_page(page)
+    m = re.search(r'<script type="application/json" id="deltaw-data">(.*?)</script>', page, re.S)
+    assert m is not None and "steps" not in json.loads(m.group(1))  # the page builds its steps itself
+    return data
 
 
 def _page(root: Value, tmp_path, **kw) -> tuple[str, dict]:
@@ -69,17 +71,16 @@ def _check_steps(root: Value, data: dict) -> None:
         node = order[s["node"]]
         assert s["g"] == node.grad  # a node's gradient is final before it is passed on
         assert s["product"] == s["g"] * s["d"]
-        assert s["child"] in s["children"]
+        assert s["child"] in data["kids"][s["node"]]
         totals[s["child"]] = totals.get(s["child"], 0.0) + s["product"]
         assert s["total"] == pytest.approx(totals[s["child"]], rel=1e-12, abs=1e-15)
-        assert f"= {viz.style.fmt(s['g'], 6)} × {viz.style.fmt(s['d'], 6)} =" in s["text"]
     last = {s["child"]: s["total"] for s in backward[1:]}
     leaves = [v for v in order if v.is_leaf]
     for k, total in last.items():
         assert total == pytest.approx(order[k].grad, rel=1e-12, abs=1e-15)
     for v, g in zip(leaves, grad(root, leaves)):
         assert last[order.index(v)] == pytest.approx(g, rel=1e-12, abs=1e-15)
-    assert [n["grad"] for n in data["nodes"]] == [v.grad for v in order]
+    assert data["grad"] == [v.grad for v in order] and data["value"] == [v.data for v in order]
     for k, at in enumerate(data["final_at"]):  # the step of the last contribution (or the seed)
         contributions = [i for i, s in enumerate(steps) if s.get("child", s["node"]) == k and s["phase"] == "backward"]
         assert at == contributions[-1]
@@ -110,9 +111,16 @@ def test_mlp_loss_steps_and_optimizer_deltas(tmp_path) -> None:
     opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
     page, data = _page(loss, tmp_path, lr=0.05)
     _check_steps(loss, data)
+    before = {p: p.data for p in model.parameters()}
     opt.step()
     _, data = _page(loss, tmp_path, optimizer=opt)
     order = topological_order(loss)
+    for i, v in enumerate(order):  # the forward pass shows the values it computed with
+        assert data["value"][i] == before.get(v, v.data)
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    changed = [p for p in model.parameters() if p.data != before[p]]
+    # the picture: the old value until the parameter's update step, then today's
+    assert page.count('class="n-data stale"') == page.count('class="n-after"') == len(changed) > 0
     update = [s for s in data["steps"] if s["phase"] == "update"]
     assert len(update) == len(model.parameters())
     for s in update:
@@ -122,14 +130,19 @@ def test_mlp_loss_steps_and_optimizer_deltas(tmp_path) -> None:
 
 def test_every_value_group_in_the_svg_carries_data_node_and_data_value(tmp_path) -> None:
     loss, _ = _mlp_loss()
-    page, _ = _page(loss, tmp_path, lr=0.1)
+    page, data = _page(loss, tmp_path, lr=0.1)
     order = topological_order(loss)
-    groups = re.findall(r'<g id="node\d+" class="node"([^>]*)>\s*<title>v(\d+)</title>', page)
-    assert len(groups) == len(order)
-    for attrs, i in groups:
-        assert f'data-node="{i}"' in attrs
-        value = re.search(r'data-value="([^"]+)"', attrs)
-        assert value is not None and float(value.group(1)) == order[int(i)].data
+    groups = re.findall(r'<g id="node\d+" class="node" data-node="(\d+)" data-value="([^"]+)">', page)
+    assert sorted(int(i) for i, _ in groups) == list(range(len(order)))
+    for i, value in groups:
+        assert float(value) == order[int(i)].data
+    ops = re.findall(r'<g id="node\d+" class="node" data-op="(\d+)">', page)
+    assert sorted(int(i) for i in ops) == [i for i, v in enumerate(order) if not v.is_leaf]
+    assert "<title>" not in page.split("<svg", 1)[1]  # no native tooltips telling every number early
+    # the stylesheet hides each number until the step reaches it
+    counts = {c: page.count(f'class="{c}"') for c in ("n-data", "n-grad", "f-grad", "n-dw", "f-dw")}
+    n_dw = len(data["update"]["params"])
+    assert counts == {"n-data": len(order), "n-grad": len(order), "f-grad": len(order), "n-dw": n_dw, "f-dw": n_dw}
     assert 'id="equation"' in page and '<body data-step="0" data-phase="forward">' in page
 
 
@@ -157,7 +170,7 @@ def test_a_hostile_label_stays_inert(tmp_path) -> None:
     tags.feed(page)
     assert tags.starts.count("script") == 2  # the JSON and the page's own script, nothing more
     assert HOSTILE not in page and "<script>alert" not in page
-    assert HOSTILE in [n["name"] for n in data["nodes"]]  # the label round-trips as data
+    assert HOSTILE in data["names"]  # the label round-trips as data
     inline = viz.explore(out, lr=0.1, path=tmp_path / "p2.html")._repr_html_()
     assert inline.startswith("<iframe srcdoc=") and "<script" not in inline
 
@@ -176,7 +189,8 @@ def test_bad_root_and_no_update_source(tmp_path) -> None:
     out, _ = _neuron()
     _, data = _page(out, tmp_path)
     update = [s for s in data["steps"] if s["phase"] == "update"]
-    assert len(update) == 1 and update[0]["node"] is None and "no update" in update[0]["text"]
+    assert len(update) == 1 and update[0]["node"] is None
+    assert data["update"]["kind"] == "none" and "no Δw" in data["update"]["description"]
     assert not math.isnan(data["steps"][-1].get("delta", 0.0))
 
 
@@ -190,3 +204,42 @@ def test_grads_not_from_one_backward_are_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="call root.backward\\(\\) once"):
         viz.explore(out, path=tmp_path / "page.html")
     assert not (tmp_path / "page.html").exists()
+
+
+def test_unlabelled_nodes_get_readable_names_that_never_equal_a_label(tmp_path) -> None:
+    x, w = Value(2.0, label="x"), Value(-3.0, label="mul₂")  # a label that looks generated
+    c = Value(0.5)
+    out = ((x * w + c) * (x * c)).tanh()
+    out.backward()
+    _, data = _page(out, tmp_path, lr=0.1)
+    order = topological_order(out)
+    names = dict(zip(order, data["names"]))
+    assert names[x] == "x" and names[w] == "mul₂" and names[c] == "c₁" and names[out] == "L"
+    ops = [names[v] for v in order if v.op and v is not out]
+    assert ops == ["mul₁", "add₁", "mul₂′", "mul₃"]  # per-op counters; the label mul₂ keeps its name
+    assert len(set(data["names"])) == len(order)
+    x, w, c = Value(2.0, label="x"), Value(-3.0, label="mul₂"), Value(0.5)
+    y = (((x**2 - c) / w).exp().tanh() * 1.0).relu()
+    y.backward()
+    names = _page(y, tmp_path)[1]["names"]
+    assert names == ["x", "mul₂", "c₁", "pow₁", "sub₁", "div₁", "exp₁", "tanh₁", "c₂", "mul₁", "L"]
+
+
+def test_a_collapsed_graph_tags_each_box_with_its_members(tmp_path) -> None:
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    xs = [[0.1 * i, -0.05 * i] for i in range(40)]
+    loss = nn.mse_loss([model(x) for x in xs], [1.0 if i % 2 else -1.0 for i in range(40)])
+    loss.backward()
+    page, data = _page(loss, tmp_path, lr=0.1)
+    order = topological_order(loss)
+    singles = [int(i) for i in re.findall(r'class="node" data-node="(\d+)" data-value=', page)]
+    boxes = re.findall(r'class="node" data-box="(\d+)" data-node="([\d ]*)"', page)
+    assert boxes and len(singles) + len(boxes) < 1000
+    members = [int(i) for _, m in boxes for i in m.split()]
+    assert sorted(singles + members) == list(range(len(order)))  # each node drawn once, alone or in a box
+    assert len(data["steps"]) == len(order) + 1 + sum(len(k) for k in data["kids"]) + len(data["update"]["params"])
+
+
+def test_read_page_refuses_a_page_without_explorer_data(tmp_path) -> None:
+    with pytest.raises(ValueError, match="read_page: no deltaw explorer data"):
+        read_page("<html><body>hello</body></html>")
