@@ -21,6 +21,7 @@ docs: $(STAMP)
 	$(VENV)/bin/deltaw demo --out docs --no-progress
 	$(PY) -m examples.gpt --out out/gpt
 	cp out/gpt/gpt_attention.png out/gpt/gpt_deltas.png docs/
+	$(PY) -m examples.explorer_screenshot --out docs/explorer.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -37,6 +38,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_gpt
 	$(PY) -m benchmarks.bench_cnn
 	$(PY) -m benchmarks.bench_viz
+	$(PY) -m benchmarks.bench_explore
 
 # ruff (lint and format check) and mypy (strict on autograd), configured in pyproject.toml
 lint: $(STAMP)

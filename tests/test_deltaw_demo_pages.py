@@ -14,6 +14,7 @@ import pytest
 
 import viz.renderers
 from deltaw import demo
+from viz.explorer import read_page
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,12 +58,12 @@ def test_the_run_page_holds_the_demos_training(quick):
 def test_the_neuron_page_steps_through_the_demos_neuron(quick):
     out, result, _ = quick
     page = (out / "neuron_explorer.html").read_text(encoding="utf-8")
-    data = _json(page, "deltaw-steps")
+    data = read_page(page)
     phases = [s["phase"] for s in data["steps"]]
     assert phases[0] == "forward" and "backward" in phases and phases[-1] == "update"
-    assert data["nodes"][-1]["name"] == "o" and data["nodes"][-1]["value"] == result["neuron"]
-    updates = {data["nodes"][s["node"]]["name"]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
-    grads = {n["name"]: n["grad"] for n in data["nodes"]}
+    assert data["names"][-1] == "o" and data["value"][-1] == result["neuron"]
+    updates = {data["names"][s["node"]]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
+    grads = dict(zip(data["names"], data["grad"]))
     assert set(updates) == {"w1", "w2", "b"}
     assert all(updates[n] == -0.1 * grads[n] for n in updates)
 

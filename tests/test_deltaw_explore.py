@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
 
 from deltaw import cli
+from viz.explorer import read_page
 
 NEURON = "tanh(w1*x1 + w2*x2 + b)"
 SET = ["--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -19,11 +17,11 @@ def test_explore_writes_the_page_with_the_neurons_numbers(tmp_path, capsys):
     assert cli.main(["explore", NEURON, *SET, "--lr", "0.1", "-o", str(out)]) == 0
     assert capsys.readouterr().out == f"wrote {out}\n"
     page = out.read_text(encoding="utf-8")
-    data = json.loads(re.search(r'id="deltaw-steps">(.*?)</script>', page, re.S).group(1))
-    grads = {n["name"]: n["grad"] for n in data["nodes"]}
+    data = read_page(page)
+    grads = dict(zip(data["names"], data["grad"]))
     # tanh(z) at z = atanh(√½): 1 − tanh² = ½, so ∂/∂w1 = ½·x1 = 1, ∂/∂x1 = ½·w1 = −1.5, ∂/∂b = ½
     assert grads["w1"] == pytest.approx(1.0) and grads["x1"] == pytest.approx(-1.5) and grads["b"] == pytest.approx(0.5)
-    update = {data["nodes"][s["node"]]["name"]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
+    update = {data["names"][s["node"]]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
     assert update["w1"] == pytest.approx(-0.1) and update["w2"] == 0.0
     assert sorted(update) == ["b", "w1", "w2"]  # x1, x2 are data (the names starting with x): no Δ
 
@@ -42,8 +40,8 @@ def test_explore_inputs_option_decides_which_variables_get_a_delta(tmp_path, cap
     args = ["explore", "w*x - y", "--set", "w=2", "x=3", "y=1", "--lr", "0.5", "-o", str(out)]
     assert cli.main([*args, "--inputs", "y"]) == 0
     page = out.read_text(encoding="utf-8")
-    data = json.loads(re.search(r'id="deltaw-steps">(.*?)</script>', page, re.S).group(1))
-    update = {data["nodes"][s["node"]]["name"]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
+    data = read_page(page)
+    update = {data["names"][s["node"]]: s["delta"] for s in data["steps"] if s["phase"] == "update"}
     assert update == {"w": -0.5 * 3.0, "x": -0.5 * 2.0}
 
 

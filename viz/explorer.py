@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,16 +28,17 @@ from .deltas import resolve
 from .explore_steps import check_grads, page_data, read_page
 from .explore_svg import drawing
 
-__all__ = ["ExplorerPage", "explore", "read_page"]
+__all__ = ["ExplorerPage", "asset", "explore", "read_page", "script_json"]
 
 
-def _json(data: Any) -> str:
+def script_json(data: Any) -> str:
     """JSON safe inside a <script> element: no ``<``, ``>`` or ``&`` can end it or open a tag."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
+    """A page's script or style shipped in the viz package (inlined: pages make no requests)."""
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
@@ -45,7 +46,7 @@ def _page(svg: str, data: dict[str, Any]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>deltaw explorer: forward, backward, update</title>"
-        f"<style>{_asset('explore_page.css')}</style></head>\n"
+        f"<style>{asset('explore_page.css')}</style></head>\n"
         '<body data-step="0" data-phase="forward">\n'
         '<div id="head"><div id="controls">'
         '<button id="to-forward">forward</button><button id="to-backward">backward</button>'
@@ -54,8 +55,8 @@ def _page(svg: str, data: dict[str, Any]) -> str:
         '<button id="next" title="→ key">→</button> <button id="zoom"></button> <span id="where"></span></div>\n'
         '<div id="equation"></div></div>\n'
         f'<div id="graph">{svg}</div>\n<div id="tooltip" hidden></div>\n'
-        f'<script type="application/json" id="deltaw-data">{_json(data)}</script>\n'
-        f"<script>{_asset('explore_page.js')}</script>\n</body></html>\n"
+        f'<script type="application/json" id="deltaw-data">{script_json(data)}</script>\n'
+        f"<script>{asset('explore_page.js')}</script>\n</body></html>\n"
     )
 
 
@@ -64,7 +65,7 @@ class ExplorerPage:
     """The written page: ``path`` to open in a browser; shows inline in Jupyter (an iframe)."""
 
     path: Path
-    html: str
+    html: str = field(repr=False)  # the whole page: too long for a repr (a notebook's text/plain)
 
     def __fspath__(self) -> str:
         return os.fspath(self.path)

@@ -383,4 +383,5 @@ def draw_graph(
     _emit(g, nodes, edges)
     g.body.append(d.legend("collapsed box" if collapsed else ""))
     _end_lines(g)
+    g.collapsed = collapsed  # which node went into which box (None: every node drawn), read by explore
     return g

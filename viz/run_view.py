@@ -42,7 +42,7 @@ from autograd import Value
 
 from . import style
 from .atomic import write_bytes
-from .explorer import ExplorerPage, _asset, _json
+from .explorer import ExplorerPage, asset, script_json
 from .network import draw_network
 from .renderers import RendererNotFound, pipe
 from .run_record import RunRecorder
@@ -225,7 +225,7 @@ def _page(title: str, diagram: str, curve: str, legend: str, data: dict[str, Any
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>"
-        f"<style>{_asset('run_page.css')}</style></head>\n"
+        f"<style>{asset('run_page.css')}</style></head>\n"
         f'<body data-step="{data["steps"][0]}" data-row="0">\n'
         f"<h1>{html.escape(title)}</h1>\n"
         '<div id="controls"><button id="play">play</button> <button id="prev">←</button>'
@@ -237,8 +237,8 @@ def _page(title: str, diagram: str, curve: str, legend: str, data: dict[str, Any
         '<div id="hidden"></div>\n'
         f'<div id="network">{diagram}</div>\n'
         '<div id="hover" hidden></div>\n'
-        f'<script type="application/json" id="deltaw-run">{_json(data)}</script>\n'
-        f"<script>{_asset('run_page.js')}</script>\n</body></html>\n"
+        f'<script type="application/json" id="deltaw-run">{script_json(data)}</script>\n'
+        f"<script>{asset('run_page.js')}</script>\n</body></html>\n"
     )
 
 
