@@ -21,6 +21,7 @@ demand (``state_dict``, ``state``).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +29,15 @@ import numpy as np
 
 from autograd import Value
 
-__all__ = ["ArrayBinding", "GroupSlots"]
+__all__ = ["ArrayBinding", "GroupSlots", "bound_to"]
+
+#: the active bindings, so that code reading ``.grad`` directly (clip_grad_norm) can refuse stale Values
+_ACTIVE: weakref.WeakSet[ArrayBinding] = weakref.WeakSet()
+
+
+def bound_to(p: Value) -> ArrayBinding | None:
+    """The active binding whose arrays hold ``p``'s weight and gradient, if any."""
+    return next((b for b in _ACTIVE if b.active and id(p) in b.position), None)
 
 
 class GroupSlots:
@@ -58,15 +67,13 @@ class GroupSlots:
         """An array-order vector in group order (the optimizer's own order)."""
         return vector[self.rank]
 
-    def group_index(self, k: int) -> int:
-        """The group position of the parameter at array-order place ``k`` (for error messages)."""
-        return int(np.flatnonzero(self.rank == k)[0])
-
 
 class ArrayBinding:
     """The arrays an optimizer updates instead of its parameters' Values (see the module docstring)."""
 
-    def __init__(self, groups: Sequence[Sequence[Value]], values: np.ndarray, grads: np.ndarray, params: Sequence[Value]):
+    def __init__(
+        self, groups: Sequence[Sequence[Value]], values: np.ndarray, grads: np.ndarray, params: Sequence[Value]
+    ):
         where = "Optimizer.bind"
         for name, arr in (("values", values), ("grads", grads)):
             if not isinstance(arr, np.ndarray) or arr.dtype != np.float64 or arr.shape != (len(params),):
@@ -78,6 +85,7 @@ class ArrayBinding:
         if len(position) != len(params):
             raise ValueError(f"{where}: params lists a Value twice; each array entry belongs to one parameter")
         self.values, self.grads, self.params = values, grads, list(params)
+        self.position = position
         self.groups: list[GroupSlots] = []
         for gi, ps in enumerate(groups):
             missing = [j for j, p in enumerate(ps) if id(p) not in position]
@@ -90,7 +98,9 @@ class ArrayBinding:
                 )
             self.groups.append(GroupSlots(np.array([position[id(p)] for p in ps], dtype=np.intp)))
         #: each parameter's entry in ``delta``, in the optimizer's order (group after group)
-        self.delta_positions = np.concatenate([s.positions for s in self.groups]) if self.groups else np.empty(0, np.intp)
+        self.delta_positions = (
+            np.concatenate([s.positions for s in self.groups]) if self.groups else np.empty(0, np.intp)
+        )
         #: per group, the state in array order ({"step": t, name: vector}); {} before the first step
         self.state: list[dict[str, Any]] = []
         #: the last step's Δw per array position (0 for a parameter no group updates), or None
@@ -99,6 +109,7 @@ class ArrayBinding:
         self.in_sync = True
         #: False once the optimizer is unbound: the arrays' owner then reads the Values again
         self.active = True
+        _ACTIVE.add(self)
 
     # ---- state, both orders ------------------------------------------------------------
     def load_state(self, group_states: Sequence[dict[str, Any]]) -> None:
@@ -151,14 +162,22 @@ class ArrayBinding:
         where = self.groups[gi].where
         return self.values[where], self.grads[where]
 
-    @staticmethod
-    def first_bad(x: np.ndarray, ones: np.ndarray) -> int | None:
-        """The first non-finite entry of ``x``, or None: one BLAS dot checks all (a sum that overflows
+    def first_bad(self, gi: int, x: np.ndarray) -> tuple[int, float] | None:
+        """The group's first parameter (in group order) whose entry of the array-order vector ``x``
+        is not finite, with that entry; or None.  One BLAS dot checks all (a sum that overflows
         only costs the exact check)."""
-        if math.isfinite(x.dot(ones)):
+        slots = self.groups[gi]
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = x.dot(slots.ones)
+        if math.isfinite(total):
             return None
         bad = np.flatnonzero(~np.isfinite(x))
-        return int(bad[0]) if bad.size else None
+        if not bad.size:
+            return None
+        inverse = np.empty(slots.size, np.intp)
+        inverse[slots.rank] = np.arange(slots.size)
+        j = int(inverse[bad].min())
+        return j, float(x[slots.rank[j]])
 
     def write(self, gi: int, old: np.ndarray, new: np.ndarray, state: dict[str, Any]) -> None:
         """Commit group ``gi``'s update: record Δw = new − old, then store the new weights and state."""

@@ -212,28 +212,28 @@ class Optimizer:
             if b is None:
                 g = np.fromiter([p.grad for p in ps], dtype=np.float64, count=len(ps))
                 w = np.fromiter([p.data for p in ps], dtype=np.float64, count=len(ps))
-                bad = _first_bad(g)
             else:
                 w, g = b.read(gi)
-                bad = b.first_bad(g, b.groups[gi].ones)
+            bad = _first_bad(g) if b is None else b.first_bad(gi, g)
             if bad is not None:
-                i = bad if b is None else b.groups[gi].group_index(bad)
+                i, x = bad
                 raise TrainingDiverged(
                     f"{type(self).__name__}.step: parameter {offset + i} ({ps[i].label or 'unlabelled'}) has "
-                    f"gradient {float(g[bad])!r}; the loss diverged — use a smaller lr (now {group['lr']:g}) "
+                    f"gradient {x!r}; the loss diverged — use a smaller lr (now {group['lr']:g}) "
                     "or clip gradients (nn.clip_grad_norm)"
                 )
             if group.get("maximize"):
                 g = -g
             t = st.get("step", 0) + 1
             state = {k: st[k] for k in self.state_names if k in st}
-            new, state = self._update(w, g, state, t, group)
-            bad = _first_bad(new) if b is None else b.first_bad(new, b.groups[gi].ones)
+            with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is reported below
+                new, state = self._update(w, g, state, t, group)
+            bad = _first_bad(new) if b is None else b.first_bad(gi, new)
             if bad is not None:
-                i = bad if b is None else b.groups[gi].group_index(bad)
+                i, x = bad
                 raise TrainingDiverged(
                     f"{type(self).__name__}.step: the update would make parameter {offset + i} "
-                    f"({ps[i].label or 'unlabelled'}) {float(new[bad])!r}; use a smaller lr (now {group['lr']:g})"
+                    f"({ps[i].label or 'unlabelled'}) {x!r}; use a smaller lr (now {group['lr']:g})"
                 )
             plans.append((w, new, {"step": t, **state}))
             offset += len(ps)
@@ -242,7 +242,7 @@ class Optimizer:
                 b.write(gi, w, new, state)
             self._delta_vec, self._delta_pos = b.delta, b.delta_positions
         else:
-            for gi, (w, new, state) in enumerate(plans):
+            for gi, (_, new, state) in enumerate(plans):
                 self._group_state[gi] = state
                 for p, after in zip(self.param_groups[gi]["params"], new.tolist()):
                     p.data = after
@@ -359,10 +359,13 @@ class Optimizer:
         return f"{type(self).__name__}({n} parameters in {len(groups)} groups: " + "; ".join(groups) + ")"
 
 
-def _first_bad(x: np.ndarray) -> int | None:
-    """The first non-finite entry of ``x``, or None."""
+def _first_bad(x: np.ndarray) -> tuple[int, float] | None:
+    """The first non-finite entry of ``x`` and its value, or None."""
     bad = ~np.isfinite(x)
-    return int(np.argmax(bad)) if bad.any() else None
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    return i, float(x[i])
 
 
 def _as_groups(where: str, params: Any) -> list[Any]:
