@@ -119,10 +119,11 @@ def _scalar_loss(inputs: list, layers: list, Y: list, loss: str, style: str, dot
 
 def scalar_steps(engine: str, name: str, steps: int) -> dict[str, float]:
     """Seconds per step (median) of micrograd or the eager deltaw engine."""
+    dot: Any = None
     if engine == "micrograd":
         from micrograd.engine import Value
 
-        dot, style = None, "chain"
+        style = "chain"
     else:
         from autograd import Value, dot
 
@@ -288,7 +289,7 @@ def torch_steps(name: str, steps: int) -> dict[str, Any]:
                 torch.tensor(b, dtype=torch.float64, requires_grad=True),
             ]
         opt = torch.optim.SGD(params, lr=spec["lr"]) if opt_name == "sgd" else torch.optim.Adam(params, lr=ADAM_LR)
-        losses = []
+        losses: list[float] = []
 
         def step(params: list = params, opt: Any = opt, losses: list = losses) -> None:
             h = x

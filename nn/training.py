@@ -362,7 +362,10 @@ def fit(
     ``StepInfo`` after every step, or objects with ``on_step(info)`` and/or
     ``on_epoch_end(info)``; raise ``StopTraining`` to stop.  ``compile=True``
     replays the traced loss graph with ``autograd.compile`` (faster; no
-    per-step accuracy).  Every argument is checked before the first step.  A
+    per-step accuracy), with weights, gradients and optimizer state kept in
+    arrays between steps: the Values are synced before callbacks run (and read
+    back after them, so a callback may change weights) and when fit returns or
+    raises.  Every argument is checked before the first step.  A
     non-finite loss or gradient raises ``TrainingDiverged`` naming the step.
     """
     if not callable(model):

@@ -149,8 +149,10 @@ class CompiledGraph:
         """
         r = self._replay
         n_in, n_p = len(self.inputs), len(self.parameters)
-        if params is None and self.bound:
-            params = r.param_values
+        if self.bound:
+            self._binding.in_sync = False  # type: ignore[union-attr]  # the gradients change
+            if params is None:
+                params = r.param_values
         if values is None:
             x = np.fromiter(map(_get_data, self.inputs), np.float64, n_in)
         else:

@@ -146,6 +146,7 @@ class Optimizer:
             self.param_groups, ParamGroup(self, type(self).__name__, index, {"params": ParamList(ps), **options})
         )
         self._group_state.append({})
+        self._means_cache = None  # a new group: delta_means indexes the parameters again
 
     def _set_everywhere(self, name: str, value: Any) -> None:
         where = type(self).__name__
@@ -315,7 +316,7 @@ class Optimizer:
         b.sync()
         self._group_state = b.group_states()
         b.active = False
-        self._binding = None  # the last Δw vector stays: no later step writes it
+        self._binding = self._means_cache = None  # the last Δw vector stays: no later step writes it
 
     def _states(self) -> list[dict[str, Any]]:
         """The per-group state in group order, read from the arrays when bound."""
