@@ -5,11 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from . import checks
-from .optim.binding import bound_to
-from .optim.optimizer import Optimizer
 
 __all__ = ["clip_grad_norm"]
 
@@ -28,6 +24,11 @@ def clip_grad_norm(params: Any, max_norm: float, norm_type: float = 2.0, error_i
     norm (inf or nan) is returned and, unlike torch (which would scale by 0 or
     nan and silently produce nan gradients), the gradients are left unchanged,
     so the next ``opt.step()`` reports the divergence by name."""
+    import numpy as np  # here: `import nn` stays numpy-free
+
+    from .optim.binding import bound_to
+    from .optim.optimizer import Optimizer
+
     where = "clip_grad_norm"
     binding = params._binding if isinstance(params, Optimizer) else None
     ps = params.params if isinstance(params, Optimizer) else checks.parameter_list(where, params, allow_empty=True)

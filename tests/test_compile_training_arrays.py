@@ -408,3 +408,13 @@ def test_a_diverging_compiled_fit_leaves_the_last_good_weights_in_the_values():
     assert results[1][3] == results[0][3]  # zero_grad then a backward that raised: 0
     assert not results[1][2]
     assert math.isfinite(sum(results[1][1]))
+
+
+def test_binding_a_non_finite_weight_is_refused_and_leaves_nothing_bound():
+    fn, opt, model, batch = _bound_fn()
+    fn.unbind()
+    p = model.parameters()[2]
+    p.label, p.data = "w2", math.nan
+    with pytest.raises(ValueError, match=r"reload: parameter w2 has .data nan; parameters must be finite"):
+        fn.bind(opt)
+    assert not opt.bound and not fn.bound

@@ -108,6 +108,12 @@ class ArrayBinding:
         #: True while the Values hold what the arrays hold (nothing changed since sync/reload)
         self.in_sync = True
         #: False once the optimizer is unbound: the arrays' owner then reads the Values again
+        self.active = False
+
+    def activate(self, group_states: Sequence[dict[str, Any]]) -> None:
+        """Load the Values and the optimizer's state into the arrays and start serving them."""
+        self.reload()
+        self.load_state(group_states)
         self.active = True
         _ACTIVE.add(self)
 

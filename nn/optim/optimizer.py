@@ -288,8 +288,7 @@ class Optimizer:
         if self._binding is not None:
             raise ValueError(f"{type(self).__name__}.bind: already bound to arrays; call unbind() first")
         binding = ArrayBinding([g["params"] for g in self.param_groups], values, grads, params)
-        binding.reload()
-        binding.load_state(self._group_state)
+        binding.activate(self._group_state)
         self._binding = binding
         return binding
 
