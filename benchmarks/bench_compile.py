@@ -14,7 +14,8 @@ eager deltaw engine (micrograd's graph of binary nodes, and one ``dot`` node
 per neuron), the compiled graph with the Values written every step (``fn(x)``
 then the Python SGD loop over ``p.data``, as before arrays were kept), the
 compiled graph with the optimizer bound to its arrays (``fn.bind(opt)``; then
-``fn(x); opt.step()`` touches no Value: the way ``fit(compile=True)`` trains),
+``opt.zero_grad(); fn(x); opt.step()`` touches no Value: how ``fit(compile=True)``
+trains),
 and PyTorch float64 on one thread with ``torch.optim`` (``--torch-python``, or
 torch importable here; its rows are skipped when absent).  numpy's BLAS runs
 on one thread too.  Trace + compile time and the compiled graph's memory are
@@ -224,6 +225,7 @@ def compiled_steps(name: str, steps: int, style: str, profile: bool = False) -> 
         first = fn(xs)
 
         def step(fn: Any = fn, opt: Any = opt) -> None:
+            opt.zero_grad()
             fn(xs)
             opt.step()
 

@@ -149,13 +149,13 @@ def _train_step(
 ) -> tuple[float, float | None]:
     """zero_grad, loss graph, backward, optimizer step; returns (loss, batch accuracy or None).
 
-    Compiled, the graph's call sets the gradients in its arrays (no zero_grad needed) and
-    ``opt.step()`` updates the arrays it is bound to."""
+    Compiled, the optimizer is bound to the graph's arrays: zero_grad, the call and
+    ``opt.step()`` all work on them."""
+    opt.zero_grad()
     if compiled is not None:
         value = compiled(xb, yb)
         acc = None
     else:
-        opt.zero_grad()
         xs = xb.tolist() if isinstance(xb, np.ndarray) else list(xb)
         ys = yb.tolist() if isinstance(yb, np.ndarray) else list(yb)
         graph, preds = _loss_graph(model, xs, ys, loss_fn, params, l1, l2)

@@ -69,7 +69,7 @@ def clip_grad_norm(params: Any, max_norm: float, norm_type: float = 2.0, error_i
     if coef < 1.0:
         if binding is not None:
             binding.grads[binding.delta_positions] = grads * coef
-            binding.in_sync = False
+            binding.in_sync = binding.grads_zero = False
         else:
             for p, g in zip(ps, (grads * coef).tolist()):
                 p.grad = g

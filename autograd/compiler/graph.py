@@ -26,6 +26,7 @@ class Binding(Protocol):
 
     active: bool
     in_sync: bool
+    grads_zero: bool
 
     def sync(self) -> None: ...
 
@@ -101,19 +102,21 @@ class CompiledGraph:
     def bind(self, optimizer: Bindable) -> None:
         """Train on this graph's arrays: ``optimizer`` updates ``param_values`` from ``param_grads``.
 
-        From now on ``fn(x)`` runs at the weights in ``param_values`` and sets ``param_grads``
-        (as ``opt.zero_grad(); loss.backward()`` would; on an error they are left at 0), and
-        ``opt.step()``, ``opt.zero_grad()`` work on the arrays; no ``Value`` is read or written
-        (except ``root.data``).  The Values fall behind: ``fn.sync()`` (or ``opt.sync()``) writes
-        every parameter's ``.data`` and ``.grad``, ``opt.reload()`` reads Values you changed back
-        into the arrays, ``fn.unbind()`` (or ``opt.unbind()``) syncs and ends the binding.
+        From now on ``fn(x)`` runs at the weights in ``param_values`` and adds ∂root/∂p to
+        ``param_grads`` (accumulating like ``backward()``; a call that raises adds nothing;
+        ``fn.run`` replaces them), and ``opt.step()``, ``opt.zero_grad()`` work on the arrays:
+        no ``Value`` is read or written (except ``root.data``), so zero gradients with
+        ``opt.zero_grad()`` (``model.zero_grad()`` reaches only the Values).  The Values fall
+        behind: ``fn.sync()`` (or ``opt.sync()``) writes every parameter's ``.data`` and
+        ``.grad``, ``opt.reload()`` reads Values you changed back into the arrays, and
+        ``fn.unbind()`` (or ``opt.unbind()``) syncs and ends the binding.
         ``opt.deltas``, ``opt.state_dict()`` and ``opt.state`` stay exact while bound::
 
             fn = compile(loss, inputs=xs, parameters=model.parameters())
             opt = nn.Adam(model.parameters(), lr=1e-3)
             fn.bind(opt)
             for xb in batches:
-                fn(xb); opt.step()
+                opt.zero_grad(); fn(xb); opt.step()
             fn.unbind()
         """
         if self._binding is not None and self._binding.active:
@@ -149,8 +152,8 @@ class CompiledGraph:
         """
         r = self._replay
         n_in, n_p = len(self.inputs), len(self.parameters)
-        if self.bound:
-            self._binding.in_sync = False  # type: ignore[union-attr]  # the gradients change
+        if self._binding is not None and self._binding.active:
+            self._binding.in_sync = self._binding.grads_zero = False  # run() replaces the gradients
             if params is None:
                 params = r.param_values
         if values is None:
@@ -200,13 +203,20 @@ class CompiledGraph:
         return out
 
     def _call_bound(self, values: Any, b: Binding) -> float:
-        """A call while bound: the gradients replace ``param_grads``; no parameter Value is touched."""
-        b.in_sync = False
+        """A call while bound: the gradients are added to ``param_grads`` (written, when zero_grad
+        left them all 0); no parameter Value is touched.  A call that raises changes no gradient."""
+        kept = None if b.grads_zero else self.param_grads.copy()
         try:
-            out, _, gx = self.run(values)
+            out, _, gx = self.run(values)  # the replay computes fresh gradients in place
         except BaseException:
-            self.param_grads.fill(0.0)  # as zero_grad() then a backward() that raised
+            if kept is None:
+                self.param_grads.fill(0.0)
+            else:
+                self.param_grads[...] = kept
             raise
+        if kept is not None:
+            self.param_grads += kept
+        b.grads_zero = False
         if gx is not None:
             self.input_grad = gx.copy()
         if self.root is not None:

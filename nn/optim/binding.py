@@ -101,6 +101,10 @@ class ArrayBinding:
         self.delta_positions = (
             np.concatenate([s.positions for s in self.groups]) if self.groups else np.empty(0, np.intp)
         )
+        #: whether the optimizer updates every entry of the arrays
+        self.covers_all = self.delta_positions.size == len(self.params)
+        #: True when every bound gradient is 0 (after zero_grad): a call need not keep the old ones
+        self.grads_zero = False
         #: per group, the state in array order ({"step": t, name: vector}); {} before the first step
         self.state: list[dict[str, Any]] = []
         #: the last step's Δw per array position (0 for a parameter no group updates), or None
@@ -156,10 +160,16 @@ class ArrayBinding:
         self.values[:] = values
         self.grads[:] = grads
         self.in_sync = True
+        self.grads_zero = False
 
     def zero_grad(self) -> None:
-        """Zero the bound gradients (the Values' ``.grad`` follows at the next sync)."""
-        self.grads.fill(0.0)
+        """Zero the optimizer's parameters' bound gradients, as ``opt.zero_grad()`` zeroes their ``.grad``
+        (a parameter the optimizer does not update keeps accumulating, as in eager training)."""
+        if self.covers_all:
+            self.grads.fill(0.0)
+            self.grads_zero = True  # the next call can write its gradients instead of adding them
+        else:
+            self.grads[self.delta_positions] = 0.0
         self.in_sync = False
 
     # ---- one group's step --------------------------------------------------------------
