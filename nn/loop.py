@@ -152,6 +152,18 @@ def _mean_deltas(deltas: dict[Value, float], groups: dict[str, list[Value]]) -> 
     return {name: sum(abs(deltas[p]) for p in ps) / len(ps) for name, ps in groups.items() if ps and ps[0] in deltas}
 
 
+def _call_all(cbs: list[Callable[..., Any]], info: StepInfo, arrays: Any) -> None:
+    """Call each callback with ``info``; bound arrays are synced to the Values first and read back after."""
+    if not cbs:
+        return
+    if arrays is not None:
+        arrays.sync()
+    for cb in cbs:
+        cb(info)
+    if arrays is not None:
+        arrays.reload()
+
+
 def run(
     where: str,
     model: Any,
@@ -165,12 +177,15 @@ def run(
     unit: str = "step",
     scheduler: Any = None,
     stop: Callable[[History], bool] | None = None,
+    arrays: Any = None,
 ) -> History:
     """Run ``epochs`` epochs of ``epoch_steps(epoch)`` and return the ``History``.
 
     The learning rate is recorded when ``optimizer`` has one (``lr``); ``stop(history)``,
     checked after each epoch, ends the run early; an arithmetic error inside a step
-    becomes ``TrainingDiverged`` naming the step and epoch."""
+    becomes ``TrainingDiverged`` naming the step and epoch.  ``arrays``: an optimizer whose
+    weights live in arrays (``bind``): synced to the Values before callbacks run and
+    reloaded from them afterwards, so a callback reads and may change ``.data`` as usual."""
     from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
 
     step_cbs, epoch_cbs = callbacks
@@ -197,7 +212,8 @@ def run(
                 hist.loss.append(value)
                 if has_lr:
                     hist.lr.append(lr)
-                hist.delta.append(_mean_deltas(optimizer.deltas, groups))
+                means = getattr(optimizer, "delta_means", None)  # from the Δw vector, without a dict
+                hist.delta.append(means(groups) if means is not None else _mean_deltas(optimizer.deltas, groups))
                 if acc is not None:
                     hist.accuracy.append(acc)
                     hits += acc * m
@@ -209,8 +225,7 @@ def run(
                     bar.set_postfix(loss=f"{value:.4g}", epoch=epoch, refresh=False)
                 info = StepInfo(step, epoch, value, acc, lr, model, optimizer, hist)
                 step += 1
-                for cb in step_cbs:
-                    cb(info)
+                _call_all(step_cbs, info, arrays)
             if seen == 0:
                 raise ValueError(f"{where}: epoch {epoch} had no samples; X is empty (or an exhausted iterator)")
             hist.epoch_loss.append(total_loss / seen)
@@ -230,8 +245,7 @@ def run(
                 optimizer,
                 hist,
             )
-            for cb in epoch_cbs:
-                cb(info)
+            _call_all(epoch_cbs, info, arrays)
             if stop is not None and stop(hist):
                 hist.stopped_early = True
                 break

@@ -147,7 +147,10 @@ def _train_step(
     l2: float,
     acc_fn: Callable[..., Any] | None,
 ) -> tuple[float, float | None]:
-    """zero_grad, loss graph, backward, optimizer step; returns (loss, batch accuracy or None)."""
+    """zero_grad, loss graph, backward, optimizer step; returns (loss, batch accuracy or None).
+
+    Compiled, the optimizer is bound to the graph's arrays: zero_grad, the call and
+    ``opt.step()`` all work on them."""
     opt.zero_grad()
     if compiled is not None:
         value = compiled(xb, yb)
@@ -178,6 +181,11 @@ def _leaves(x: Any) -> list[Value]:
 class _Compiled:
     """Replays one traced loss graph per batch shape with ``autograd.compile`` (fit(compile=True)).
 
+    The optimizer is bound to the graph in use (``fn.bind(opt)``): weights, gradients and
+    optimizer state stay in arrays between steps, and the Values are synced by ``run``
+    around callbacks and by ``release`` when fit ends.  A batch of another shape (the last,
+    smaller one) switches the binding to its graph (unbind syncs the Values, bind reads them).
+
     Every target is an input of the traced graph, so the graph must not depend on
     the targets' values.  For mse, hinge, bce and bce_with_logits it does not (the
     labels enter as numbers).  ``cross_entropy`` would pick the target's logit per
@@ -189,7 +197,13 @@ class _Compiled:
     for one sample overflows and raises ``TrainingDiverged``."""
 
     def __init__(
-        self, model: Any, loss_name: str, loss_fn: Callable[..., Any], params: list[Value], l1: float, l2: float
+        self,
+        model: Any,
+        opt: Optimizer,
+        loss_fn: Callable[..., Any],
+        params: list[Value],
+        l1: float,
+        l2: float,
     ) -> None:
         from autograd.compiler import compile as trace
 
@@ -206,6 +220,8 @@ class _Compiled:
         self.one_hot = loss_fn is cross_entropy
         self.args = (model, cross_entropy_one_hot if self.one_hot else loss_fn, params, l1, l2)
         self.graphs: dict[tuple[Any, ...], tuple[Any, int]] = {}
+        self.opt = opt
+        self.bound: Any = None  # the graph the optimizer works on
 
     def _targets(self, yb: np.ndarray, classes: int) -> np.ndarray:
         """The targets as the traced graph takes them: one-hot rows for cross_entropy, else as given."""
@@ -237,7 +253,17 @@ class _Compiled:
         if entry is None:
             entry = self.graphs[key] = self._build(xb, yb)
         fn, classes = entry
+        if fn is not self.bound:
+            self.release()
+            fn.bind(self.opt)
+            self.bound = fn
         return float(fn(np.concatenate([xb.ravel(), self._targets(yb, classes).ravel()])))
+
+    def release(self) -> None:
+        """Sync the Values and unbind the optimizer (fit's end, an error, a graph switch)."""
+        if self.bound is not None:
+            self.bound.unbind()
+            self.bound = None
 
 
 def _check_scheduler(scheduler: Any, opt: Optimizer) -> None:
@@ -336,7 +362,10 @@ def fit(
     ``StepInfo`` after every step, or objects with ``on_step(info)`` and/or
     ``on_epoch_end(info)``; raise ``StopTraining`` to stop.  ``compile=True``
     replays the traced loss graph with ``autograd.compile`` (faster; no
-    per-step accuracy).  Every argument is checked before the first step.  A
+    per-step accuracy), with weights, gradients and optimizer state kept in
+    arrays between steps: the Values are synced before callbacks run (and read
+    back after them, so a callback may change weights) and when fit returns or
+    raises.  Every argument is checked before the first step.  A
     non-finite loss or gradient raises ``TrainingDiverged`` naming the step.
     """
     if not callable(model):
@@ -371,7 +400,7 @@ def fit(
         shuffle = True if shuffle is None else shuffle
     if hasattr(model, "train"):
         model.train()  # before tracing: compile refuses a graph whose dropout mask would freeze
-    compiled = _Compiled(model, loss_name, loss_fn, params, l1, l2) if compile else None
+    compiled = _Compiled(model, opt, loss_fn, params, l1, l2) if compile else None
 
     def epoch_steps(epoch: int) -> Iterator[Step]:
         it = stream_batches(X, batch_size) if stream else batches(Xa, ya, batch_size, bool(shuffle), rng)
@@ -385,6 +414,11 @@ def fit(
 
     per_epoch = None if n is None else (1 if batch_size is None else math.ceil(n / batch_size))
     total = None if per_epoch is None else per_epoch * epochs
-    return run(
-        "fit", model, opt, epochs, epoch_steps, callbacks=cbs, progress=progress, total=total, scheduler=scheduler
-    )
+    try:
+        return run(
+            "fit", model, opt, epochs, epoch_steps, callbacks=cbs, progress=progress, total=total,
+            scheduler=scheduler, arrays=opt if compiled is not None else None,
+        )  # fmt: skip
+    finally:
+        if compiled is not None:
+            compiled.release()  # the Values and the optimizer's state are current when fit returns or raises

@@ -7,6 +7,19 @@ package turns that shape into arrays once and then evaluates it group by group::
     fn = compile(loss, inputs=xs)     # xs: the input leaves loss was built from
     opt.zero_grad(); fn(batch); opt.step()   # batch: one number per input
 
+Reading and writing thousands of parameter ``Value``s costs more than the
+arithmetic, so training keeps them in arrays: ``fn.bind(opt)`` makes the
+optimizer update ``fn.param_values`` from ``fn.param_grads`` in place (its
+own formulas, on vectors); ``opt.zero_grad(); fn(batch); opt.step()`` then
+touches no ``Value``, and ``fn.sync()`` / ``fn.unbind()`` write ``.data`` and
+``.grad`` back when something reads them (``nn.fit(compile=True)`` does this
+around callbacks and at its end)::
+
+    fn.bind(opt)
+    for batch in batches:
+        opt.zero_grad(); fn(batch); opt.step()
+    fn.unbind()
+
 Each phase is one module: ``roles`` (which leaf is what), ``trace`` (1, 2),
 ``grouping`` (3), ``layout`` (4), ``replay`` (5) with the group kinds it runs
 (``elementwise``, ``sums``), their gathers and scatters (``index``) and the

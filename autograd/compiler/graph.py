@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +19,24 @@ from .sums import MatmulGroup
 from .trace import Trace
 
 _get_data = attrgetter("data")
+
+
+class Binding(Protocol):
+    """What an optimizer's ``bind`` returns (``nn.optim``'s ``ArrayBinding``): the arrays' shared state."""
+
+    active: bool
+    in_sync: bool
+    grads_zero: bool
+
+    def sync(self) -> None: ...
+
+
+class Bindable(Protocol):
+    """An optimizer that can update a compiled graph's arrays in place (every ``nn.optim`` optimizer)."""
+
+    def bind(self, values: Floats, grads: Floats, params: list[Value]) -> Binding: ...
+
+    def unbind(self) -> None: ...
 
 
 class CompiledGraph:
@@ -40,6 +58,12 @@ class CompiledGraph:
     form needs nothing from it.  ``fn.parameters`` lists the parameters in
     the order ``run`` uses (weight matrices contiguous), ``fn.inputs`` the
     inputs in the order given.
+
+    ``fn.bind(opt)`` keeps the training in arrays: the parameters' weights
+    and gradients stay in ``param_values`` and ``param_grads``, ``fn(x)``
+    writes no ``Value`` and ``opt.step()`` updates the arrays in place with
+    its usual formulas; ``fn.sync()`` writes ``.data`` and ``.grad`` back,
+    ``fn.unbind()`` syncs and returns to Values (see ``bind``).
 
     Not thread-safe: one call at a time per compiled graph (it reuses its
     arrays between calls).
@@ -66,6 +90,55 @@ class CompiledGraph:
         self._input_set = set(self.inputs)
         root_slot = layout.slot[trace.index[root]]
         self._replay = Replay(layout, [c.data for c in consts], root_slot, input_grads)
+        r = self._replay
+        #: the parameters' weights in the value array (a view, in the order of ``parameters``)
+        self.param_values: Floats = r.param_values
+        #: ∂root/∂parameters of the last call (a view into the gradient array)
+        self.param_grads: Floats = r.grad[r.param_start : r.param_stop]
+        self._binding: Binding | None = None
+        self._optimizer: Bindable | None = None
+
+    # ---- arrays kept across calls ----------------------------------------------------
+    def bind(self, optimizer: Bindable) -> None:
+        """Train on this graph's arrays: ``optimizer`` updates ``param_values`` from ``param_grads``.
+
+        From now on ``fn(x)`` runs at the weights in ``param_values`` and adds ∂root/∂p to
+        ``param_grads`` (accumulating like ``backward()``; a call that raises adds nothing;
+        ``fn.run`` replaces them), and ``opt.step()``, ``opt.zero_grad()`` work on the arrays:
+        no ``Value`` is read or written (except ``root.data``), so zero gradients with
+        ``opt.zero_grad()`` (``model.zero_grad()`` reaches only the Values).  The Values fall
+        behind: ``fn.sync()`` (or ``opt.sync()``) writes every parameter's ``.data`` and
+        ``.grad``, ``opt.reload()`` reads Values you changed back into the arrays, and
+        ``fn.unbind()`` (or ``opt.unbind()``) syncs and ends the binding.
+        ``opt.deltas``, ``opt.state_dict()`` and ``opt.state`` stay exact while bound::
+
+            fn = compile(loss, inputs=xs, parameters=model.parameters())
+            opt = nn.Adam(model.parameters(), lr=1e-3)
+            fn.bind(opt)
+            for xb in batches:
+                opt.zero_grad(); fn(xb); opt.step()
+            fn.unbind()
+        """
+        if self._binding is not None and self._binding.active:
+            raise ValueError("compile: this graph is already bound to an optimizer; call fn.unbind() first")
+        self._binding = optimizer.bind(self.param_values, self.param_grads, self.parameters)
+        self._optimizer = optimizer
+
+    @property
+    def bound(self) -> bool:
+        """Whether an optimizer works on this graph's arrays (``bind``)."""
+        return self._binding is not None and self._binding.active
+
+    def sync(self) -> None:
+        """Write every parameter's ``.data`` and ``.grad`` from the arrays (nothing to do unbound)."""
+        if self._binding is not None and self._binding.active:
+            self._binding.sync()
+
+    def unbind(self) -> None:
+        """Sync the Values and end the binding: calls read and write Values again."""
+        if self._optimizer is not None and self.bound:
+            self._optimizer.unbind()
+        self._binding = self._optimizer = None
 
     def run(self, values: Any = None, params: Any = None) -> tuple[float, Floats, Floats | None]:
         """Forward and backward without touching any ``Value``: returns
@@ -73,11 +146,16 @@ class CompiledGraph:
         order of ``self.parameters`` and ``self.inputs``.
 
         ``values`` defaults to the inputs' current ``.data``; ``params``
-        defaults to the parameters' current ``.data``.  The returned arrays
-        are views into buffers reused by the next call: copy them to keep them.
+        defaults to the parameters' current ``.data`` (bound: to ``param_values``).
+        The returned arrays are views into buffers reused by the next call:
+        copy them to keep them.
         """
         r = self._replay
         n_in, n_p = len(self.inputs), len(self.parameters)
+        if self._binding is not None and self._binding.active:
+            self._binding.in_sync = self._binding.grads_zero = False  # run() replaces the gradients
+            if params is None:
+                params = r.param_values
         if values is None:
             x = np.fromiter(map(_get_data, self.inputs), np.float64, n_in)
         else:
@@ -95,7 +173,7 @@ class CompiledGraph:
             p = np.asarray(params, dtype=np.float64)
             if p.shape != (n_p,):
                 raise ValueError(f"compile: expected {n_p} parameter values, got shape {p.shape}")
-        value = r.run(x, p)
+        value = r.run(x, None if p is r.param_values else p)
         grad = r.grad
         return value, grad[r.param_start : r.param_stop], (grad[:n_in] if self.input_grads else None)
 
@@ -109,6 +187,9 @@ class CompiledGraph:
         A gradient that turns inf or nan raises ``NonFiniteGradError`` (as eager
         ``backward()`` does) before any ``.grad`` or ``root.data`` is written.
         """
+        b = self._binding
+        if b is not None and b.active:
+            return self._call_bound(values, b)
         out, gp, gx = self.run(values)
         for p, g in zip(self.parameters, gp.tolist()):
             p.grad += g
@@ -119,6 +200,27 @@ class CompiledGraph:
             root.data = out
             if not is_leaf(root) or root in self._input_set:  # a parameter root got its 1.0 above
                 root.grad += 1.0
+        return out
+
+    def _call_bound(self, values: Any, b: Binding) -> float:
+        """A call while bound: the gradients are added to ``param_grads`` (written, when zero_grad
+        left them all 0); no parameter Value is touched.  A call that raises changes no gradient."""
+        kept = None if b.grads_zero else self.param_grads.copy()
+        try:
+            out, _, gx = self.run(values)  # the replay computes fresh gradients in place
+        except BaseException:
+            if kept is None:
+                self.param_grads.fill(0.0)
+            else:
+                self.param_grads[...] = kept
+            raise
+        if kept is not None:
+            self.param_grads += kept
+        b.grads_zero = False
+        if gx is not None:
+            self.input_grad = gx.copy()
+        if self.root is not None:
+            self.root.data = out
         return out
 
     # ---- introspection ------------------------------------------------------------

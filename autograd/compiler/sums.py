@@ -177,8 +177,9 @@ class TermsGroup(SumGroup):
         self.products = products
         # Resolved once: an Enum member lookup costs ~0.1 µs, too much per term per call.
         self.columns = [(kind is Term.PRODUCT, k) for kind, k in order]
-        self.perm: Slots | None = None  # ROW: position in [products..., linears...] of each term, if not identity
-        if mode is SumMode.ROW:
+        # ROW and SEQUENTIAL: position in [products..., linears...] of each term, if not the identity
+        self.perm: Slots | None = None
+        if mode in (SumMode.ROW, SumMode.SEQUENTIAL):
             n_prod = sum(1 for kind, _ in order if kind is Term.PRODUCT)
             perm = np.array([k if kind is Term.PRODUCT else n_prod + k for kind, k in order], dtype=np.intp)
             self.perm = None if (perm == np.arange(len(order))).all() else perm
@@ -213,15 +214,12 @@ class TermsGroup(SumGroup):
         self.add_terms(prod, lin)
 
     def _add_sequential(self, prod: Floats | None, lin: Floats | None) -> None:
-        out = self.out_view
-        first = True
-        for is_product, k in self.columns:
-            col = prod[:, k] if is_product else lin[:, k]  # type: ignore[index]
-            if first:
-                out[...] = col
-                first = False
-            else:
-                out += col
+        # the terms as columns in the eager order, added left to right: accumulate is sequential
+        parts = [x for x in (prod, lin) if x is not None]
+        terms = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        if self.perm is not None:
+            terms = terms[:, self.perm]
+        self.out_view[...] = np.add.accumulate(terms, axis=1)[:, -1]
 
     def _add_row(self, prod: Floats | None, lin: Floats | None) -> None:
         parts = [x[0] for x in (prod, lin) if x is not None]

@@ -11,6 +11,11 @@ A subclass declares ``option_checks`` (option -> check) and ``state_names``,
 and implements ``_update(w, g, state, t, options)`` on numpy float64 vectors
 (one entry per parameter of a group), returning the new weights and state, so
 a step either applies completely or not at all.
+
+The same formulas run on a compiled graph's arrays: after ``opt.bind(values,
+grads, params)`` (``fn.bind(opt)``) a step reads and writes those arrays and no
+``Value`` (see ``binding``).  ``deltas`` is built from the last step's Δw vector
+when first read, exactly ``new − old`` either way.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 from autograd import Value
 
 from .. import checks
+from .binding import ArrayBinding
 from .groups import Check, GroupList, ParamGroup, ParamList
 from .state import load_groups
 
@@ -54,7 +60,7 @@ def _option_property(name: str) -> property:
 
 
 class Optimizer:
-    """Base class: ``step()``, ``zero_grad()``, ``deltas``, ``param_groups``, ``state_dict()``."""
+    """Base class: ``step()``, ``zero_grad()``, ``deltas``, ``param_groups``, ``state_dict()``, ``bind()``."""
 
     #: every per-group option and its check (subclasses add theirs to lr)
     option_checks: ClassVar[dict[str, Check]] = {"lr": _lr}
@@ -77,8 +83,12 @@ class Optimizer:
         self.defaults: dict[str, Any] = self._checked_group(where, "", dict(defaults), new=True)
         self.param_groups: GroupList = GroupList()
         self._group_state: list[dict[str, Any]] = []
-        #: Δw of the last step: parameter -> new − old, exactly as applied
-        self.deltas: dict[Value, float] = {}
+        # Δw of the last step: a vector, its entry per parameter (None: in group order), the dict once built
+        self._delta_vec: np.ndarray | None = None
+        self._delta_pos: np.ndarray | None = None
+        self._deltas: dict[Value, float] | None = {}
+        self._means_cache: tuple[Any, Any, dict[str, np.ndarray]] | None = None
+        self._binding: ArrayBinding | None = None
         for group in _as_groups(where, params):
             self._add_group(where, group)
 
@@ -128,12 +138,15 @@ class Optimizer:
                     f"{where}: params[{j}] ({p.label or 'unlabelled'}) is already in parameter group "
                     f"{taken[id(p)]}; each parameter belongs to one group"
                 )
+        if getattr(self, "_binding", None) is not None:
+            raise ValueError(f"{where}: the optimizer is bound to arrays; call unbind() before adding a group")
         label = f"param_groups[{index}]"
         options = self._checked_group(where, label, {**self.defaults, **group}, new=True)
         list.append(
             self.param_groups, ParamGroup(self, type(self).__name__, index, {"params": ParamList(ps), **options})
         )
         self._group_state.append({})
+        self._means_cache = None  # a new group: delta_means indexes the parameters again
 
     def _set_everywhere(self, name: str, value: Any) -> None:
         where = type(self).__name__
@@ -159,13 +172,13 @@ class Optimizer:
     @property
     def step_count(self) -> int:
         """How many steps the optimizer has taken (restored by ``load_state_dict``)."""
-        return max((s.get("step", 0) for s in self._group_state), default=0)
+        return max((s.get("step", 0) for s in self._states()), default=0)
 
     @property
     def state(self) -> dict[Value, dict[str, float]]:
         """torch's view: parameter -> {"step": t, state name: value}; empty before the first step."""
         out: dict[Value, dict[str, float]] = {}
-        for group, st in zip(self.param_groups, self._group_state):
+        for group, st in zip(self.param_groups, self._states()):
             for j, p in enumerate(group["params"]):
                 if st:
                     out[p] = {"step": st["step"], **{k: float(st[k][j]) for k in self.state_names if k in st}}
@@ -173,7 +186,10 @@ class Optimizer:
 
     # ---- the update -----------------------------------------------------------------
     def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0.0."""
+        """Set every parameter's ``grad`` to 0.0 (the bound gradient array, when bound)."""
+        if self._binding is not None:
+            self._binding.zero_grad()
+            return
         for p in self.params:
             p.grad = 0.0
 
@@ -186,44 +202,124 @@ class Optimizer:
         """Apply one update to every parameter from its ``.grad`` and record ``deltas``.
 
         Raises ``TrainingDiverged`` (a ``ValueError``; changing nothing) if a gradient or a new weight is
-        not finite: the training diverged, and a smaller lr usually fixes it."""
-        name = type(self).__name__
+        not finite: the training diverged, and a smaller lr usually fixes it.  When bound, the same
+        update runs on the bound arrays (see ``bind``)."""
+        b = self._binding
+        states = b.state if b is not None else self._group_state
         plans = []
         offset = 0
-        for group, st in zip(self.param_groups, self._group_state):
+        for gi, (group, st) in enumerate(zip(self.param_groups, states)):
             ps = group["params"]
-            g = np.fromiter([p.grad for p in ps], dtype=np.float64, count=len(ps))
-            bad = ~np.isfinite(g)
-            if bad.any():
-                i = int(np.argmax(bad))
+            if b is None:
+                g = np.fromiter([p.grad for p in ps], dtype=np.float64, count=len(ps))
+                w = np.fromiter([p.data for p in ps], dtype=np.float64, count=len(ps))
+            else:
+                w, g = b.read(gi)
+            bad = _first_bad(g) if b is None else b.first_bad(gi, g)
+            if bad is not None:
+                i, x = bad
                 raise TrainingDiverged(
-                    f"{name}.step: parameter {offset + i} ({ps[i].label or 'unlabelled'}) has gradient "
-                    f"{float(g[i])!r}; the loss diverged — use a smaller lr (now {group['lr']:g}) "
+                    f"{type(self).__name__}.step: parameter {offset + i} ({ps[i].label or 'unlabelled'}) has "
+                    f"gradient {x!r}; the loss diverged — use a smaller lr (now {group['lr']:g}) "
                     "or clip gradients (nn.clip_grad_norm)"
                 )
-            old = [p.data for p in ps]
-            w = np.array(old, dtype=np.float64)
             if group.get("maximize"):
                 g = -g
             t = st.get("step", 0) + 1
             state = {k: st[k] for k in self.state_names if k in st}
-            new, state = self._update(w, g, state, t, group)
-            bad = ~np.isfinite(new)
-            if bad.any():
-                i = int(np.argmax(bad))
+            with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is reported below
+                new, state = self._update(w, g, state, t, group)
+            bad = _first_bad(new) if b is None else b.first_bad(gi, new)
+            if bad is not None:
+                i, x = bad
                 raise TrainingDiverged(
-                    f"{name}.step: the update would make parameter {offset + i} ({ps[i].label or 'unlabelled'}) "
-                    f"{float(new[i])!r}; use a smaller lr (now {group['lr']:g})"
+                    f"{type(self).__name__}.step: the update would make parameter {offset + i} "
+                    f"({ps[i].label or 'unlabelled'}) {x!r}; use a smaller lr (now {group['lr']:g})"
                 )
-            plans.append((ps, old, new.tolist(), {"step": t, **state}))
+            plans.append((w, new, {"step": t, **state}))
             offset += len(ps)
-        deltas = {}
-        for gi, (ps, old, new, state) in enumerate(plans):
-            self._group_state[gi] = state
-            for p, before, after in zip(ps, old, new):
-                p.data = after
-                deltas[p] = after - before
-        self.deltas = deltas
+        if b is not None:
+            for gi, (w, new, state) in enumerate(plans):
+                b.write(gi, w, new, state)
+            self._delta_vec, self._delta_pos = b.delta, b.delta_positions
+        else:
+            for gi, (_, new, state) in enumerate(plans):
+                self._group_state[gi] = state
+                for p, after in zip(self.param_groups[gi]["params"], new.tolist()):
+                    p.data = after
+            self._delta_vec = np.concatenate([new - w for w, new, _ in plans]) if plans else np.empty(0)
+            self._delta_pos = None
+        self._deltas = None
+
+    @property
+    def deltas(self) -> dict[Value, float]:
+        """Δw of the last step: parameter -> new − old, exactly as applied (built when first read)."""
+        if self._deltas is None:
+            vec = self._delta_vec if self._delta_pos is None else self._delta_vec[self._delta_pos]  # type: ignore[index]
+            self._deltas = dict(zip(self.params, vec.tolist()))  # type: ignore[union-attr]
+        return self._deltas
+
+    def delta_means(self, layers: Mapping[str, list[Value]]) -> dict[str, float]:
+        """Mean |Δw| of the last step per named list of parameters (those this optimizer updates),
+        from the Δw vector without building ``deltas``: what ``fit`` records after every step."""
+        vec = self._delta_vec
+        if vec is None:
+            return {}
+        cache = self._means_cache
+        if cache is None or cache[0] is not layers or cache[1] is not self._binding:
+            pos = self._delta_pos
+            at = {id(p): (i if pos is None else int(pos[i])) for i, p in enumerate(self.params)}
+            index = {
+                name: np.array([at[id(p)] for p in ps], dtype=np.intp)
+                for name, ps in layers.items()
+                if ps and all(id(p) in at for p in ps)
+            }
+            cache = self._means_cache = (layers, self._binding, index)
+        return {name: float(np.abs(vec[idx]).sum()) / len(idx) for name, idx in cache[2].items()}
+
+    # ---- arrays instead of Values ----------------------------------------------------
+    def bind(self, values: np.ndarray, grads: np.ndarray, params: list[Value]) -> ArrayBinding:
+        """Update ``values`` (the weights) from ``grads`` in place from now on, not the Values.
+
+        ``values[i]``/``grads[i]`` belong to ``params[i]``, which must include every parameter of this
+        optimizer; both arrays are loaded from the Values' ``.data``/``.grad`` here.  ``sync()`` writes
+        them back to the Values, ``reload()`` reads the Values again, ``unbind()`` syncs and returns to
+        Values.  ``fn.bind(opt)`` does this with a compiled graph's own arrays."""
+        if self._binding is not None:
+            raise ValueError(f"{type(self).__name__}.bind: already bound to arrays; call unbind() first")
+        binding = ArrayBinding([g["params"] for g in self.param_groups], values, grads, params)
+        binding.activate(self._group_state)
+        self._binding = binding
+        return binding
+
+    @property
+    def bound(self) -> bool:
+        """Whether ``step()`` works on bound arrays (``bind``) rather than on the Values."""
+        return self._binding is not None
+
+    def sync(self) -> None:
+        """Bring every bound parameter's ``.data`` and ``.grad`` up to date (nothing to do unbound)."""
+        if self._binding is not None:
+            self._binding.sync()
+
+    def reload(self) -> None:
+        """Read the bound parameters' ``.data`` and ``.grad`` into the arrays (after they were changed)."""
+        if self._binding is not None:
+            self._binding.reload()
+
+    def unbind(self) -> None:
+        """Sync the Values and the state, and work on the Values again."""
+        b = self._binding
+        if b is None:
+            return
+        b.sync()
+        self._group_state = b.group_states()
+        b.active = False
+        self._binding = self._means_cache = None  # the last Δw vector stays: no later step writes it
+
+    def _states(self) -> list[dict[str, Any]]:
+        """The per-group state in group order, read from the arrays when bound."""
+        return self._binding.group_states() if self._binding is not None else self._group_state
 
     # ---- serialization ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -232,7 +328,7 @@ class Optimizer:
         groups = []
         state: dict[int, dict[str, float]] = {}
         offset = 0
-        for group, st in zip(self.param_groups, self._group_state):
+        for group, st in zip(self.param_groups, self._states()):
             n = len(group["params"])
             options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in group.items() if k != "params"}
             groups.append({**options, "params": list(range(offset, offset + n))})
@@ -252,6 +348,8 @@ class Optimizer:
                 dict.__delitem__(group, key)  # e.g. an initial_lr the saved groups do not have
             dict.update(group, opts)
         self._group_state = group_state
+        if self._binding is not None:
+            self._binding.load_state(group_state)
 
     def __repr__(self) -> str:
         n = len(self.params)
@@ -259,6 +357,15 @@ class Optimizer:
         if len(groups) == 1:
             return f"{type(self).__name__}({n} parameters, {groups[0]})"
         return f"{type(self).__name__}({n} parameters in {len(groups)} groups: " + "; ".join(groups) + ")"
+
+
+def _first_bad(x: np.ndarray) -> tuple[int, float] | None:
+    """The first non-finite entry of ``x`` and its value, or None."""
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad))
+    return i, float(x[i])
 
 
 def _as_groups(where: str, params: Any) -> list[Any]:
