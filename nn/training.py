@@ -16,7 +16,6 @@ import numpy as np
 from autograd import Value, no_grad
 
 from . import checks
-from .conv import MaxPool2d
 from .data import _check_batch_size, batches, stream_batches
 from .layers import Dropout
 from .loop import History, Step, StepInfo, StopTraining, TrainingDiverged, layer_groups, run, split_callbacks
@@ -210,11 +209,6 @@ class _Compiled:
         if any(isinstance(m, Dropout) and m.p and m.training for _, m in model.named_modules()):
             raise ValueError(
                 "fit(compile=True) would freeze the dropout mask of the traced step; use compile=False or Dropout(p=0)"
-            )
-        if any(isinstance(m, MaxPool2d) for _, m in model.named_modules()):
-            raise ValueError(
-                "fit(compile=True) would freeze which pixel each MaxPool2d window picks in the traced step "
-                "(the maxima move as the data and weights change); use compile=False for a model with MaxPool2d"
             )
         self.trace = trace
         self.one_hot = loss_fn is cross_entropy

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import autograd
-import nn
 from autograd import Value, no_grad
 from nn import Conv2d, Flatten, Layer, MaxPool2d, Sequential, fit
 from nn.data import make_digits
@@ -109,12 +108,8 @@ def test_max_pool_of_plain_numbers_stays_numbers() -> None:
 
 
 @pytest.mark.parametrize("optimizer, loss", [("sgd", "cross_entropy"), ("adam", "cross_entropy"), ("sgd", "mse")])
-def test_fit_compile_with_max_pool_equals_eager_once_the_refusal_is_lifted(
-    monkeypatch: Any, optimizer: str, loss: str
-) -> None:
-    """What fit(compile=True) gives once nn/training.py's MaxPool2d refusal is removed: its check is
-    switched off here by pointing its name at a class no model holds."""
-    monkeypatch.setattr(nn.training, "MaxPool2d", type("NoSuchModule", (), {}), raising=False)
+def test_fit_compile_with_max_pool_equals_eager(optimizer: str, loss: str) -> None:
+    """fit(compile=True) of a max-pooling CNN (weights on arrays, maxima chosen per replay) equals eager fit."""
     X, y = make_digits(12, seed=0)
     if loss == "mse":
         y = np.eye(10)[y]

@@ -55,13 +55,13 @@ def test_the_loss_falls() -> None:
     assert hist.loss[-1] < 0.5 * hist.loss[0]
 
 
-def test_compiled_conv_matches_eager_and_max_pool_is_refused() -> None:
+@pytest.mark.parametrize("pool", [False, True], ids=["conv", "conv+maxpool"])
+def test_compiled_conv_matches_eager(pool: bool) -> None:
+    """With max pooling too: the window's winner is the registry's max_first, chosen on every replay."""
     X, y = make_digits(12, seed=0)
-    eager = fit(_cnn(pool=False), X, y, epochs=2, shuffle=False, **SETTINGS)
-    compiled = fit(_cnn(pool=False), X, y, epochs=2, shuffle=False, compile=True, **SETTINGS)
+    eager = fit(_cnn(pool=pool), X, y, epochs=2, shuffle=False, **SETTINGS)
+    compiled = fit(_cnn(pool=pool), X, y, epochs=2, shuffle=False, compile=True, **SETTINGS)
     np.testing.assert_allclose(compiled.loss, eager.loss, rtol=1e-12, atol=1e-12)
-    with pytest.raises(ValueError, match=r"fit\(compile=True\) would freeze which pixel each MaxPool2d"):
-        fit(_cnn(), X, y, compile=True, **SETTINGS)
 
 
 def test_bad_image_shapes_get_clear_errors() -> None:
