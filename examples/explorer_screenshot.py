@@ -27,20 +27,37 @@ from viz.explorer import read_page  # noqa: E402
 
 CHROMIUM = os.environ.get("DELTAW_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DELTAW_CHROMEDRIVER", "/usr/bin/chromedriver")
-MISSING = "needs headless Chromium: `make browser-deps` (apt-get install chromium chromium-driver) and selenium"
+MISSING = (
+    "needs a headless Chromium and its driver: `make browser-deps` (apt-get install chromium chromium-driver, "
+    "as root, on Debian/Ubuntu) and `pip install selenium` (in the test extra)"
+)
 
 
-def headless_chromium(width: int = 1280, height: int = 900) -> Any:
-    """A selenium WebDriver on headless Chromium with the flags this machine needs (no sandbox
-    as root, no GPU, no background network); ``RuntimeError`` saying what to install otherwise."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        raise RuntimeError(f"explorer_screenshot: selenium is not installed; {MISSING}") from None
+def browser_missing() -> str | None:
+    """Why no headless Chromium can be driven here, with what to install (None: all present)."""
     for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.path.exists(path):
-            raise RuntimeError(f"explorer_screenshot: {path} not found; {MISSING}")
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return f"{path} not found; {MISSING}"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return f"selenium is not installed; {MISSING}"
+    return None
+
+
+def headless_chromium(
+    width: int = 1280, height: int = 900, *, profile: str | None = None, console: bool = False
+) -> Any:
+    """A selenium WebDriver on headless Chromium with the flags this machine needs (no sandbox as
+    root, no GPU, no background connections, which a closed network refuses); ``RuntimeError``
+    saying what to install otherwise.  ``profile``: a fresh user-data folder; ``console``: keep
+    the page's console log (``driver.get_log("browser")``).  The browser tests use it too."""
+    missing = browser_missing()
+    if missing is not None:
+        raise RuntimeError(f"headless_chromium: {missing}")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -48,11 +65,19 @@ def headless_chromium(width: int = 1280, height: int = 900) -> Any:
         "--no-sandbox",
         "--disable-gpu",
         "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
         "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
         "--hide-scrollbars",
         f"--window-size={width},{height}",
     ):
         options.add_argument(flag)
+    if profile is not None:
+        options.add_argument(f"--user-data-dir={profile}")
+    if console:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["write_npz", "read_npz", "NPY_MAGIC"]
+__all__ = ["write_npz", "read_npz", "read_npy_header", "NPY_MAGIC"]
 
 NPY_MAGIC = b"\x93NUMPY"
 #: largest uncompressed entry accepted: a scalar's .npy is 136 bytes, the format tag a few hundred
@@ -123,7 +123,7 @@ def _check_header(
     """Read only the ``.npy`` header of one entry; refuse anything but a scalar of an accepted dtype."""
     try:
         with zf.open(info) as member:
-            shape, _, dtype = _read_header(member)
+            shape, _, dtype = read_npy_header(member)
     except ValueError as e:
         raise ValueError(f"{where}: entry {key!r} has no valid .npy header ({e})") from None
     except _ZIP_ERRORS as e:
@@ -135,13 +135,16 @@ def _check_header(
         raise ValueError(f"{where}: parameter {key!r} {problem}")
 
 
-def _read_header(member: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
-    """(shape, fortran_order, dtype) from a ``.npy`` stream, reading nothing past the header."""
+def read_npy_header(
+    member: IO[bytes], max_header_size: int = MAX_HEADER_BYTES
+) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """(shape, fortran_order, dtype) from a ``.npy`` stream, reading nothing past the header
+    (also used by viz's run files: one reader of untrusted headers)."""
     version = np.lib.format.read_magic(member)
     if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(member, max_header_size=MAX_HEADER_BYTES)
+        return np.lib.format.read_array_header_1_0(member, max_header_size=max_header_size)
     if version == (2, 0):
-        return np.lib.format.read_array_header_2_0(member, max_header_size=MAX_HEADER_BYTES)
+        return np.lib.format.read_array_header_2_0(member, max_header_size=max_header_size)
     raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
 
 

@@ -135,6 +135,12 @@ def _size_limit(names: Sequence[str]) -> int:
     return 1024 * 1024 + sum(1024 + 8 * len(name) for name in names)
 
 
+def loads_strict(text: str) -> Any:
+    """``json.loads`` that refuses NaN/Infinity and a key written twice (json would keep the last):
+    the one JSON reader for files deltaw did not necessarily write (viz's run files use it too)."""
+    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+
+
 def _reject_constant(token: str) -> float:
     raise ValueError(f"{token} is not a finite number")
 
@@ -174,7 +180,7 @@ def _read_json(f: IO[bytes], where: str, limit: int) -> Mapping[str, Any]:
         ) from None
     _check_depth(text, where)
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        doc = loads_strict(text)
     except ValueError as e:
         raise ValueError(f"{where}: not valid JSON ({e}); the file is truncated or corrupted") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:

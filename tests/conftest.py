@@ -6,6 +6,12 @@
   Graphviz ``dot``.  Without ``dot`` they are skipped with the install
   command; with ``DELTAW_REQUIRE_DOT=1`` (CI, which installs Graphviz) a
   missing ``dot`` fails them instead, so CI can never skip them silently.
+- ``@pytest.mark.requires_browser`` and the ``browser`` fixture: a real headless
+  Chromium driven by selenium (Debian's ``chromium`` and ``chromium-driver``,
+  ``make browser-deps``; started by ``examples.explorer_screenshot``, the one
+  place that knows its flags).  Skipped with the install command where
+  missing; ``DELTAW_REQUIRE_BROWSER=1`` (CI, which installs them) fails
+  instead.  The ``browser_errors`` fixture reads the page's console errors.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from examples.explorer_screenshot import MISSING as BROWSER_MISSING
+from examples.explorer_screenshot import browser_missing, headless_chromium
 
 settings.register_profile(
     "ci",
@@ -34,14 +43,6 @@ DOT_MISSING = (
 )
 
 
-BROWSER_MISSING = (
-    "needs a headless Chromium and its driver: `make browser-deps` (apt-get install chromium chromium-driver, "
-    "as root, on Debian/Ubuntu) and `pip install selenium` (in the test extra)"
-)
-CHROMIUM = os.environ.get("DELTAW_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("DELTAW_CHROMEDRIVER", "/usr/bin/chromedriver")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"requires_dot: the test runs the system Graphviz dot; {DOT_MISSING}")
     config.addinivalue_line("markers", f"requires_browser: the test drives a real Chromium; {BROWSER_MISSING}")
@@ -55,21 +56,9 @@ def _system_dot() -> bool:
     return r is not None and r.name == "graphviz"
 
 
-def _browser_missing() -> str | None:
-    """Why no browser can be driven here (None when Chromium, its driver and selenium are all present)."""
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            return f"{path} not found; {BROWSER_MISSING}"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return f"selenium is not installed; {BROWSER_MISSING}"
-    return None
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("requires_browser") is not None:
-        why = _browser_missing()
+        why = browser_missing()
         if why is not None:
             if os.environ.get("DELTAW_REQUIRE_BROWSER") == "1":
                 pytest.fail(f"DELTAW_REQUIRE_BROWSER=1 but {why}", pytrace=False)
@@ -89,28 +78,8 @@ def browser() -> Iterator[Any]:
 
     Flags as this machine's network needs them: no sandbox (root in CI), no GPU, no
     background connections.  Use with ``@pytest.mark.requires_browser``."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     profile = tempfile.mkdtemp(prefix="deltaw-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless_chromium(1280, 900, profile=profile, console=True)
     try:
         yield driver
     finally:

@@ -20,6 +20,9 @@ from typing import IO, Any
 
 import numpy as np
 
+from nn._npz import read_npy_header
+from nn.serialization import loads_strict
+
 from .atomic import write_file
 
 __all__ = ["save_run", "load_run", "FORMAT", "VERSION"]
@@ -104,19 +107,6 @@ def _entries(zf: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
     return entries
 
 
-def _reject_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not a finite number")
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"key {key!r} appears twice")
-        out[key] = value
-    return out
-
-
 def _meta(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, max_bytes: int) -> dict[str, Any]:
     """``meta.json``, size-checked before reading, with every field's type checked."""
     limit = min(max_bytes, MAX_META_BYTES)
@@ -125,7 +115,7 @@ def _meta(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, max_bytes: int
     try:
         with zf.open(info) as member:
             text = member.read(limit + 1).decode("utf-8")
-        meta = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique)
+        meta = loads_strict(text)
     except (UnicodeDecodeError, ValueError) as e:
         raise ValueError(f"{where}: {META} is not valid JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -157,15 +147,6 @@ def _shapes(meta: dict[str, Any], where: str, max_bytes: int) -> dict[str, tuple
     return {"steps": (rows,), "loss": (rows,), "deltas": (rows, n), "values": (rows, n)}
 
 
-def _header(member: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
-    version = np.lib.format.read_magic(member)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(member, max_header_size=MAX_HEADER_BYTES)
-    if version == (2, 0):
-        return np.lib.format.read_array_header_2_0(member, max_header_size=MAX_HEADER_BYTES)
-    raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
-
-
 def _check_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, shape: tuple[int, ...], where: str) -> None:
     """The declared size fits the shape, and the ``.npy`` header says exactly that dtype and shape."""
     data = math.prod(shape) * 8
@@ -176,7 +157,7 @@ def _check_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, shape: tu
         )
     try:
         with zf.open(info) as member:
-            got, fortran, dtype = _header(member)
+            got, fortran, dtype = read_npy_header(member, MAX_HEADER_BYTES)
     except ValueError as e:
         raise ValueError(f"{where}: entry {info.filename!r} has no valid .npy header ({e})") from None
     if dtype.hasobject:
