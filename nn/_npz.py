@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["write_npz", "read_npz", "read_npy_header", "NPY_MAGIC"]
+__all__ = ["write_npz", "read_npz", "read_npy_header", "read_vetted_array", "NPY_MAGIC"]
 
 NPY_MAGIC = b"\x93NUMPY"
 #: largest uncompressed entry accepted: a scalar's .npy is 136 bytes, the format tag a few hundred
@@ -72,12 +72,12 @@ def read_npz(
         if meta_key not in entries:
             raise ValueError(f"{where}: not a deltaw parameter file (no {meta_key} entry)")
         _check_header(zf, entries[meta_key], where, meta_key, _is_text)
-        check_meta(str(_read_data(zf, entries[meta_key], where, meta_key)))
+        check_meta(str(read_vetted_array(zf, entries[meta_key], where, meta_key)))
         keys = [k for k in entries if k != meta_key]
         check_keys(keys)
         for key in keys:
             _check_header(zf, entries[key], where, key, _is_number)
-        return {key: _read_data(zf, entries[key], where, key) for key in keys}
+        return {key: read_vetted_array(zf, entries[key], where, key) for key in keys}
 
 
 def _entries(zf: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
@@ -148,8 +148,9 @@ def read_npy_header(
     raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
 
 
-def _read_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, key: str) -> np.ndarray:
-    """One entry's array; call only after ``_check_header`` vetted it (a scalar: a few bytes)."""
+def read_vetted_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, key: str) -> np.ndarray:
+    """One entry's array, without pickle; call only after its header and size were vetted
+    (here a scalar; viz's run files vet their shapes first).  Damage is a ValueError naming the entry."""
     try:
         with zf.open(info) as member:
             return np.lib.format.read_array(member, allow_pickle=False, max_header_size=MAX_HEADER_BYTES)

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from nn._npz import read_npy_header
+from nn._npz import read_npy_header, read_vetted_array
 from nn.serialization import loads_strict
 
 from .atomic import write_file
@@ -81,7 +81,7 @@ def load_run(cls: Any, path: str | os.PathLike[str], max_bytes: int) -> Any:
                 for key, info in entries.items():
                     if key != META:
                         _check_entry(zf, info, key, shapes[key], where)
-                arrays = {key: _read(zf, entries[key], where, key) for key in ARRAYS}
+                arrays = {key: read_vetted_array(zf, entries[key], where, entries[key].filename) for key in ARRAYS}
     except FileNotFoundError:
         raise
     except _ZIP_ERRORS as e:
@@ -167,15 +167,6 @@ def _check_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, shape: tu
             f"{where}: entry {info.filename!r} is {dtype} of shape {got}"
             f"{' (Fortran order)' if fortran else ''}; expected {ARRAYS[key]} of shape {shape}"
         )
-
-
-def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, key: str) -> np.ndarray:
-    """One vetted entry's array."""
-    try:
-        with zf.open(info) as member:
-            return np.lib.format.read_array(member, allow_pickle=False, max_header_size=MAX_HEADER_BYTES)
-    except ValueError as e:
-        raise ValueError(f"{where}: entry {info.filename!r} is unreadable ({e})") from None
 
 
 def _check_numbers(arrays: dict[str, np.ndarray], where: str) -> None:
