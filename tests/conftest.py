@@ -25,9 +25,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from examples.explorer_screenshot import MISSING as BROWSER_MISSING
-from examples.explorer_screenshot import browser_missing, headless_chromium
-
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -45,7 +42,9 @@ DOT_MISSING = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"requires_dot: the test runs the system Graphviz dot; {DOT_MISSING}")
-    config.addinivalue_line("markers", f"requires_browser: the test drives a real Chromium; {BROWSER_MISSING}")
+    config.addinivalue_line(
+        "markers", "requires_browser: the test drives a real headless Chromium (make browser-deps; selenium)"
+    )
 
 
 def _system_dot() -> bool:
@@ -58,6 +57,8 @@ def _system_dot() -> bool:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("requires_browser") is not None:
+        from examples.explorer_screenshot import browser_missing  # imported only where a test needs it
+
         why = browser_missing()
         if why is not None:
             if os.environ.get("DELTAW_REQUIRE_BROWSER") == "1":
@@ -78,6 +79,8 @@ def browser() -> Iterator[Any]:
 
     Flags as this machine's network needs them: no sandbox (root in CI), no GPU, no
     background connections.  Use with ``@pytest.mark.requires_browser``."""
+    from examples.explorer_screenshot import headless_chromium
+
     profile = tempfile.mkdtemp(prefix="deltaw-chromium-")
     driver = headless_chromium(1280, 900, profile=profile, console=True)
     try:
