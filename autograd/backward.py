@@ -29,6 +29,8 @@ from .errors import NonFiniteGradError
 from .mode import enable_grad
 from .node import (
     Node,
+    Pass,
+    backpropagate,
     check_data,
     edges,
     is_leaf,
@@ -36,7 +38,6 @@ from .node import (
     local_derivatives,
     op_of,
     operands,
-    propagate,
     reverse_creation_order,
 )
 from .ops import Op
@@ -75,33 +76,29 @@ def backward(root: Node, gradient: float = 1.0) -> None:
             )
         root.grad = g
         return
-    # Reverse creation order: every node comes after all the nodes that consumed it.
-    order, holding, leaves = reverse_creation_order(root)
-    # Leaves only accumulate; an op-made node that already holds a gradient (an earlier
-    # backward through it) must not pass that on, so it is set aside and added back at the end.
-    held = [v.grad for v in holding]
-    before = list(map(_grad_of, leaves))
-    for v in holding:
-        v.grad = 0.0
-    root.grad = gradient
-    propagate(order)
-    # A gradient that turned inf or nan anywhere reaches a leaf (see propagate): one check of the
-    # leaves, then a precise replay only if it fails.
+    # One walk in reverse creation order sets every gradient (autograd.node.backpropagate); an
+    # op-made node that already held a gradient (an earlier backward through it) started from 0
+    # and gets it added back at the end.
+    run = backpropagate(root, gradient)
+    leaves = run.leaves
+    # A gradient that turned inf or nan anywhere reaches a leaf: one check of the leaves, then a
+    # precise replay only if it fails.
     total = sum(map(_grad_of, leaves))  # finite unless a leaf's grad is (or the sum overflows)
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
-        _restore(order, holding, held, leaves, before)
+        order = run.order()
+        _restore(run)
         error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")
         if error is None:  # no step turned it non-finite: a leaf's grad already was (set by hand)
-            bad = next(c for c, g in zip(leaves, before) if not math.isfinite(g))
+            bad = next(c for c, g in zip(leaves, run.before) if not math.isfinite(g))
             error = NonFiniteGradError(
                 f"backward: the leaf {bad!r} already had a non-finite grad before this call; "
                 "reset it (zero_grad) first; every .grad is left as it was"
             )
         raise error
-    for v, g in zip(holding, held):
+    for v, g in zip(run.holding, run.held):
         total = v.grad + g
         if total - total:
-            _restore(order, holding, held, leaves, before)
+            _restore(run)
             raise NonFiniteGradError(
                 f"backward: adding this call's gradient {v.grad!r} to the {g!r} that the node {op_name(v)} "
                 f"already held gives {total!r}; every .grad is left as it was before this call"
@@ -109,13 +106,15 @@ def backward(root: Node, gradient: float = 1.0) -> None:
         v.grad = total
 
 
-def _restore(order: list[Any], holding: list[Any], held: list[float], leaves: list[Any], before: list[float]) -> None:
-    """Put every ``.grad`` of the graph back as it was before ``backward`` started."""
-    for v in order:
-        v.grad = 0.0
-    for v, g in zip(holding, held):
+def _restore(run: Pass) -> None:
+    """Put every ``.grad`` the walk touched back as it was before ``backward`` started."""
+    for w in run.windows:
+        for v in w:
+            if v is not None:
+                v.grad = 0.0
+    for v, g in zip(run.holding, run.held):
         v.grad = g
-    for c, g in zip(leaves, before):
+    for c, g in zip(run.leaves, run.before):
         c.grad = g
 
 
