@@ -51,7 +51,7 @@ __all__ = [
     "is_leaf",
     "reverse_creation_order",
     "backpropagate",
-    "Pass",
+    "Walk",
 ]
 
 #: Marks an n-ary node (its operands are a tuple).
@@ -376,31 +376,17 @@ def _drain(top: int, slots: list[Any], far: list[tuple[int, Any]]) -> int:
     return moved
 
 
-class Pass:
-    """What one :func:`backpropagate` did, so ``backward`` can check it and undo it exactly.
-
-    ``windows``: the bucket lists the walk took, newest first (``None`` for an empty bucket): every
-    op-made node whose gradient was set.  ``holding`` / ``held``: those that held a gradient
-    before the call, and that gradient.  ``leaves`` / ``before``: every leaf that received a
-    gradient, once each, and its gradient before the call.
-    """
-
-    __slots__ = ("windows", "holding", "held", "leaves", "before")
-
-    def __init__(self) -> None:
-        self.windows: list[list[Any]] = []
-        self.holding: list[Any] = []
-        self.held: list[float] = []
-        self.leaves: list[Any] = []
-        self.before: list[float] = []
-
-    def order(self) -> list[Any]:
-        """The op-made nodes taken, newest first."""
-        return [v for w in self.windows for v in w if v is not None]
+Walk = tuple[list[list[Any]], list[Any], list[float], list[Any], list[float]]
 
 
-def backpropagate(root: Node, gradient: float) -> Pass:
+def backpropagate(root: Node, gradient: float) -> Walk:
     """Set ``root.grad`` to ``gradient`` and pass gradients down to every node under it, in one walk.
+
+    Returns ``(windows, holding, held, leaves, before)``, what ``backward`` needs to check the walk
+    and undo it exactly: ``windows``, the bucket lists taken, newest first (``None`` for an empty
+    bucket; the rest are the op-made nodes whose gradient was set); ``holding`` / ``held``, those
+    that held a gradient before the call and that gradient; ``leaves`` / ``before``, every leaf
+    that received a gradient, once each, and its gradient before the call.
 
     The walk is :func:`reverse_creation_order`'s (buckets by creation number), and it propagates
     as it goes: when a node is taken from its bucket all of its consumers have been taken, so its
@@ -411,11 +397,15 @@ def backpropagate(root: Node, gradient: float) -> Pass:
     derivatives are never read, so an infinite one there does not turn 0 into nan).  Unchecked:
     an inf or nan reaches a leaf, where ``backward`` looks once at the end.
     """
-    run = Pass()
-    hold = run.holding.append
-    keep = run.held.append
-    found = run.leaves.append
-    note = run.before.append
+    windows: list[list[Any]] = []
+    holding: list[Any] = []
+    held: list[float] = []
+    leaves: list[Any] = []
+    before: list[float] = []
+    hold = holding.append
+    keep = held.append
+    found = leaves.append
+    note = before.append
     seen: set[Any] = set()  # the leaves found so far
     mark = seen.add
     far: list[tuple[int, Any]] = []  # (-creation number, node) beyond the window: a heap, newest first
@@ -428,7 +418,7 @@ def backpropagate(root: Node, gradient: float) -> Pass:
     top = root._seq
     slots: list[Any] = [None] * _FIRST
     slots[0] = root
-    run.windows.append(slots)
+    windows.append(slots)
     size = _FIRST
     room = 1
     i = 0
@@ -458,7 +448,7 @@ def backpropagate(root: Node, gradient: float) -> Pass:
                                     keep(c.grad)
                                     c.grad = 0.0
                         else:
-                            _found_far(c, j, top, slots, far, waiting, room, run)
+                            _found_far(c, j, top, slots, far, waiting, room, holding, held)
                             size = len(slots)
                 g = v.grad
                 if g:
@@ -481,7 +471,7 @@ def backpropagate(root: Node, gradient: float) -> Pass:
                             keep(a.grad)
                             a.grad = 0.0
                 else:
-                    room += _found_far(a, j, top, slots, far, waiting, room, run)
+                    room += _found_far(a, j, top, slots, far, waiting, room, holding, held)
                     size = len(slots)
             if b is None:
                 g = v.grad
@@ -504,27 +494,35 @@ def backpropagate(root: Node, gradient: float) -> Pass:
                             keep(b.grad)
                             b.grad = 0.0
                 else:
-                    room += _found_far(b, j, top, slots, far, waiting, room, run)
+                    room += _found_far(b, j, top, slots, far, waiting, room, holding, held)
                     size = len(slots)
             g = v.grad
             if g:
                 a.grad += g * v._da
                 b.grad += g * v._db
         if not far:
-            return run
+            return windows, holding, held, leaves, before
         # The window is done: the newest waiting node starts the next one.
         key, v = heappop(far)
         top = -key
         slots = [None] * _FIRST
         slots[0] = v
-        run.windows.append(slots)
+        windows.append(slots)
         size = _FIRST
         i = 0
         room = 1 + _drain(top, slots, far)
 
 
 def _found_far(
-    c: Any, j: int, top: int, slots: list[Any], far: list[tuple[int, Any]], waiting: set[Any], room: int, run: Pass
+    c: Any,
+    j: int,
+    top: int,
+    slots: list[Any],
+    far: list[tuple[int, Any]],
+    waiting: set[Any],
+    room: int,
+    holding: list[Any],
+    held: list[float],
 ) -> int:
     """:func:`_beyond` for :func:`backpropagate`'s operand ``c``: if it is found for the first
     time and holds a gradient, set that aside.  Returns how many nodes went into buckets."""
@@ -532,7 +530,7 @@ def _found_far(
         return 0  # found before
     moved = _beyond(c, j, top, slots, far, waiting, room)
     if c.grad:
-        run.holding.append(c)
-        run.held.append(c.grad)
+        holding.append(c)
+        held.append(c.grad)
         c.grad = 0.0
     return moved

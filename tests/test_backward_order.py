@@ -6,10 +6,9 @@ import random
 import threading
 import tracemalloc
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from autograd import NonFiniteGradError, Value, dot, no_grad, topological_order, vsum
 
