@@ -384,9 +384,9 @@ def backpropagate(root: Node, gradient: float) -> Walk:
 
     Returns ``(windows, holding, held, leaves, before)``, what ``backward`` needs to check the walk
     and undo it exactly: ``windows``, the bucket lists taken, newest first (``None`` for an empty
-    bucket; the rest are the op-made nodes whose gradient was set); ``holding`` / ``held``, those
-    that held a gradient before the call and that gradient; ``leaves`` / ``before``, every leaf
-    that received a gradient, once each, and its gradient before the call.
+    bucket; the rest are the op-made nodes under the root); ``holding`` / ``held``, those that held
+    a gradient before the call and that gradient; ``leaves`` / ``before``, every leaf under the
+    root, once each, and its gradient before the call.
 
     The walk is :func:`reverse_creation_order`'s (buckets by creation number), and it propagates
     as it goes: when a node is taken from its bucket all of its consumers have been taken, so its
