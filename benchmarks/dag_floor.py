@@ -6,10 +6,14 @@ near) is built and one measure is taken on it, right after the build (hot at 10�
 
 - ``backward``: the whole call (one walk that orders and propagates, ``autograd.node.backpropagate``);
 - ``walk``: ``reverse_creation_order`` alone (ordering, no arithmetic; what ``topological_order`` uses);
-- ``gradients``: the plain gradient loop alone over the order made
-  beforehand: what any engine pays even if ordering were free;
-- ``operands``: a loop that only reads every operand's ``grad`` slot, newest node first (the
-  access pattern of reverse-mode on this graph, no arithmetic, no allocation);
+- ``gradients``: the plain gradient loop alone over the order made beforehand: what any engine
+  with this node layout pays even if ordering were free;
+- ``operands``: a loop that only reads every operand's ``_a`` slot, newest node first (the access
+  pattern of reverse-mode on this graph: each node is first met as an operand, up to ~64 nodes
+  ahead of the walk, so outside the hardware prefetcher's stream);
+- ``numbers``: that loop plus what ordering needs from each op-made operand, its bucket number
+  ``top - operand._seq`` (a separate int object, and a new int per subtraction);
+- ``buckets``: that plus the write into the bucket list;
 - ``touch``: a loop reading one slot of every node, newest first (each node once, in memory order).
 
 CPU ns per op-made node; the last column is 10⁶ over 10³.  Nothing here is a pass/fail test.
@@ -28,7 +32,7 @@ from typing import Any
 
 from .cases import DAG_SIZES, random_dag
 
-MEASURES = ("backward", "walk", "gradients", "operands", "touch")
+MEASURES = ("backward", "walk", "gradients", "buckets", "numbers", "operands", "touch")
 
 
 def _order(root: Any) -> list[Any]:
@@ -42,19 +46,21 @@ def _touch(nodes: list[Any]) -> None:
         v.grad  # noqa: B018
 
 
-def _operands(nodes: list[Any]) -> None:
+def _scan(root: Any, nodes: list[Any], level: int) -> None:
+    """Newest node first, read each operand's ``_a`` (is it a leaf?); from ``level`` 1 also each
+    op-made operand's bucket number ``top - operand._seq``; at ``level`` 2 also fill its bucket."""
     from autograd.node import NARY
 
+    top = root._seq
+    slots: list[Any] = [None] * (top - nodes[-1]._seq + 1) if level == 2 else []
     for v in nodes:
         a = v._a
         b = v._b
-        if b is NARY:
-            for c in a:
-                c.grad  # noqa: B018
-        else:
-            a.grad  # noqa: B018
-            if b is not None:
-                b.grad  # noqa: B018
+        for c in a if b is NARY else (a,) if b is None else (a, b):
+            if c._a is not None and level:
+                j = top - c._seq
+                if level == 2 and slots[j] is None:
+                    slots[j] = c
 
 
 def _gradients(root: Any, nodes: list[Any]) -> None:
@@ -81,12 +87,14 @@ def _gradients(root: Any, nodes: list[Any]) -> None:
 
 def _run(what: str, root: Any) -> float:
     """CPU seconds of ``what`` on the graph under ``root``."""
-    nodes = _order(root) if what in ("gradients", "operands", "touch") else []
+    nodes = _order(root) if what not in ("backward", "walk") else []
     steps = {
         "backward": root.backward,
         "walk": lambda: _order(root),
         "gradients": lambda: _gradients(root, nodes),
-        "operands": lambda: _operands(nodes),
+        "buckets": lambda: _scan(root, nodes, 2),
+        "numbers": lambda: _scan(root, nodes, 1),
+        "operands": lambda: _scan(root, nodes, 0),
         "touch": lambda: _touch(nodes),
     }
     gc.collect()
