@@ -1,16 +1,17 @@
-"""Reverse-mode differentiation: a topological order, then one plain loop over it.
+"""Reverse-mode differentiation: one walk, newest node first, that multiplies and adds.
 
-No recursion (depth is limited by memory, not by Python's recursion limit) and no closures:
-each node's local derivatives were stored at forward time (by the op registry's rules, or the
-written-out + - * relu dot that follow them), so the loop only multiplies and adds
-(``autograd.node.propagate``).
+No recursion (depth is limited by memory, not by Python's recursion limit), no closures, no
+sort: each node's local derivatives were stored at forward time (by the op registry's rules, or
+the written-out + - * relu dot that follow them), and ``autograd.node.backpropagate`` takes the
+nodes by creation number from buckets, each once its gradient is complete, passing it on as it
+goes.
 
 **No silent inf or nan.**  ``backward()`` and ``grad()`` raise ``NonFiniteGradError`` (an
 ``OverflowError``) when a gradient turns inf or nan: a local derivative that is infinite where
 it is used (sqrt at 0, x**0.5 at 0) or beyond float64 (1/x at 1e-200, log at 1e-310), a product
 with the upstream gradient that overflows (``log(z) * 1e200``), a sum that overflows.  The
 message names the op, its operands' values, which derivative and the numbers that overflowed:
-the first such step in backward order.  ``backward`` runs its loop unchecked (a non-finite
+the first such step in backward order.  ``backward`` runs its walk unchecked (a non-finite
 gradient always reaches a leaf), checks the leaves' gradients once at the end, and only then,
 if one is not finite, finds that first step by replaying the walk with every product checked;
 the error is raised before ``backward`` returns.  After the error every ``.grad`` of the graph is exactly as it was
@@ -29,6 +30,8 @@ from .errors import NonFiniteGradError
 from .mode import enable_grad
 from .node import (
     Node,
+    Walk,
+    backpropagate,
     check_data,
     edges,
     is_leaf,
@@ -36,7 +39,6 @@ from .node import (
     local_derivatives,
     op_of,
     operands,
-    propagate,
     reverse_creation_order,
 )
 from .ops import Op
@@ -75,21 +77,17 @@ def backward(root: Node, gradient: float = 1.0) -> None:
             )
         root.grad = g
         return
-    # Reverse creation order: every node comes after all the nodes that consumed it.
-    order, holding, leaves = reverse_creation_order(root)
-    # Leaves only accumulate; an op-made node that already holds a gradient (an earlier
-    # backward through it) must not pass that on, so it is set aside and added back at the end.
-    held = [v.grad for v in holding]
-    before = list(map(_grad_of, leaves))
-    for v in holding:
-        v.grad = 0.0
-    root.grad = gradient
-    propagate(order)
-    # A gradient that turned inf or nan anywhere reaches a leaf (see propagate): one check of the
-    # leaves, then a precise replay only if it fails.
+    # One walk in reverse creation order sets every gradient (autograd.node.backpropagate); an
+    # op-made node that already held a gradient (an earlier backward through it) started from 0
+    # and gets it added back at the end.
+    walk = backpropagate(root, gradient)
+    _, holding, held, leaves, before = walk
+    # A gradient that turned inf or nan anywhere reaches a leaf: one check of the leaves, then a
+    # precise replay only if it fails.
     total = sum(map(_grad_of, leaves))  # finite unless a leaf's grad is (or the sum overflows)
     if total - total and not all(math.isfinite(c.grad) for c in leaves):
-        _restore(order, holding, held, leaves, before)
+        order = [v for window in walk[0] for v in window if v is not None]  # newest first
+        _restore(walk)
         error = _first_non_finite(order, root, gradient, lambda c: c.grad if is_leaf(c) else 0.0, "backward")
         if error is None:  # no step turned it non-finite: a leaf's grad already was (set by hand)
             bad = next(c for c, g in zip(leaves, before) if not math.isfinite(g))
@@ -101,7 +99,7 @@ def backward(root: Node, gradient: float = 1.0) -> None:
     for v, g in zip(holding, held):
         total = v.grad + g
         if total - total:
-            _restore(order, holding, held, leaves, before)
+            _restore(walk)
             raise NonFiniteGradError(
                 f"backward: adding this call's gradient {v.grad!r} to the {g!r} that the node {op_name(v)} "
                 f"already held gives {total!r}; every .grad is left as it was before this call"
@@ -109,10 +107,13 @@ def backward(root: Node, gradient: float = 1.0) -> None:
         v.grad = total
 
 
-def _restore(order: list[Any], holding: list[Any], held: list[float], leaves: list[Any], before: list[float]) -> None:
-    """Put every ``.grad`` of the graph back as it was before ``backward`` started."""
-    for v in order:
-        v.grad = 0.0
+def _restore(walk: Walk) -> None:
+    """Put every ``.grad`` the walk touched back as it was before ``backward`` started."""
+    windows, holding, held, leaves, before = walk
+    for window in windows:
+        for v in window:
+            if v is not None:
+                v.grad = 0.0
     for v, g in zip(holding, held):
         v.grad = g
     for c, g in zip(leaves, before):

@@ -14,7 +14,8 @@ Interface for the rest of the engine (internal; ``compile`` reads graphs through
   ``nary(op, operands, z, ds)`` (they record nothing under ``no_grad``);
 - reading them: ``op_of(v)``, ``operands(v)``, ``local_derivatives(v)``, ``edges(v)``
   (pairs ``(operand, derivative)``), ``is_leaf(v)``;
-- the fast paths of ``backward``: ``reverse_creation_order(root)`` and ``propagate(order)``.
+- walking a graph: ``reverse_creation_order(root)`` (every node, newest first: ``topological_order``)
+  and ``backpropagate(root, gradient)`` (``backward``'s one walk that orders and propagates).
 
 ``Value`` (value.py) subclasses :class:`Node` and registers itself with :func:`bind`, so this
 module imports neither ``value`` nor ``backward`` (no import cycle).
@@ -49,7 +50,8 @@ __all__ = [
     "edges",
     "is_leaf",
     "reverse_creation_order",
-    "propagate",
+    "backpropagate",
+    "Walk",
 ]
 
 #: Marks an n-ary node (its operands are a tuple).
@@ -374,25 +376,161 @@ def _drain(top: int, slots: list[Any], far: list[tuple[int, Any]]) -> int:
     return moved
 
 
-def propagate(order: list[Any]) -> None:
-    """Pass each node's ``grad`` on to its operands, in ``order`` (reverse creation order).
+Walk = tuple[list[list[Any]], list[Any], list[float], list[Any], list[float]]
 
-    A node whose gradient is 0 is skipped (its derivatives are never read, so an infinite one
-    there does not turn 0 into nan).  A non-finite gradient is passed on like any other, unchecked
-    (the loop stays as fast as it can be): inf or nan times any derivative is inf or nan again, so
-    it reaches at least one leaf, where ``backward``'s check after this loop finds it.
+
+def backpropagate(root: Node, gradient: float) -> Walk:
+    """Set ``root.grad`` to ``gradient`` and pass gradients down to every node under it, in one walk.
+
+    Returns ``(windows, holding, held, leaves, before)``, what ``backward`` needs to check the walk
+    and undo it exactly: ``windows``, the bucket lists taken, newest first (``None`` for an empty
+    bucket; the rest are the op-made nodes under the root); ``holding`` / ``held``, those that held
+    a gradient before the call and that gradient; ``leaves`` / ``before``, every leaf under the
+    root, once each, and its gradient before the call.
+
+    The walk is :func:`reverse_creation_order`'s (buckets by creation number), and it propagates
+    as it goes: when a node is taken from its bucket all of its consumers have been taken, so its
+    gradient is complete, and it adds ``grad · derivative`` to each operand at once.  An op-made
+    operand found for the first time that already holds a gradient (an earlier backward) starts
+    from 0 and is listed in ``holding`` (``backward`` adds it back); a leaf found for the first
+    time has its gradient noted in ``before``.  A node whose gradient is 0 passes nothing (its
+    derivatives are never read, so an infinite one there does not turn 0 into nan).  Unchecked:
+    an inf or nan reaches a leaf, where ``backward`` looks once at the end.
     """
-    for v in order:
-        g = v.grad
-        if not g:
-            continue
-        a = v._a
-        b = v._b
-        if b is None:
-            a.grad += g * v._da
-        elif b is NARY:
-            for c, d in zip(a, v._da):
-                c.grad += g * d
-        else:
-            a.grad += g * v._da
-            b.grad += g * v._db
+    windows: list[list[Any]] = []
+    holding: list[Any] = []
+    held: list[float] = []
+    leaves: list[Any] = []
+    before: list[float] = []
+    hold = holding.append
+    keep = held.append
+    found = leaves.append
+    note = before.append
+    seen: set[Any] = set()  # the leaves found so far
+    mark = seen.add
+    far: list[tuple[int, Any]] = []  # (-creation number, node) beyond the window: a heap, newest first
+    waiting: set[Any] = set()
+    h = root.grad
+    if h:
+        hold(root)
+        keep(h)
+    root.grad = gradient
+    top = root._seq
+    slots: list[Any] = [None] * _FIRST
+    slots[0] = root
+    windows.append(slots)
+    size = _FIRST
+    room = 1
+    i = 0
+    while True:
+        while i < size:
+            v = slots[i]
+            i += 1
+            if v is None:
+                continue
+            a = v._a
+            b = v._b
+            if b is NARY:
+                room += len(a)
+                for c in a:
+                    if c._a is None:
+                        if c not in seen:
+                            mark(c)
+                            found(c)
+                            note(c.grad)
+                    else:
+                        j = top - c._seq
+                        if j < size:
+                            if slots[j] is None:  # found for the first time
+                                slots[j] = c
+                                if c.grad:
+                                    hold(c)
+                                    keep(c.grad)
+                                    c.grad = 0.0
+                        else:
+                            _found_far(c, j, top, slots, far, waiting, room, holding, held)
+                            size = len(slots)
+                g = v.grad
+                if g:
+                    for c, d in zip(a, v._da):
+                        c.grad += g * d
+                continue
+            if a._a is None:
+                if a not in seen:
+                    mark(a)
+                    found(a)
+                    note(a.grad)
+            else:
+                j = top - a._seq
+                if j < size:
+                    if slots[j] is None:  # found for the first time
+                        slots[j] = a
+                        room += 1
+                        if a.grad:
+                            hold(a)
+                            keep(a.grad)
+                            a.grad = 0.0
+                else:
+                    room += _found_far(a, j, top, slots, far, waiting, room, holding, held)
+                    size = len(slots)
+            if b is None:
+                g = v.grad
+                if g:
+                    a.grad += g * v._da
+                continue
+            if b._a is None:
+                if b not in seen:
+                    mark(b)
+                    found(b)
+                    note(b.grad)
+            else:
+                j = top - b._seq
+                if j < size:
+                    if slots[j] is None:  # found for the first time
+                        slots[j] = b
+                        room += 1
+                        if b.grad:
+                            hold(b)
+                            keep(b.grad)
+                            b.grad = 0.0
+                else:
+                    room += _found_far(b, j, top, slots, far, waiting, room, holding, held)
+                    size = len(slots)
+            g = v.grad
+            if g:
+                a.grad += g * v._da
+                b.grad += g * v._db
+        if not far:
+            return windows, holding, held, leaves, before
+        # The window is done: the newest waiting node starts the next one.
+        key, v = heappop(far)
+        top = -key
+        slots = [None] * _FIRST
+        slots[0] = v
+        windows.append(slots)
+        size = _FIRST
+        i = 0
+        room = 1 + _drain(top, slots, far)
+
+
+def _found_far(
+    c: Any,
+    j: int,
+    top: int,
+    slots: list[Any],
+    far: list[tuple[int, Any]],
+    waiting: set[Any],
+    room: int,
+    holding: list[Any],
+    held: list[float],
+) -> int:
+    """:func:`_beyond` for :func:`backpropagate`'s operand ``c``: if it is found for the first
+    time and holds a gradient, set that aside.  Returns how many nodes went into buckets."""
+    if c in waiting:
+        return 0  # found before
+    moved = _beyond(c, j, top, slots, far, waiting, room)
+    if c.grad:
+        holding.append(c)
+        held.append(c.grad)
+        c.grad = 0.0
+    return moved

@@ -6,10 +6,11 @@ import random
 import threading
 import tracemalloc
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, dot, topological_order, vsum
+from autograd import NonFiniteGradError, Value, dot, no_grad, topological_order, vsum
 
 
 def _age(k: int) -> None:
@@ -194,3 +195,78 @@ def test_concurrent_walks_of_one_graph_agree():
     for t in threads:
         t.join()
     assert results == [True] * 12
+
+
+# backward() orders and propagates in one walk (autograd.node.backpropagate): a node's gradient is
+# complete when the walk takes it, an op-made node that held a gradient restarts from 0 when first
+# found (and gets it back at the end), a node reached only through zero gradients is not found.
+
+
+def _snapshot(nodes: list[Value]) -> list[float]:
+    return [v.grad for v in nodes]
+
+
+def _chain_of_mixed(x: Value, n: int, rng: random.Random) -> list[Value]:
+    pool = [x]
+    for _ in range(n):
+        a, b = pool[-1], rng.choice(pool[-20:])
+        pool.append((a * b + 0.3).tanh() if rng.random() < 0.5 else a * 0.8 - b * 0.1)
+    return pool
+
+
+def test_a_node_used_by_two_roots_gets_both_gradients_in_any_order():
+    rng = random.Random(11)
+    x, w = Value(0.6), Value(-0.4)
+    shared = _chain_of_mixed(x * w, 400, rng)
+    _age(5_000)  # the second root's own nodes are far younger than the shared ones
+    left = vsum(shared[-5:]) * shared[50]
+    right = (shared[-1] * shared[-2]).tanh() + shared[200] * w
+    _assert_backward_matches(left)
+    _assert_backward_matches(right, -0.5)  # the shared nodes hold left's gradients: added back
+    _assert_backward_matches(left, 2.0)
+    _assert_backward_matches(shared[300])  # an inner node of both: everything above it stays put
+
+
+def test_a_graph_built_partly_under_no_grad_and_reused():
+    rng = random.Random(3)
+    x = Value(0.5)
+    head = _chain_of_mixed(x, 100, rng)
+    with no_grad():
+        frozen = (head[-1] * 3.0).tanh()  # a constant: made by an op, but a leaf
+        stale = head[-1] * head[-2]
+    assert frozen.is_leaf and stale.is_leaf
+    tail = _chain_of_mixed(head[-1] * frozen + stale, 100, rng)
+    root = tail[-1] + frozen * head[10]
+    _assert_backward_matches(root)
+    _assert_backward_matches(root, 0.25)
+    assert frozen.grad != 0.0 and stale.grad != 0.0  # leaves: they accumulate like any input
+
+
+def test_nodes_reached_only_through_zero_gradients_keep_theirs():
+    rng = random.Random(8)
+    x = Value(0.9)
+    deep = _chain_of_mixed(x, 300, rng)
+    _age(3_000)
+    dead = (deep[-1] - 10.0).relu()  # relu'(x) = 0 here: nothing passes below it
+    live = x * 2.0
+    deep[-1].backward()  # every node of the deep chain now holds a gradient
+    held = _snapshot(deep)
+    (dead + live).backward()
+    assert _snapshot(deep[1:]) == held[1:] and x.grad == held[0] + 2.0
+    _assert_backward_matches(dead * live + deep[150])
+
+
+def test_an_error_restores_every_grad_across_windows_and_held_nodes():
+    rng = random.Random(4)
+    x, tiny = Value(0.7), Value(1e-200)
+    old = _chain_of_mixed(x, 50, rng)
+    spare = _chain_of_mixed(x * 0.3, 30, rng)  # as old, but no gradient yet
+    _age(20_000)  # far behind: the walk takes them in a second window, from its heap
+    young = _chain_of_mixed(old[-1] * 0.5, 200, rng)
+    (young[-1] + old[20]).backward()  # these now hold gradients
+    everything = old + spare + young + [x, tiny]
+    before = _snapshot(everything)
+    bad = young[-1] * old[30] + spare[-1] + 1 / (tiny * old[10])  # ∂(1/z)/∂z = -1e400: inf at the end
+    with pytest.raises(NonFiniteGradError):
+        bad.backward()
+    assert _snapshot(everything) == before and bad.grad == 0.0
