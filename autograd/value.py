@@ -439,8 +439,25 @@ def _method(row: _ops.Entry) -> Callable[..., Value]:
     return method
 
 
+def _binary_method(row: _ops.Entry) -> Callable[..., Value]:
+    """The ``Value`` method of a fixed binary registry row: ``a.maximum(b)``, ``b`` a Value or a number."""
+    op = row.op()
+    name = row.method or row.key
+
+    def method(self: Value, other: Operand) -> Value:
+        return _binary(op, self, _as_value(other, op.name))
+
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = row.doc or None
+    return method
+
+
 for _row in _ops.entries():
-    if _row.arity == 1 and _row.method is not None and _row.method not in Value.__dict__:
-        setattr(Value, _row.method, _method(_row))
+    if _row.method is not None and _row.method not in Value.__dict__:
+        if _row.arity == 1:
+            setattr(Value, _row.method, _method(_row))
+        elif _row.arity == 2 and not _row.is_family:
+            setattr(Value, _row.method, _binary_method(_row))
 del _row
 _node.bind(Value)

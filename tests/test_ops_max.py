@@ -217,3 +217,24 @@ def test_the_strategies_know_the_new_ops_and_their_domains():
 def test_random_expressions_of_the_new_ops_pass_gradcheck(case):
     expr, xs = case
     assert gradcheck(expr, xs, atol=1e-5, rtol=1e-4)
+
+
+def test_value_methods_come_from_the_registry_rows():
+    """``a.maximum(b)``/``a.minimum(b)`` are generated from the rows' ``method`` names: the same node
+    as ``autograd.maximum``, numbers accepted on the right, the tie rule kept."""
+    from autograd import Value, maximum, minimum, ops
+
+    assert {"maximum", "minimum"} <= {row.method for row in ops.entries() if row.arity == 2}
+    for method, function in (("maximum", maximum), ("minimum", minimum)):
+        a, b = Value(1.5), Value(1.5)
+        out = getattr(a, method)(b)
+        out.backward()
+        ref_a, ref_b = Value(1.5), Value(1.5)
+        ref = function(ref_a, ref_b)
+        ref.backward()
+        assert (
+            (out.op, out.data, a.grad, b.grad) == (ref.op, ref.data, ref_a.grad, ref_b.grad) == (ref.op, 1.5, 0.5, 0.5)
+        )
+        assert (
+            getattr(Value(2.0), method)(3).data == function(Value(2.0), 3).data == (3.0 if method == "maximum" else 2.0)
+        )

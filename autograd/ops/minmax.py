@@ -47,8 +47,7 @@ def _pick_row(
     name: str, larger: bool, first_wins: bool, local: Any, words: tuple[str, str], doc: str, method: str | None = None
 ) -> Op:
     """A binary max or min row: ties either split (torch.maximum) or go to the first operand.
-    ``method``: the ``Value`` method, once ``autograd/value.py`` generates methods for binary rows
-    (until then the functions are ``autograd.maximum`` and friends)."""
+    ``method``: the ``Value`` method generated from the row (``a.maximum(b)``), if any."""
     return _row(
         Op(
             name,
@@ -72,6 +71,7 @@ MAX = _pick_row(
     S.max_local,
     ("1 if {x} > {y}, ½ if {x} = {y}, else 0", "1 if {y} > {x}, ½ if {x} = {y}, else 0"),
     "The larger operand (torch.maximum): it takes the gradient; a tie splits it ½/½.",
+    method="maximum",
 )
 MIN = _pick_row(
     "min",
@@ -80,6 +80,7 @@ MIN = _pick_row(
     S.min_local,
     ("1 if {x} < {y}, ½ if {x} = {y}, else 0", "1 if {y} < {x}, ½ if {x} = {y}, else 0"),
     "The smaller operand (torch.minimum): it takes the gradient; a tie splits it ½/½.",
+    method="minimum",
 )
 MAX_FIRST = _pick_row(
     "max_first",
