@@ -17,7 +17,15 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["write_npz", "read_npz", "read_npy_header", "read_vetted_array", "NPY_MAGIC"]
+__all__ = [
+    "write_npz",
+    "read_npz",
+    "read_npy_header",
+    "read_vetted_array",
+    "NPY_MAGIC",
+    "MAX_HEADER_BYTES",
+    "ZIP_ERRORS",
+]
 
 NPY_MAGIC = b"\x93NUMPY"
 #: largest uncompressed entry accepted: a scalar's .npy is 136 bytes, the format tag a few hundred
@@ -27,7 +35,7 @@ MAX_RATIO = 50
 #: largest .npy header read (numpy's own default is 10000)
 MAX_HEADER_BYTES = 4096
 #: the errors a damaged or hostile zip can raise while being read
-_ZIP_ERRORS = (
+ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     EOFError,
@@ -65,7 +73,7 @@ def read_npz(
     f.seek(0)
     try:
         zf = zipfile.ZipFile(f)
-    except _ZIP_ERRORS as e:
+    except ZIP_ERRORS as e:
         raise ValueError(f"{where}: not a valid .npz archive ({e}); the file is truncated or corrupted") from None
     with zf:
         entries = _entries(zf, where)
@@ -126,7 +134,7 @@ def _check_header(
             shape, _, dtype = read_npy_header(member)
     except ValueError as e:
         raise ValueError(f"{where}: entry {key!r} has no valid .npy header ({e})") from None
-    except _ZIP_ERRORS as e:
+    except ZIP_ERRORS as e:
         raise ValueError(f"{where}: entry {key!r} is unreadable ({e}); the file is truncated or corrupted") from None
     if shape != ():
         raise ValueError(f"{where}: parameter {key!r} has shape {shape}, expected a scalar ()")
@@ -156,5 +164,5 @@ def read_vetted_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, ke
             return np.lib.format.read_array(member, allow_pickle=False, max_header_size=MAX_HEADER_BYTES)
     except ValueError as e:
         raise ValueError(f"{where}: entry {key!r} is unreadable ({e})") from None
-    except _ZIP_ERRORS as e:
+    except ZIP_ERRORS as e:
         raise ValueError(f"{where}: entry {key!r} is unreadable ({e}); the file is truncated or corrupted") from None

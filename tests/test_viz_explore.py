@@ -243,3 +243,11 @@ def test_a_collapsed_graph_tags_each_box_with_its_members(tmp_path) -> None:
 def test_read_page_refuses_a_page_without_explorer_data(tmp_path) -> None:
     with pytest.raises(ValueError, match="read_page: no deltaw explorer data"):
         read_page("<html><body>hello</body></html>")
+
+
+def test_read_page_takes_the_returned_page_a_path_or_the_text(tmp_path) -> None:
+    out, _ = _neuron()
+    page = viz.explore(out, lr=0.1, path=tmp_path / "n.html")
+    from_text = read_page(page.html)
+    assert read_page(page) == read_page(page.path) == from_text
+    assert from_text["grad"][-1] == out.grad == 1.0

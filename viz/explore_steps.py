@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -170,9 +171,10 @@ def check_grads(data: dict[str, Any], close: Callable[[float, float], bool] | No
 _DATA = re.compile(r'<script type="application/json" id="deltaw-data">(.*?)</script>', re.S)
 
 
-def read_page(page: str | Path) -> dict[str, Any]:
-    """The data embedded in an explorer page (its text or its path), with ``steps`` expanded."""
-    text = page.read_text(encoding="utf-8") if isinstance(page, Path) else page
+def read_page(page: str | os.PathLike[str]) -> dict[str, Any]:
+    """The data embedded in an explorer page, with ``steps`` expanded: ``page`` is the page's text,
+    or a path (a ``pathlib.Path``, or the ``ExplorerPage`` that ``explore`` returned)."""
+    text = Path(os.fspath(page)).read_text(encoding="utf-8") if isinstance(page, os.PathLike) else page
     m = _DATA.search(text)
     if m is None:
         raise ValueError("read_page: no deltaw explorer data in this page")

@@ -15,12 +15,11 @@ import json
 import math
 import os
 import zipfile
-import zlib
 from typing import IO, Any
 
 import numpy as np
 
-from nn._npz import read_npy_header, read_vetted_array
+from nn._npz import MAX_HEADER_BYTES, ZIP_ERRORS, read_npy_header, read_vetted_array
 from nn.serialization import loads_strict
 
 from .atomic import write_file
@@ -31,17 +30,7 @@ FORMAT = "deltaw.run"
 VERSION = 1
 META = "meta.json"
 ARRAYS = {"steps": np.dtype("<i8"), "loss": np.dtype("<f8"), "deltas": np.dtype("<f8"), "values": np.dtype("<f8")}
-MAX_HEADER_BYTES = 4096  # a .npy header; numpy writes ~128 bytes
 MAX_META_BYTES = 64 * 1024 * 1024  # meta.json: the names of a few million parameters
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    EOFError,
-    OSError,
-    zlib.error,
-    NotImplementedError,
-    RuntimeError,
-)
 
 
 def save_run(rec: Any, path: str | os.PathLike[str]) -> None:
@@ -84,7 +73,7 @@ def load_run(cls: Any, path: str | os.PathLike[str], max_bytes: int) -> Any:
                 arrays = {key: read_vetted_array(zf, entries[key], where, entries[key].filename) for key in ARRAYS}
     except FileNotFoundError:
         raise
-    except _ZIP_ERRORS as e:
+    except ZIP_ERRORS as e:
         raise ValueError(f"{where}: not a readable run file ({e}); the file is truncated or corrupted") from None
     _check_numbers(arrays, where)
     ordered = (arrays["steps"], arrays["loss"], arrays["deltas"], arrays["values"])
