@@ -37,6 +37,8 @@ return {
   step: document.body.getAttribute('data-step'),
   phase: document.body.getAttribute('data-phase'),
   equation: document.getElementById('equation').textContent,
+  shown: document.getElementById('head').textContent + '\\n' + Array.prototype.map.call(
+    document.querySelectorAll('#graph text'), function (t) { return t.textContent; }).join('\\n'),
   current: Array.prototype.map.call(document.querySelectorAll('#graph g.node.current[data-node]'),
     function (g) { return g.getAttribute('data-node'); }),
   grads: grads,
@@ -63,9 +65,11 @@ def neuron() -> tuple[Value, dict[str, Any]]:
 
 
 def mlp_loss() -> tuple[Value, dict[str, Any]]:
-    """An MLP(2, [3, 1]) with mse on two samples, after one SGD step with momentum (Δw recorded)."""
+    """An MLP(2, [3, 1]) with mse on two samples, after one SGD step with momentum (Δw recorded);
+    the root is labelled ``loss``, so the formulas read ∂loss/∂w (the neuron's, unlabelled: ∂L/∂w)."""
     model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
     loss = nn.mse_loss([model(x) for x in ([0.5, -1.0], [1.0, 2.0])], [1.0, -1.0])
+    loss.label = "loss"
     loss.backward()
     opt = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
     SEEN.update({p: p.data for p in model.parameters()})  # the values the forward pass used
@@ -89,16 +93,36 @@ def press(browser: Any, key: str) -> None:
     browser.find_element(By.TAG_NAME, "body").send_keys(key)
 
 
+MINUS = "\u2212"  # the page writes a number's minus signs as U+2212, never the ASCII hyphen-minus
+
+
+def number(shown: str) -> float:
+    """A number of the page's text as a float: its minus signs (U+2212) read as ``-``."""
+    assert "-" not in shown, f"an ASCII hyphen-minus in the number {shown!r}"
+    return float(shown.replace(MINUS, "-"))
+
+
+def shown_as(x: float) -> str:
+    """How the page writes ``x``: Python's ``.6g`` (viz.style.fmt) with U+2212 for every minus."""
+    return fmt(x, 6).replace("-", MINUS)
+
+
 def same_at_6(shown: str, x: float) -> None:
     """A number of the text: Python's 6-significant-digit form of ``x``, and within its rounding."""
-    assert shown == fmt(x, 6)
+    assert shown == shown_as(x)
     if x != 0.0:
-        assert abs(float(shown) - x) <= 5 * 10 ** (math.floor(math.log10(abs(x))) - 6)
+        assert abs(number(shown) - x) <= 5 * 10 ** (math.floor(math.log10(abs(x))) - 6)
+
+
+def no_hyphen_before_a_digit(text: str) -> None:
+    """Displayed text writes a negative number (or exponent) with U+2212, as the formulas do (−lr·…)."""
+    assert re.search(r"-[0-9]", text) is None, re.findall(r".{0,30}-[0-9].{0,10}", text)
 
 
 def check_equation(text: str, step: dict[str, Any], data: dict[str, Any], order: list[Value]) -> None:
     """The step's text names the right nodes and shows the engine's numbers."""
     name = data["names"]
+    root = name[-1]  # the formulas name the root: its label, or L
     i = step["node"]
     if step["phase"] == "forward":
         v = order[i]
@@ -112,11 +136,12 @@ def check_equation(text: str, step: dict[str, Any], data: dict[str, Any], order:
             for s, c in zip(shown, kids):
                 same_at_6(s, seen(c))
     elif step["phase"] == "backward" and "child" not in step:
-        assert text == f"∂L/∂{name[i]} = 1 (the start)" and order[i].grad == 1.0
+        assert text == f"∂{root}/∂{name[i]} = 1 (the start)" and order[i].grad == 1.0
     elif step["phase"] == "backward":
         k = step["child"]
+        d = re.escape(f"∂{root}/∂")
         m = re.fullmatch(
-            r"∂L/∂(.+) \+= ∂L/∂(.+) × ∂(.+)/∂(.+) = (\S+) × (\S+) = (\S+)  \(∂L/∂(.+) is now (\S+?)(, final)?\)", text
+            rf"{d}(.+) \+= {d}(.+) × ∂(.+)/∂(.+) = (\S+) × (\S+) = (\S+)  \({d}(.+) is now (\S+?)(, final)?\)", text
         )
         assert m is not None, text
         assert (m[1], m[2], m[3], m[4], m[8]) == (name[k], name[i], name[i], name[k], name[k])
@@ -137,7 +162,7 @@ def check_equation(text: str, step: dict[str, Any], data: dict[str, Any], order:
         same_at_6(m[5], step["before"])
         same_at_6(m[6], step["after"])
         if data["update"]["kind"] == "lr":
-            assert m[2] == f"−lr·∂L/∂{name[i]} = −{fmt(data['update']['lr'], 6)} × {fmt(p.grad, 6)}"
+            assert m[2] == f"−lr·∂{root}/∂{name[i]} = −{shown_as(data['update']['lr'])} × {shown_as(p.grad)}"
             assert step["delta"] == -data["update"]["lr"] * p.grad and step["before"] == p.data
         else:
             assert m[2] == "what the optimizer's step() applied" and step["after"] == p.data
@@ -151,6 +176,7 @@ def check_step(browser: Any, browser_errors: Any, k: int, data: dict[str, Any], 
     assert (st["step"], st["phase"], st["slider"]) == (str(k), step["phase"], str(k))
     assert st["current"] == ([] if step["node"] is None else [str(step["node"])])
     check_equation(st["equation"], step, data, order)
+    no_hyphen_before_a_digit(st["shown"])
     final = {i for i, at in enumerate(data["final_at"]) if at is not None and at <= k}
     assert {int(i) for i in st["grads"]} == final
     for i, g in st["grads"].items():
@@ -230,7 +256,9 @@ def hover(browser: Any, node: int) -> dict[str, str]:
     ActionChains(browser).move_to_element(group).perform()
     tip = browser.find_element(By.ID, "tooltip")
     assert tip.is_displayed() and tip.get_attribute("data-node") == str(node)
-    lines = browser.execute_script("return document.getElementById('tooltip').textContent").split("\n")
+    text = browser.execute_script("return document.getElementById('tooltip').textContent")
+    no_hyphen_before_a_digit(text)
+    lines = text.split("\n")
     out = {"name": lines[0]}
     for line in lines[1:]:
         key, _, rest = line.partition(" = ") if " = " in line else line.partition(": ")
@@ -244,18 +272,38 @@ def test_hover_shows_each_nodes_full_numbers_as_far_as_the_step_has_them(browser
     order = topological_order(root)
     for _ in range(3):  # x1, x2, w1 computed; the rest not yet
         press(browser, "\ue014")
-    assert hover(browser, 2) == {"name": "w1", "data": "-3", "grad": "not final yet", "Δw": "not applied yet"}
+    assert hover(browser, 2) == {"name": "w1", "data": "−3", "grad": "not final yet", "Δw": "not applied yet"}
     assert hover(browser, 5) == {"name": "mul₁ (op *)", "data": "not computed yet", "grad": "not final yet"}
     press(browser, "\ue010")  # End: everything known
     params = dict(zip(data["update"]["params"], data["update"]["delta"]))
     for i, v in enumerate(order):
         tip = hover(browser, i)
         assert tip["name"] == data["names"][i] + (f" (op {v.op})" if v.op else "")
-        assert float(tip["data"]) == v.data and float(tip["grad"]) == v.grad  # full precision
+        assert number(tip["data"]) == v.data and number(tip["grad"]) == v.grad  # full precision
         assert ("Δw" in tip) == (i in params)
         if i in params:
-            assert float(tip["Δw"]) == params[i] == -0.1 * v.grad
-            assert float(tip["data after the update"]) == v.data + params[i]
+            assert number(tip["Δw"]) == params[i] == -0.1 * v.grad
+            assert number(tip["data after the update"]) == v.data + params[i]
+    assert browser_errors(browser) == []
+
+
+def test_a_labelled_root_names_every_formula_and_negative_numbers_use_the_minus_sign(
+    browser, browser_errors, tmp_path
+) -> None:
+    """The root labelled ``o`` (as the demo's neuron): ∂o/∂w in every step, as the graph's title
+    says; negative values, exponents and the op **-1 written with U+2212 in the text and tooltip."""
+    x, w, c = Value(-2.0, label="x"), Value(-0.5, label="w"), Value(-3e-7, label="c")
+    o = ((x * w) ** -1 + x + c).tanh()  # tanh(−1 − 3e−7): negative data, grads and Δw
+    o.label = "o"
+    o.backward()
+    data = open_page(browser, o, tmp_path / "o.html", lr=0.1)
+    order = topological_order(o)
+    assert data["names"][-1] == "o" and "∂o/∂node" in state(browser)["shown"]  # draw_graph's title
+    walk(browser, browser_errors, data, order)
+    press(browser, "\ue010")  # End
+    pow_node = next(i for i, v in enumerate(order) if v.op == "**-1")
+    assert hover(browser, pow_node)["name"] == f"{data['names'][pow_node]} (op **−1)"
+    assert number(hover(browser, 2)["data"]) == -3e-7  # c: every digit, its exponent's sign U+2212
     assert browser_errors(browser) == []
 
 
@@ -356,6 +404,8 @@ def test_the_pages_numbers_read_as_pythons_6_significant_digits(browser, browser
     root.backward()
     open_page(browser, root, tmp_path / "numbers.html")
     for k, x in enumerate(TRICKY):
-        assert state(browser)["equation"] == f"t{k} = {fmt(x, 6)}"
+        st = state(browser)
+        assert st["equation"] == f"t{k} = {shown_as(x)}"
+        no_hyphen_before_a_digit(st["shown"])
         press(browser, "\ue014")
     assert browser_errors(browser) == []

@@ -50,7 +50,7 @@ def test_the_run_page_holds_the_demos_training(quick):
     out, result, _ = quick
     data = _json((out / "moons_run.html").read_text(encoding="utf-8"), "deltaw-run")
     hist = result["history"]
-    assert data["loss"] == hist.loss and data["steps"] == list(range(hist.steps)) == [0, 1, 2]
+    assert data["loss"] == hist.loss and data["steps"] == list(range(hist.steps)) == list(range(demo.QUICK.steps))
     assert len(data["params"]) == 337 and data["hidden"] == []  # MLP(2, [16, 16, 1]): every weight drawn
 
 
@@ -66,6 +66,22 @@ def test_the_neuron_page_steps_through_the_demos_neuron(quick):
     grads = dict(zip(data["names"], data["grad"]))
     assert set(updates) == {"w1", "w2", "b"}
     assert all(updates[n] == -0.1 * grads[n] for n in updates)
+
+
+def test_the_quick_demo_learns_its_loss_falls_at_every_step(quick):
+    """--quick is a miniature of the full run, not a different story: training lowers the loss."""
+    loss = quick[1]["history"].loss
+    assert len(loss) == demo.QUICK.steps >= 3
+    assert all(after < before for before, after in zip(loss, loss[1:])), loss
+    assert "; 30 points; 3 steps of SGD (lr 0.1 falling by 0.0009 a step)" in quick[2]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_quick_settings_learn_whatever_the_seed(seed):
+    """deltaw demo --quick --seed N: the miniature's loss falls at every step for every seed tried."""
+    setup = demo.moons_setup(demo.QUICK, seed)
+    loss = demo.train_moons(setup, demo.QUICK, seed, progress=False).loss
+    assert len(loss) == demo.QUICK.steps and all(after < before for before, after in zip(loss, loss[1:])), loss
 
 
 def test_without_graphviz_the_pages_are_skipped_with_a_reason(tmp_path, monkeypatch, capsys):

@@ -251,3 +251,20 @@ def test_read_page_takes_the_returned_page_a_path_or_the_text(tmp_path) -> None:
     from_text = read_page(page.html)
     assert read_page(page) == read_page(page.path) == from_text
     assert from_text["grad"][-1] == out.grad == 1.0
+
+
+def test_the_pictures_numbers_use_the_minus_sign_and_the_attributes_stay_ascii(tmp_path) -> None:
+    """Displayed numbers (and an op's, **-1) write U+2212 as the formulas do; a label is the user's
+    text, kept as written; data-value stays Python's repr for scripts to parse."""
+    x, w, c = Value(-2.0, label="x-1"), Value(-0.5, label="w"), Value(-3e-7, label="c")
+    y = ((x * w) ** -1 + x + c).tanh()  # tanh(−1 − 3e−7): every gradient non-zero
+    y.backward()
+    page, data = _page(y, tmp_path, lr=0.1)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", page.split("<svg", 1)[1])
+    numbers = [t for t in texts if t != "x&#45;1"]  # every text but the label
+    assert len(numbers) < len(texts)
+    assert [t for t in numbers if re.search(r"(&#45;|-)[0-9.]", t)] == []
+    for shown in ("data −2", "data −3e−07", "**−1", "grad −"):
+        assert any(t.startswith(shown) for t in texts), shown
+    assert 'data-value="-2.0"' in page and 'data-value="-3e-07"' in page  # repr, as README promises
+    assert data["value"][:3] == [-2.0, -0.5, -3e-07]

@@ -37,6 +37,11 @@
     if (e < 0) { return sign + strip("0." + "0".repeat(-e - 1) + digits); }
     return sign + strip(digits.slice(0, e + 1) + "." + digits.slice(e + 1));
   }
+  // the page's text writes a number's minus signs (its own and its exponent's) as U+2212, as its
+  // formulas do (−lr·…); the data-* attributes keep Python's ASCII repr for scripts to parse
+  function signs(t) { return t.replace(/-/g, "\u2212"); }
+  function num(x) { return signs(fmt(x)); }
+  function opText(op) { return op.replace(/-(?=[0-9.])/g, "\u2212"); } // **-1 → **−1; the op - stays
 
   // ---- the step sequence (see explore_steps.expand) -------------------------------------------
   var nb = 1, i, j;
@@ -60,32 +65,33 @@
 
   function phase(k) { return k < B0 ? "forward" : k < U0 ? "backward" : "update"; }
   function name(i) { return D.names[i]; }
+  var dRoot = "∂" + name(root) + "/∂"; // the root by its name: ∂o/∂w for a root labelled o, ∂L/∂w unlabelled
 
   function forwardText(i) {
-    var v = fmt(D.value[i]), kids = D.kids[i], op = D.ops[i];
+    var v = num(D.value[i]), kids = D.kids[i], op = opText(D.ops[i]);
     if (!kids.length) { return name(i) + " = " + v; }
-    if (INFIX[op] && kids.length === 2) {
+    if (INFIX[D.ops[i]] && kids.length === 2) {
       var a = kids[0], b = kids[1];
-      return name(i) + " = " + name(a) + " " + op + " " + name(b) + " = " + fmt(D.value[a]) + " " + op + " " +
-        fmt(D.value[b]) + " = " + v;
+      return name(i) + " = " + name(a) + " " + op + " " + name(b) + " = " + num(D.value[a]) + " " + op + " " +
+        num(D.value[b]) + " = " + v;
     }
     return name(i) + " = " + op + "(" + kids.map(name).join(", ") + ") = " + op + "(" +
-      kids.map(function (k) { return fmt(D.value[k]); }).join(", ") + ") = " + v;
+      kids.map(function (k) { return num(D.value[k]); }).join(", ") + ") = " + v;
   }
   function backwardText(b) {
-    if (bPos[b] < 0) { return "∂L/∂" + name(root) + " = 1 (the start)"; }
+    if (bPos[b] < 0) { return dRoot + name(root) + " = 1 (the start)"; }
     var i = bNode[b], j = bPos[b], c = D.kids[i][j], g = D.grad[i], d = D.local[i][j];
     var ni = name(i), nc = name(c), last = finalAt[c] === B0 + b ? ", final" : "";
-    return "∂L/∂" + nc + " += ∂L/∂" + ni + " × ∂" + ni + "/∂" + nc + " = " + fmt(g) + " × " + fmt(d) + " = " +
-      fmt(g * d) + "  (∂L/∂" + nc + " is now " + fmt(bTotal[b]) + last + ")";
+    return dRoot + nc + " += " + dRoot + ni + " × ∂" + ni + "/∂" + nc + " = " + num(g) + " × " + num(d) + " = " +
+      num(g * d) + "  (" + dRoot + nc + " is now " + num(bTotal[b]) + last + ")";
   }
   function updateText(u) {
     if (!U.params.length) { return "no update to show: " + U.description; }
     var p = U.params[u], np = name(p);
-    var how = U.kind === "lr" ? "−lr·∂L/∂" + np + " = −" + fmt(U.lr) + " × " + fmt(D.grad[p])
+    var how = U.kind === "lr" ? "−lr·" + dRoot + np + " = −" + num(U.lr) + " × " + num(D.grad[p])
       : "what the optimizer's step() applied";
-    return "Δ" + np + " = " + how + " = " + fmt(U.delta[u]) + ";  " + np + ": " + fmt(U.before[u]) + " → " +
-      fmt(U.after[u]);
+    return "Δ" + np + " = " + how + " = " + num(U.delta[u]) + ";  " + np + ": " + num(U.before[u]) + " → " +
+      num(U.after[u]);
   }
   function text(k) { return k < B0 ? forwardText(k) : k < U0 ? backwardText(k - B0) : updateText(k - U0); }
 
@@ -191,13 +197,15 @@
       return (head ? head.textContent + ": " : "") + x.size + " values collapsed into one box; " + x.reached +
         " computed, " + x.final + " gradients final" + (U.params.length ? ", " + x.updated + " Δw applied" : "");
     }
-    var i = Number(g.getAttribute("data-node")), st = state[i], lines = [name(i) + (D.ops[i] ? " (op " + D.ops[i] + ")" : "")];
-    lines.push(st & 1 ? "data = " + String(D.value[i]) : "data: not computed yet");
-    lines.push(st & 2 ? "grad = " + String(D.grad[i]) : "grad: not final yet");
+    var i = Number(g.getAttribute("data-node")), st = state[i];
+    var lines = [name(i) + (D.ops[i] ? " (op " + opText(D.ops[i]) + ")" : "")];
+    function full(x) { return signs(String(x)); } // every digit, as data-value and data-grad hold it
+    lines.push(st & 1 ? "data = " + full(D.value[i]) : "data: not computed yet");
+    lines.push(st & 2 ? "grad = " + full(D.grad[i]) : "grad: not final yet");
     if (paramAt[i] >= 0) {
       var u = paramAt[i] - U0;
-      lines.push(st & 4 ? "Δw = " + String(U.delta[u]) : "Δw: not applied yet");
-      if (st & 4) { lines.push("data after the update = " + String(U.after[u])); }
+      lines.push(st & 4 ? "Δw = " + full(U.delta[u]) : "Δw: not applied yet");
+      if (st & 4) { lines.push("data after the update = " + full(U.after[u])); }
     }
     return lines.join("\n");
   }

@@ -9,7 +9,8 @@ The sequence (``n`` nodes, root last):
 
 - forward: step ``i`` (0 ≤ i < n) computes node ``i`` (creation order);
 - backward: the seed ``∂L/∂L = 1``, then for each node from the root down, one step per operand
-  (``∂L/∂child += ∂L/∂node × ∂node/∂child``), in the engine's order of operands;
+  (``∂L/∂child += ∂L/∂node × ∂node/∂child``), in the engine's order of operands; the page writes
+  the root by its name (``∂o/∂w`` for a root labelled ``o``; ``L`` when it has no label);
 - update: one step per parameter with a Δw (a single note when there is none).
 """
 

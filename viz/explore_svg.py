@@ -10,7 +10,9 @@ Graphviz writes one element per line, so the SVG is rewritten line by line:
 - the numbers in the labels get classes (``n-data``, ``n-grad``, ``n-dw``, ``n-box``,
   ``n-box-dw``; their cell fills ``f-grad``, ``f-dw``) so the stylesheet can hide each until the
   step reaches it; a leaf the optimizer's step already changed shows the value the forward pass
-  used (``n-data``) until its update step, then today's (``n-after``).
+  used (``n-data``) until its update step, then today's (``n-after``);
+- in those numbers (and in an op such as ``**-1``) a minus sign is written ``−`` (U+2212), as the
+  page's formulas write it; ``data-value`` keeps the ASCII ``repr`` for scripts.
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ _POINTS = re.compile(r'points="([^"]*)"')
 _BOX_NUMBERS = re.compile(r"(data |grad |= |Δw)")
 _VALUE_CELLS = (("data ", "n-data"), ("grad ", "n-grad"), ("Δw ", "n-dw"))
 _CELL_FILL = {"n-grad": "f-grad", "n-dw": "f-dw"}
+# a number where draw_graph writes one (after "data ", "grad ", "Δw ", " = "); Graphviz writes
+# "-" as "&#45;".  In an op's name (ours, not a user's label) every "-" before a digit is a sign.
+_NUMBER = re.compile(
+    r"(?:(?<=data )|(?<=grad )|(?<=Δw )|(?<= = ))(?:&#45;|-)?(?:inf|[0-9.]+(?:e(?:&#45;|-|\+)[0-9]+)?)"
+)
+_OP_SIGN = re.compile(r"(?:&#45;|-)(?=[0-9.])")
+
+
+def signs(body: str) -> str:
+    """A label's numbers with the minus sign U+2212 instead of the ASCII hyphen-minus (its own and
+    its exponent's); the rest of the label (a name such as ``x-1``) as it is."""
+    return _NUMBER.sub(lambda m: m.group(0).replace("&#45;", "\u2212").replace("-", "\u2212"), body)
 
 
 def _collapsed(src: DeltaSource, order: list[Value], g: Any) -> Collapsed | None:
@@ -112,7 +126,7 @@ class _Tagger:
             cls = next((c for p, c in _VALUE_CELLS if body.startswith(p)), "")
             then, now = self.value[self.node], self.order[self.node].data
             if cls == "n-data" and then != now:  # changed by the step: the old value until its update
-                self.out.append(f'<text class="n-after" {attrs}>{body}</text>')
+                self.out.append(f'<text class="n-after" {attrs}>{signs(body)}</text>')
                 body, cls = f"data {html.escape(fmt(then, PRECISION))}", "n-data stale"
             if cls in _CELL_FILL and self.fill >= 0:
                 self.out[self.fill] = self.out[self.fill].replace(
@@ -120,6 +134,10 @@ class _Tagger:
                 )
         elif self.group == "b" and self.texts > 0 and _BOX_NUMBERS.search(body):
             cls = "n-box-dw" if body.startswith("Δw") else "n-box"
+        if cls:
+            body = signs(body)
+        elif self.group == "o":  # **-1, leaky_relu(-0.1): the op "-" (subtraction) stays
+            body = _OP_SIGN.sub("\u2212", body)
         self.texts += 1
         self.fill = -1
         return f'<text class="{cls}" {attrs}>{body}</text>' if cls else f"<text {attrs}>{body}</text>"

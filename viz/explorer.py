@@ -6,7 +6,8 @@ script builds each step's text from them and, per keypress, touches only the nod
 changes.  The graph is ``draw_graph``'s picture (collapsed beyond 1,000 boxes as there) rendered
 to SVG by Graphviz and inlined, tagged for the script (``explore_svg``).  The DOM contract:
 ``#equation``; ``data-node``, ``data-value`` and, once final, ``data-grad`` on value groups;
-``<body data-step data-phase>``; ``#tooltip`` for the hovered node.
+``<body data-step data-phase>``; ``#tooltip`` for the hovered node.  Displayed text writes minus
+signs as U+2212 (``−0.5``, ``1e−07``); the ``data-*`` attributes hold Python's ASCII ``repr``.
 """
 
 from __future__ import annotations
