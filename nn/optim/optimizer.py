@@ -315,8 +315,9 @@ class Optimizer:
 
     def weights_and_deltas(self, params: list[Value]) -> tuple[np.ndarray, np.ndarray]:
         """``params``' current weights and last Δw (0.0 for one this optimizer does not update) as
-        float64 vectors, exact without a ``sync``: read from the bound arrays while bound, from
-        ``.data`` otherwise.  Cheap when called again with the same list (a recorder's read path)."""
+        float64 vectors, exact without a ``sync``: the weights come from the bound arrays while they
+        are ahead of the Values, else from ``.data`` (in sync, a Value written since is the truth
+        until ``reload``).  Cheap when called again with the same list (a recorder's read path)."""
         b = self._binding
         key = self._read_cache
         if key is None or key[0] is not params or key[1] is not b or key[2] is not self._delta_pos:
@@ -327,7 +328,7 @@ class Optimizer:
                 w_idx = np.array([b.position[id(p)] for p in params], dtype=np.intp)
             key = self._read_cache = (params, b, self._delta_pos, d_idx, w_idx)
         d_idx, w_idx = key[3], key[4]
-        if w_idx is not None and b is not None:
+        if w_idx is not None and b is not None and not b.in_sync:  # the arrays are ahead of the Values
             weights = b.values[w_idx]
         else:
             weights = np.fromiter([p.data for p in params], np.float64, len(params))
