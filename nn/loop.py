@@ -6,6 +6,11 @@ rate, the accuracy and the mean |Δw| of every layer (from ``optimizer.deltas``)
 call the callbacks, then close the epoch (sample-weighted means, the scheduler,
 the epoch callbacks).  What a step *is* — backprop and a gradient step, or a
 generation of a search — is the caller's business.
+
+With weights kept in arrays (``fit(compile=True)``), a callback costs what it
+touches: one that says ``touches_values = False`` costs nothing; any other gets
+the Values synced before it and, if it rebound a weight, the arrays reloaded
+after it.  A weight a callback made non-finite raises ``TrainingDiverged``.
 """
 
 from __future__ import annotations
@@ -242,8 +247,9 @@ def run(
     The learning rate is recorded when ``optimizer`` has one (``lr``); ``stop(history)``,
     checked after each epoch, ends the run early; an arithmetic error inside a step
     becomes ``TrainingDiverged`` naming the step and epoch.  ``arrays``: an optimizer whose
-    weights live in arrays (``bind``): synced to the Values before callbacks run and
-    reloaded from them afterwards, so a callback reads and may change ``.data`` as usual."""
+    weights live in arrays (``bind``): synced to the Values before a callback that may touch
+    them (see ``touches_values``) and reloaded only when a callback rebound a weight, so a
+    callback reads and may change ``.data`` as usual."""
     from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
 
     groups = layer_groups(model)

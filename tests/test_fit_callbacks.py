@@ -280,12 +280,17 @@ class _Quiet:
 def test_callbacks_that_touch_no_value_cost_no_sync_and_readers_no_reload(monkeypatch):
     from viz import RunRecorder
 
+    def plain(info):
+        plain.steps += 1
+
+    plain.steps = 0
+    plain.touches_values = False  # a function says it with an attribute
     count = _Count(monkeypatch)
-    quiet = _Quiet()
-    _fit(True, [quiet, RunRecorder()])
+    quiet, rec = _Quiet(), RunRecorder()
+    _fit(True, [quiet, rec, plain])
     # two graphs (batches of 8 and of 6): each bind reloads, each switch and fit's end sync once
     assert (count.sync, count.reload) == (2 * EPOCHS, 2 * EPOCHS)
-    assert len(quiet.losses) == 4 * EPOCHS
+    assert len(quiet.losses) == len(rec) == plain.steps == 4 * EPOCHS
 
     count = _Count(monkeypatch)
     _fit(True, [lambda info: [p.data for p in info.model.parameters()]])

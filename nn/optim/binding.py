@@ -6,9 +6,10 @@ where ``fn = autograd.compile(...)``), ``values[i]`` and ``grads[i]`` *are*
 place with the optimizer's own ``_update`` formulas, ``opt.zero_grad()``
 zeroes ``grads``, and no ``Value`` is read or written.  The ``Value``s fall
 behind until ``sync()`` writes ``.data`` and ``.grad`` back; ``reload()`` reads
-them into the arrays again after someone changed them.  ``fit(compile=True)``
-syncs before every callback and when it ends (or fails) and reloads after the
-callbacks, so callbacks, recorders and drawings see up-to-date Values.
+them into the arrays again after someone changed them, and ``changed()`` says
+cheaply whether anyone did (a write rebinds a slot to another float).
+``fit(compile=True)`` syncs before a callback that may touch the Values and when
+it ends (or fails), and reloads only when a callback rebound a weight.
 
 Each parameter group is a set of positions in the arrays; its state vectors
 (momentum, Adam's moments, ...) are kept in the arrays' order while bound, so
