@@ -177,7 +177,8 @@ def touches_values(cb: Callable[..., Any]) -> bool:
 
 class _Callbacks:
     """One list of callbacks and what running them needs: which ones touch the Values, and the
-    parameters whose weights must stay finite (the model's, else the optimizer's)."""
+    parameters whose weights must stay finite (``model.parameters()``, else the optimizer's;
+    an error names one by its index there and its label)."""
 
     def __init__(self, where: str, cbs: list[Callable[..., Any]], params: list[Value], optimizer: Any) -> None:
         self.where, self.cbs, self.params = where, cbs, params
@@ -253,7 +254,7 @@ def run(
     from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
 
     groups = layer_groups(model)
-    watched = [p for ps in groups.values() for p in ps] or list(getattr(optimizer, "params", []))
+    watched = model.parameters() if isinstance(model, Module) else list(getattr(optimizer, "params", []))
     step_cbs, epoch_cbs = (_Callbacks(where, cbs, watched, optimizer) for cbs in callbacks)
     has_lr = hasattr(optimizer, "lr")
     hist = History()
