@@ -301,3 +301,20 @@ def test_callbacks_that_touch_no_value_cost_no_sync_and_readers_no_reload(monkey
     count = _Count(monkeypatch)
     _fit(True, [_writer("one-weight")])
     assert count.reload == 2 * EPOCHS + 2  # a write is read back once, after the step that made it
+
+
+def test_a_recorder_reads_an_optimizer_without_weights_and_deltas_through_deltas_and_data():
+    from viz import RunRecorder
+
+    class Search:  # the shape of nn.evolve's optimizers: a .deltas dict and nothing else
+        deltas: dict = {}
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    ps = model.parameters()
+    rec, search = RunRecorder(), Search()
+    rec.record(model, search, 1.0)
+    ps[1].data += 0.25
+    search.deltas = {ps[1]: 0.25}
+    rec.record(model, search, 0.5)
+    assert rec.deltas.tolist() == [[0.0] * len(ps), [0.0, 0.25] + [0.0] * (len(ps) - 2)]
+    assert rec.values[1].tolist() == [p.data for p in ps] and rec.values[0][1] == ps[1].data - 0.25
