@@ -6,6 +6,11 @@ rate, the accuracy and the mean |Δw| of every layer (from ``optimizer.deltas``)
 call the callbacks, then close the epoch (sample-weighted means, the scheduler,
 the epoch callbacks).  What a step *is* — backprop and a gradient step, or a
 generation of a search — is the caller's business.
+
+With weights kept in arrays (``fit(compile=True)``), a callback costs what it
+touches: one that says ``touches_values = False`` costs nothing; any other gets
+the Values synced before it and, if it rebound a weight, the arrays reloaded
+after it.  A weight a callback made non-finite raises ``TrainingDiverged``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,16 @@ from .layers import Layer
 from .module import Module
 from .optim.optimizer import TrainingDiverged
 
-__all__ = ["History", "StepInfo", "StopTraining", "TrainingDiverged", "layer_groups", "split_callbacks", "run"]
+__all__ = [
+    "History",
+    "StepInfo",
+    "StopTraining",
+    "TrainingDiverged",
+    "layer_groups",
+    "split_callbacks",
+    "run",
+    "touches_values",
+]
 
 #: One step: updates the weights and returns (loss, batch accuracy or None, samples in the batch).
 Step = Callable[[], "tuple[float, float | None, int]"]
@@ -152,16 +166,66 @@ def _mean_deltas(deltas: dict[Value, float], groups: dict[str, list[Value]]) -> 
     return {name: sum(abs(deltas[p]) for p in ps) / len(ps) for name, ps in groups.items() if ps and ps[0] in deltas}
 
 
-def _call_all(cbs: list[Callable[..., Any]], info: StepInfo, arrays: Any) -> None:
-    """Call each callback with ``info``; bound arrays are synced to the Values first and read back after."""
-    if not cbs:
-        return
-    if arrays is not None:
-        arrays.sync()
-    for cb in cbs:
-        cb(info)
-    if arrays is not None:
-        arrays.reload()
+def touches_values(cb: Callable[..., Any]) -> bool:
+    """Whether a callback may read or write parameters' ``.data``/``.grad`` (its, or its object's,
+    ``touches_values`` attribute; True unless it says otherwise)."""
+    flag = getattr(cb, "touches_values", None)
+    if flag is None:
+        flag = getattr(getattr(cb, "__self__", None), "touches_values", True)
+    return bool(flag)
+
+
+class _Callbacks:
+    """One list of callbacks and what running them needs: which ones touch the Values, and the
+    parameters whose weights must stay finite (``model.parameters()``, else the optimizer's;
+    an error names one by its index there and its label)."""
+
+    def __init__(self, where: str, cbs: list[Callable[..., Any]], params: list[Value], optimizer: Any) -> None:
+        self.where, self.cbs, self.params = where, cbs, params
+        self.touching = [touches_values(cb) for cb in cbs]
+        zeroed = {id(p) for p in getattr(optimizer, "params", [])}
+        #: (index, parameter) whose gradient no zero_grad clears: a non-finite one would stop the next backward
+        self.kept_grads = [(i, p) for i, p in enumerate(params) if id(p) not in zeroed]
+
+    def __call__(self, info: StepInfo, arrays: Any) -> None:
+        """Call each callback with ``info``.  Bound arrays are synced to the Values before the first
+        callback that touches them and, if one rebound a weight, read back before the next callback
+        that reads the arrays (and at the end), so every callback reads exact numbers and a write is
+        seen by the next step.  A weight a callback made non-finite raises ``TrainingDiverged``."""
+        dirty = False
+        for cb, touching in zip(self.cbs, self.touching):
+            if touching:
+                if arrays is not None:
+                    arrays.sync()
+                cb(info)
+                dirty = True
+            else:
+                if dirty:
+                    self._take_writes(info, arrays)
+                    dirty = False
+                cb(info)
+        if dirty:
+            self._take_writes(info, arrays)
+
+    def _take_writes(self, info: StepInfo, arrays: Any) -> None:
+        """After callbacks that may have written: refuse a non-finite weight, then (bound) reload
+        the arrays when a Value was rebound."""
+        if arrays is not None and not arrays.values_changed():
+            return
+        where = f"{self.where}: step {info.step} (epoch {info.epoch}): a callback set"
+        for i, p in enumerate(self.params):
+            if not math.isfinite(p.data):
+                raise TrainingDiverged(
+                    f"{where} parameter {i} ({p.label or 'unlabelled'}) to {p.data!r}; weights must stay finite numbers"
+                )
+        for i, p in self.kept_grads:
+            if not math.isfinite(p.grad):
+                raise TrainingDiverged(
+                    f"{where} the gradient of parameter {i} ({p.label or 'unlabelled'}) to {p.grad!r}; "
+                    "the optimizer does not zero it, so the next backward would refuse it"
+                )
+        if arrays is not None:
+            arrays.reload()
 
 
 def run(
@@ -184,12 +248,14 @@ def run(
     The learning rate is recorded when ``optimizer`` has one (``lr``); ``stop(history)``,
     checked after each epoch, ends the run early; an arithmetic error inside a step
     becomes ``TrainingDiverged`` naming the step and epoch.  ``arrays``: an optimizer whose
-    weights live in arrays (``bind``): synced to the Values before callbacks run and
-    reloaded from them afterwards, so a callback reads and may change ``.data`` as usual."""
+    weights live in arrays (``bind``): synced to the Values before a callback that may touch
+    them (see ``touches_values``) and reloaded only when a callback rebound a weight, so a
+    callback reads and may change ``.data`` as usual."""
     from tqdm import tqdm  # on first use: `import nn` stays light (tqdm pulls in asyncio and more)
 
-    step_cbs, epoch_cbs = callbacks
     groups = layer_groups(model)
+    watched = model.parameters() if isinstance(model, Module) else list(getattr(optimizer, "params", []))
+    step_cbs, epoch_cbs = (_Callbacks(where, cbs, watched, optimizer) for cbs in callbacks)
     has_lr = hasattr(optimizer, "lr")
     hist = History()
     bar = tqdm(total=total, disable=not progress, desc=where, unit=unit, dynamic_ncols=True)
@@ -225,7 +291,7 @@ def run(
                     bar.set_postfix(loss=f"{value:.4g}", epoch=epoch, refresh=False)
                 info = StepInfo(step, epoch, value, acc, lr, model, optimizer, hist)
                 step += 1
-                _call_all(step_cbs, info, arrays)
+                step_cbs(info, arrays)
             if seen == 0:
                 raise ValueError(f"{where}: epoch {epoch} had no samples; X is empty (or an exhausted iterator)")
             hist.epoch_loss.append(total_loss / seen)
@@ -245,7 +311,7 @@ def run(
                 optimizer,
                 hist,
             )
-            _call_all(epoch_cbs, info, arrays)
+            epoch_cbs(info, arrays)
             if stop is not None and stop(hist):
                 hist.stopped_early = True
                 break

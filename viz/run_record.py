@@ -18,6 +18,7 @@ import math
 import os
 import warnings
 from numbers import Real
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,14 @@ def _count(where: str, name: str, x: Any, low: int) -> int:
 
 
 class RunRecorder:
-    """Records loss, Δw and value of every parameter after each step (a ``fit`` callback)."""
+    """Records loss, Δw and value of every parameter after each step (a ``fit`` callback).
+
+    It reads an ``nn.optim`` optimizer's weights and Δw through ``weights_and_deltas`` (the bound
+    arrays in ``fit(compile=True)``) and writes no parameter, so ``fit`` need not sync the Values
+    for it (``touches_values = False``)."""
+
+    #: read by ``fit``: this callback neither reads nor writes any parameter's .data/.grad
+    touches_values = False
 
     def __init__(
         self, every: int = 1, *, limit: int | None = DEFAULT_LIMIT, max_bytes: int = DEFAULT_MAX_BYTES
@@ -70,8 +78,8 @@ class RunRecorder:
         step = _count(where, "step", step, 0)
         self._calls += 1
         loss_value = _loss(where, loss)
-        deltas = getattr(optimizer, "deltas", None)
-        if not isinstance(deltas, dict):
+        readable = callable(getattr(optimizer, "weights_and_deltas", None))  # checked first: .deltas builds a dict
+        if not readable and not isinstance(getattr(optimizer, "deltas", None), dict):
             raise TypeError(
                 f"{where}: optimizer must have a .deltas dict (parameter -> Δw of its last step), "
                 f"got {type(optimizer).__name__}; pass an nn.optim optimizer"
@@ -81,8 +89,7 @@ class RunRecorder:
             return
         if self._rows and step <= self._rows[-1][0]:
             raise ValueError(f"{where}: step {step} comes after step {self._rows[-1][0]}; steps must increase")
-        d = np.fromiter((deltas.get(p, 0.0) for p in params), dtype=np.float64, count=len(params))
-        v = np.fromiter((p.data for p in params), dtype=np.float64, count=len(params))
+        d, v = _read(optimizer, params)
         self._rows.append((step, loss_value, d, v))
         self._arrays = None
 
@@ -96,7 +103,7 @@ class RunRecorder:
             )
         if self._params is not None:
             now = model.parameters()
-            if len(now) == len(self._params) and all(p is q for p, q in zip(now, self._params)):
+            if len(now) == len(self._params) and all(map(is_, now, self._params)):
                 return self._params
         pairs = named()
         if self._params is None:
@@ -218,6 +225,19 @@ class RunRecorder:
         rec._rows = [(int(s), float(f), d, v) for s, f, d, v in zip(steps, loss, deltas, values)]
         rec._arrays = arrays
         return rec
+
+
+def _read(optimizer: Any, params: list[Value]) -> tuple[np.ndarray, np.ndarray]:
+    """(Δw, value) of every parameter: from an ``nn.optim`` optimizer's ``weights_and_deltas`` (exact
+    without syncing bound arrays), else from ``deltas`` and ``.data`` (e.g. ``nn.evolve``'s optimizers)."""
+    read = getattr(optimizer, "weights_and_deltas", None)
+    if read is not None:
+        v, d = read(params)
+        return d, v
+    deltas = optimizer.deltas
+    d = np.fromiter((deltas.get(p, 0.0) for p in params), dtype=np.float64, count=len(params))
+    v = np.fromiter((p.data for p in params), dtype=np.float64, count=len(params))
+    return d, v
 
 
 def _loss(where: str, loss: Any) -> float:

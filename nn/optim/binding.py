@@ -6,9 +6,10 @@ where ``fn = autograd.compile(...)``), ``values[i]`` and ``grads[i]`` *are*
 place with the optimizer's own ``_update`` formulas, ``opt.zero_grad()``
 zeroes ``grads``, and no ``Value`` is read or written.  The ``Value``s fall
 behind until ``sync()`` writes ``.data`` and ``.grad`` back; ``reload()`` reads
-them into the arrays again after someone changed them.  ``fit(compile=True)``
-syncs before every callback and when it ends (or fails) and reloads after the
-callbacks, so callbacks, recorders and drawings see up-to-date Values.
+them into the arrays again after someone changed them, and ``changed()`` says
+cheaply whether anyone did (a write rebinds a slot to another float).
+``fit(compile=True)`` syncs before a callback that may touch the Values and when
+it ends (or fails), and reloads only when a callback rebound a weight.
 
 Each parameter group is a set of positions in the arrays; its state vectors
 (momentum, Adam's moments, ...) are kept in the arrays' order while bound, so
@@ -113,6 +114,8 @@ class ArrayBinding:
         self.in_sync = True
         #: False once the optimizer is unbound: the arrays' owner then reads the Values again
         self.active = False
+        #: the float lists the last sync/reload left in the Values' .data and .grad (see ``changed``)
+        self._written: tuple[list[float], list[float]] | None = None
 
     def activate(self, group_states: Sequence[dict[str, Any]]) -> None:
         """Load the Values and the optimizer's state into the arrays and start serving them."""
@@ -141,16 +144,19 @@ class ArrayBinding:
         """Write every bound parameter's ``.data`` and ``.grad`` from the arrays."""
         if self.in_sync:
             return
-        for p, w, g in zip(self.params, self.values.tolist(), self.grads.tolist()):
+        values, grads = self.values.tolist(), self.grads.tolist()
+        for p, w, g in zip(self.params, values, grads):
             p.data = w
             p.grad = g
+        self._written = values, grads
         self.in_sync = True
 
     def reload(self) -> None:
         """Read every bound parameter's ``.data`` and ``.grad`` into the arrays (after someone changed them)."""
         n = len(self.params)
-        values = np.fromiter([p.data for p in self.params], np.float64, n)
-        grads = np.fromiter([p.grad for p in self.params], np.float64, n)
+        data, grad = [p.data for p in self.params], [p.grad for p in self.params]
+        values = np.fromiter(data, np.float64, n)
+        grads = np.fromiter(grad, np.float64, n)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             p = self.params[int(bad[0])]
@@ -159,8 +165,30 @@ class ArrayBinding:
             )
         self.values[:] = values
         self.grads[:] = grads
+        self._written = data, grad
         self.in_sync = True
         self.grads_zero = False
+
+    def changed(self) -> bool:
+        """Whether a bound parameter's ``.data`` (or ``.grad``, see below) differs from what the last
+        ``sync``/``reload`` left there, so the arrays must be reloaded; only meaningful while ``in_sync``.
+
+        Costs one read per parameter: a write rebinds the slot to another float, and comparing the lists
+        is an identity test per entry (an equal float counts as unchanged: the arrays hold that number,
+        except for a zero whose sign flipped, checked apart).  Gradients are compared only when the
+        optimizer does not zero every one of them: a ``zero_grad`` clears a written gradient before
+        any step reads it, in eager training too."""
+        if self._written is None:
+            return True
+        values, grads = self._written
+        now = [p.data for p in self.params]  # a comprehension: faster than map(attrgetter) here
+        if now != values or any(math.copysign(1.0, now[i]) != math.copysign(1.0, values[i]) for i in self._zeros()):
+            return True
+        return not self.covers_all and [p.grad for p in self.params] != grads
+
+    def _zeros(self) -> list[int]:
+        """The positions whose synced weight is ±0.0 (where equal floats may still differ in sign)."""
+        return np.flatnonzero(self.values == 0.0).tolist()
 
     def zero_grad(self) -> None:
         """Zero the optimizer's parameters' bound gradients, as ``opt.zero_grad()`` zeroes their ``.grad``

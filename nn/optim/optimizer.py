@@ -89,6 +89,7 @@ class Optimizer:
         self._deltas: dict[Value, float] | None = {}
         self._means_cache: tuple[Any, Any, dict[str, np.ndarray]] | None = None
         self._binding: ArrayBinding | None = None
+        self._read_cache: tuple[Any, ...] | None = None  # weights_and_deltas' index arrays
         for group in _as_groups(where, params):
             self._add_group(where, group)
 
@@ -146,7 +147,7 @@ class Optimizer:
             self.param_groups, ParamGroup(self, type(self).__name__, index, {"params": ParamList(ps), **options})
         )
         self._group_state.append({})
-        self._means_cache = None  # a new group: delta_means indexes the parameters again
+        self._means_cache = self._read_cache = None  # a new group: the parameters are indexed again
 
     def _set_everywhere(self, name: str, value: Any) -> None:
         where = type(self).__name__
@@ -306,6 +307,36 @@ class Optimizer:
         """Read the bound parameters' ``.data`` and ``.grad`` into the arrays (after they were changed)."""
         if self._binding is not None:
             self._binding.reload()
+
+    def values_changed(self) -> bool:
+        """Whether a bound parameter's ``.data`` (or a gradient a ``zero_grad`` would not clear) was
+        rebound since the last ``sync``/``reload``: then ``reload()`` is needed.  False unbound."""
+        return self._binding is not None and self._binding.changed()
+
+    def weights_and_deltas(self, params: list[Value]) -> tuple[np.ndarray, np.ndarray]:
+        """``params``' current weights and last Δw (0.0 for one this optimizer does not update) as
+        float64 vectors, exact without a ``sync``: the weights come from the bound arrays while they
+        are ahead of the Values, else from ``.data`` (in sync, a Value written since is the truth
+        until ``reload``).  Cheap when called again with the same list (a recorder's read path)."""
+        b = self._binding
+        key = self._read_cache
+        if key is None or key[0] is not params or key[1] is not b or key[2] is not self._delta_pos:
+            at = {id(p): (i if self._delta_pos is None else int(self._delta_pos[i])) for i, p in enumerate(self.params)}
+            d_idx = np.array([at.get(id(p), -1) for p in params], dtype=np.intp)
+            w_idx = None
+            if b is not None and all(id(p) in b.position for p in params):
+                w_idx = np.array([b.position[id(p)] for p in params], dtype=np.intp)
+            key = self._read_cache = (params, b, self._delta_pos, d_idx, w_idx)
+        d_idx, w_idx = key[3], key[4]
+        if w_idx is not None and b is not None and not b.in_sync:  # the arrays are ahead of the Values
+            weights = b.values[w_idx]
+        else:
+            weights = np.fromiter([p.data for p in params], np.float64, len(params))
+        vec = self._delta_vec
+        if vec is None or vec.size == 0:
+            return weights, np.zeros(len(params))
+        deltas = np.where(d_idx >= 0, vec[np.maximum(d_idx, 0)], 0.0) if d_idx.size else np.zeros(0)
+        return weights, deltas
 
     def unbind(self) -> None:
         """Sync the Values and the state, and work on the Values again."""
