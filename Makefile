@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.bench_compile
+	$(PY) -m benchmarks.bench_fit_callbacks
 	$(PY) -m benchmarks.bench_rnn
 	$(PY) -m benchmarks.bench_gpt
 	$(PY) -m benchmarks.bench_cnn
