@@ -1,4 +1,4 @@
-"""backward()'s order (buckets by creation number, autograd.node.reverse_creation_order) held to a
+"""backward()'s order (buckets by creation number, autograd.walk.reverse_creation_order) held to a
 reference that knows nothing of it: every gradient bit for bit as a plain pass newest-first gives,
 on graphs that share nodes, reuse old ones, start mid-graph and meet gradients left by earlier calls."""
 
@@ -197,7 +197,7 @@ def test_concurrent_walks_of_one_graph_agree():
     assert results == [True] * 12
 
 
-# backward() orders and propagates in one walk (autograd.node.backpropagate): a node's gradient is
+# backward() orders and propagates in one walk (autograd.walk.backpropagate): a node's gradient is
 # complete when the walk takes it, an op-made node that held a gradient restarts from 0 when first
 # found (and gets it back at the end), a node reached only through zero gradients is not found.
 
