@@ -2,7 +2,7 @@
 
 No recursion (depth is limited by memory, not by Python's recursion limit), no closures, no
 sort: each node's local derivatives were stored at forward time (by the op registry's rules, or
-the written-out + - * relu dot that follow them), and ``autograd.node.backpropagate`` takes the
+the written-out + - * relu dot that follow them), and ``autograd.walk.backpropagate`` takes the
 nodes by creation number from buckets, each once its gradient is complete, passing it on as it
 goes.
 
@@ -30,8 +30,6 @@ from .errors import NonFiniteGradError
 from .mode import enable_grad
 from .node import (
     Node,
-    Walk,
-    backpropagate,
     check_data,
     edges,
     is_leaf,
@@ -39,9 +37,9 @@ from .node import (
     local_derivatives,
     op_of,
     operands,
-    reverse_creation_order,
 )
 from .ops import Op
+from .walk import Walk, backpropagate, reverse_creation_order
 
 _creation = attrgetter("_seq")
 _grad_of = attrgetter("grad")
@@ -77,7 +75,7 @@ def backward(root: Node, gradient: float = 1.0) -> None:
             )
         root.grad = g
         return
-    # One walk in reverse creation order sets every gradient (autograd.node.backpropagate); an
+    # One walk in reverse creation order sets every gradient (autograd.walk.backpropagate); an
     # op-made node that already held a gradient (an earlier backward through it) started from 0
     # and gets it added back at the end.
     walk = backpropagate(root, gradient)

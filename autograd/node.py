@@ -13,9 +13,10 @@ Interface for the rest of the engine (internal; ``compile`` reads graphs through
 - making nodes: ``leaf(x)``, ``unary(op, a, z, d)``, ``binary(op, a, b, z, da, db)``,
   ``nary(op, operands, z, ds)`` (they record nothing under ``no_grad``);
 - reading them: ``op_of(v)``, ``operands(v)``, ``local_derivatives(v)``, ``edges(v)``
-  (pairs ``(operand, derivative)``), ``is_leaf(v)``;
-- walking a graph: ``reverse_creation_order(root)`` (every node, newest first: ``topological_order``)
-  and ``backpropagate(root, gradient)`` (``backward``'s one walk that orders and propagates).
+  (pairs ``(operand, derivative)``), ``is_leaf(v)``.
+
+Backward's two walks (``reverse_creation_order`` and ``backpropagate``) read the slots directly
+for speed; they live in ``walk.py``, the one other module that may.
 
 ``Value`` (value.py) subclasses :class:`Node` and registers itself with :func:`bind`, so this
 module imports neither ``value`` nor ``backward`` (no import cycle).
@@ -24,7 +25,6 @@ module imports neither ``value`` nor ``backward`` (no import cycle).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from heapq import heappop, heappush
 from itertools import count
 from numbers import Real
 from typing import TYPE_CHECKING, Any
@@ -49,10 +49,20 @@ __all__ = [
     "local_derivatives",
     "edges",
     "is_leaf",
-    "reverse_creation_order",
-    "backpropagate",
-    "Walk",
 ]
+
+#: Names that moved to ``walk.py``; ``from autograd.node import backpropagate`` still finds them.
+_MOVED = frozenset({"reverse_creation_order", "backpropagate", "Walk"})
+
+
+def __getattr__(name: str) -> Any:
+    """Backward's walks moved to ``walk.py``: old imports of them from here keep working."""
+    if name in _MOVED:
+        from . import walk  # on first use only: walk imports this module, not the reverse
+
+        return getattr(walk, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Marks an n-ary node (its operands are a tuple).
 NARY: Any = type("NaryMarker", (), {"__repr__": lambda self: "NARY", "__slots__": ()})()
@@ -241,300 +251,3 @@ def local_derivatives(v: Node) -> tuple[Any, ...]:
 def edges(v: Node) -> Iterator[tuple[Any, Any]]:
     """``(operand, ∂v/∂operand)`` for each operand of ``v``."""
     return zip(operands(v), local_derivatives(v))
-
-
-#: The walk's window of buckets (one per creation number, newest first) starts _FIRST long and may
-#: grow to _DENSE buckets per operand met in it plus _SLACK: memory stays linear in the graph, not
-#: in its age.  A node further back waits in a heap.
-_FIRST = 64
-_DENSE = 16
-_SLACK = 256
-
-
-def reverse_creation_order(root: Node) -> tuple[list[Any], list[Any], list[Any]]:
-    """``(order, holding, leaves)`` for the graph under ``root`` (an op-made node).
-
-    ``order``: the nodes an op made (root included), newest first.  ``holding``: those of them
-    that already hold a gradient (from an earlier backward through them).  ``leaves``: every leaf
-    operand, once each.
-
-    No sort: the walk keeps a window of buckets, one per creation number counted back from the
-    window's newest node.  A node found as an operand goes into its bucket and the walk takes the
-    buckets in order; operands are older than their consumers, so all of a node's consumers have
-    been taken (and found it) before the walk reaches it.  The window grows (doubling) while it
-    spans at most ``_DENSE`` buckets per operand met in it; a node further back (one made long
-    before the graph that reuses it) waits in a heap and starts the next window when this one is
-    done (:func:`_beyond`).  Time and memory are linear in nodes plus operands; only a node that
-    has to wait pays a heap's log.
-    """
-    order: list[Any] = []
-    holding: list[Any] = []
-    leaves: list[Any] = []
-    emit = order.append
-    found = leaves.append
-    seen: set[Any] = set()  # the leaves found so far
-    mark = seen.add
-    far: list[tuple[int, Any]] = []  # (-creation number, node) beyond the window: a heap, newest first
-    waiting: set[Any] = set()
-    top = root._seq  # bucket j holds the node numbered top - j
-    slots: list[Any] = [None] * _FIRST
-    slots[0] = root
-    size = _FIRST
-    room = 1  # operands met in this window: it may span _DENSE buckets per operand
-    i = 0
-    while True:
-        while i < size:
-            v = slots[i]
-            i += 1
-            if v is None:
-                continue
-            emit(v)
-            if v.grad:
-                holding.append(v)
-            a = v._a
-            b = v._b
-            if b is NARY:
-                room += len(a)
-                for c in a:
-                    if c._a is None:
-                        if c not in seen:
-                            mark(c)
-                            found(c)
-                    else:
-                        j = top - c._seq
-                        if j >= size:
-                            _beyond(c, j, top, slots, far, waiting, room)
-                            size = len(slots)
-                        elif slots[j] is None:
-                            slots[j] = c
-                continue
-            if a._a is None:
-                if a not in seen:
-                    mark(a)
-                    found(a)
-            else:
-                j = top - a._seq
-                if j >= size:
-                    room += _beyond(a, j, top, slots, far, waiting, room)
-                    size = len(slots)
-                elif slots[j] is None:
-                    slots[j] = a
-                    room += 1
-            if b is None:
-                continue
-            if b._a is None:
-                if b not in seen:
-                    mark(b)
-                    found(b)
-            else:
-                j = top - b._seq
-                if j >= size:
-                    room += _beyond(b, j, top, slots, far, waiting, room)
-                    size = len(slots)
-                elif slots[j] is None:
-                    slots[j] = b
-                    room += 1
-        if not far:
-            return order, holding, leaves
-        # The window is done: the newest waiting node starts the next one.
-        key, v = heappop(far)
-        top = -key
-        slots = [None] * _FIRST
-        slots[0] = v
-        size = _FIRST
-        i = 0
-        room = 1 + _drain(top, slots, far)
-
-
-def _beyond(
-    c: Any, j: int, top: int, slots: list[Any], far: list[tuple[int, Any]], waiting: set[Any], room: int
-) -> int:
-    """Node ``c`` belongs past the window's last bucket ``j``: grow the window to it while the window
-    stays dense (memory linear in the graph, not in its age), else let ``c`` wait in ``far``.
-    Returns how many nodes went into buckets."""
-    limit = _DENSE * room + _SLACK
-    if j >= limit:
-        if c not in waiting:
-            waiting.add(c)
-            heappush(far, (-c._seq, c))
-        return 0
-    slots.extend([None] * (min(max(2 * len(slots), j + 1), limit) - len(slots)))
-    slots[j] = c
-    return 1 + _drain(top, slots, far)
-
-
-def _drain(top: int, slots: list[Any], far: list[tuple[int, Any]]) -> int:
-    """Move the waiting nodes that the window now reaches into their buckets; how many moved."""
-    moved = 0
-    size = len(slots)
-    while far and top + far[0][0] < size:
-        key, c = heappop(far)
-        j = top + key
-        if slots[j] is None:
-            slots[j] = c
-            moved += 1
-    return moved
-
-
-Walk = tuple[list[list[Any]], list[Any], list[float], list[Any], list[float]]
-
-
-def backpropagate(root: Node, gradient: float) -> Walk:
-    """Set ``root.grad`` to ``gradient`` and pass gradients down to every node under it, in one walk.
-
-    Returns ``(windows, holding, held, leaves, before)``, what ``backward`` needs to check the walk
-    and undo it exactly: ``windows``, the bucket lists taken, newest first (``None`` for an empty
-    bucket; the rest are the op-made nodes under the root); ``holding`` / ``held``, those that held
-    a gradient before the call and that gradient; ``leaves`` / ``before``, every leaf under the
-    root, once each, and its gradient before the call.
-
-    The walk is :func:`reverse_creation_order`'s (buckets by creation number), and it propagates
-    as it goes: when a node is taken from its bucket all of its consumers have been taken, so its
-    gradient is complete, and it adds ``grad · derivative`` to each operand at once.  An op-made
-    operand found for the first time that already holds a gradient (an earlier backward) starts
-    from 0 and is listed in ``holding`` (``backward`` adds it back); a leaf found for the first
-    time has its gradient noted in ``before``.  A node whose gradient is 0 passes nothing (its
-    derivatives are never read, so an infinite one there does not turn 0 into nan).  Unchecked:
-    an inf or nan reaches a leaf, where ``backward`` looks once at the end.
-
-    The "find an operand" block is written out for the n-ary, first and second operand on
-    purpose: it runs once per edge, where a Python function call would add to every node's cost
-    (check any change with the chain and dag cases of ``python -m benchmarks``).
-    """
-    windows: list[list[Any]] = []
-    holding: list[Any] = []
-    held: list[float] = []
-    leaves: list[Any] = []
-    before: list[float] = []
-    hold = holding.append
-    keep = held.append
-    found = leaves.append
-    note = before.append
-    seen: set[Any] = set()  # the leaves found so far
-    mark = seen.add
-    far: list[tuple[int, Any]] = []  # (-creation number, node) beyond the window: a heap, newest first
-    waiting: set[Any] = set()
-    h = root.grad
-    if h:
-        hold(root)
-        keep(h)
-    root.grad = gradient
-    top = root._seq
-    slots: list[Any] = [None] * _FIRST
-    slots[0] = root
-    windows.append(slots)
-    size = _FIRST
-    room = 1
-    i = 0
-    while True:
-        while i < size:
-            v = slots[i]
-            i += 1
-            if v is None:
-                continue
-            a = v._a
-            b = v._b
-            if b is NARY:
-                room += len(a)
-                for c in a:
-                    if c._a is None:
-                        if c not in seen:
-                            mark(c)
-                            found(c)
-                            note(c.grad)
-                    else:
-                        j = top - c._seq
-                        if j < size:
-                            if slots[j] is None:  # found for the first time
-                                slots[j] = c
-                                if c.grad:
-                                    hold(c)
-                                    keep(c.grad)
-                                    c.grad = 0.0
-                        else:
-                            _found_far(c, j, top, slots, far, waiting, room, holding, held)
-                            size = len(slots)
-                g = v.grad
-                if g:
-                    for c, d in zip(a, v._da):
-                        c.grad += g * d
-                continue
-            if a._a is None:
-                if a not in seen:
-                    mark(a)
-                    found(a)
-                    note(a.grad)
-            else:
-                j = top - a._seq
-                if j < size:
-                    if slots[j] is None:  # found for the first time
-                        slots[j] = a
-                        room += 1
-                        if a.grad:
-                            hold(a)
-                            keep(a.grad)
-                            a.grad = 0.0
-                else:
-                    room += _found_far(a, j, top, slots, far, waiting, room, holding, held)
-                    size = len(slots)
-            if b is None:
-                g = v.grad
-                if g:
-                    a.grad += g * v._da
-                continue
-            if b._a is None:
-                if b not in seen:
-                    mark(b)
-                    found(b)
-                    note(b.grad)
-            else:
-                j = top - b._seq
-                if j < size:
-                    if slots[j] is None:  # found for the first time
-                        slots[j] = b
-                        room += 1
-                        if b.grad:
-                            hold(b)
-                            keep(b.grad)
-                            b.grad = 0.0
-                else:
-                    room += _found_far(b, j, top, slots, far, waiting, room, holding, held)
-                    size = len(slots)
-            g = v.grad
-            if g:
-                a.grad += g * v._da
-                b.grad += g * v._db
-        if not far:
-            return windows, holding, held, leaves, before
-        # The window is done: the newest waiting node starts the next one.
-        key, v = heappop(far)
-        top = -key
-        slots = [None] * _FIRST
-        slots[0] = v
-        windows.append(slots)
-        size = _FIRST
-        i = 0
-        room = 1 + _drain(top, slots, far)
-
-
-def _found_far(
-    c: Any,
-    j: int,
-    top: int,
-    slots: list[Any],
-    far: list[tuple[int, Any]],
-    waiting: set[Any],
-    room: int,
-    holding: list[Any],
-    held: list[float],
-) -> int:
-    """:func:`_beyond` for :func:`backpropagate`'s operand ``c``: if it is found for the first
-    time and holds a gradient, set that aside.  Returns how many nodes went into buckets."""
-    if c in waiting:
-        return 0  # found before
-    moved = _beyond(c, j, top, slots, far, waiting, room)
-    if c.grad:
-        holding.append(c)
-        held.append(c.grad)
-        c.grad = 0.0
-    return moved

@@ -1,4 +1,4 @@
-"""backward()'s order (buckets by creation number, autograd.node.reverse_creation_order) held to a
+"""backward()'s order (buckets by creation number, autograd.walk.reverse_creation_order) held to a
 reference that knows nothing of it: every gradient bit for bit as a plain pass newest-first gives,
 on graphs that share nodes, reuse old ones, start mid-graph and meet gradients left by earlier calls."""
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import NonFiniteGradError, Value, dot, no_grad, topological_order, vsum
+from autograd import walk as W
 
 
 def _age(k: int) -> None:
@@ -197,7 +198,7 @@ def test_concurrent_walks_of_one_graph_agree():
     assert results == [True] * 12
 
 
-# backward() orders and propagates in one walk (autograd.node.backpropagate): a node's gradient is
+# backward() orders and propagates in one walk (autograd.walk.backpropagate): a node's gradient is
 # complete when the walk takes it, an op-made node that held a gradient restarts from 0 when first
 # found (and gets it back at the end), a node reached only through zero gradients is not found.
 
@@ -270,3 +271,42 @@ def test_an_error_restores_every_grad_across_windows_and_held_nodes():
     with pytest.raises(NonFiniteGradError):
         bad.backward()
     assert _snapshot(everything) == before and bad.grad == 0.0
+
+
+# The walks take each window's buckets with a for loop over the bucket list, which the window's
+# growth (autograd.walk._beyond) extends while the loop runs: the buckets appended mid-walk must
+# be taken too, and an operand found just past the window's end must land in the grown part.
+
+
+def test_a_window_that_grows_many_times_mid_walk():
+    x = Value(0.6)
+    y = x
+    for i in range(3_000):  # operands a few numbers back: the window's end is met again and again,
+        y = (y * 0.999).tanh() + y * (0.001 * (i % 7 + 1))  # and y, used twice, is found twice there
+    sizes = [len(w) for w in W.backpropagate(y, 1.0)[0]]
+    assert len(sizes) == 1 and sizes[0] >= 64 * 2**6  # one window, doubled mid-walk at least six times
+    for v in topological_order(y):
+        v.grad = 0.0
+    _assert_creation_order(y)
+    _assert_backward_matches(y)
+    _assert_backward_matches(y, -0.5)
+
+
+@pytest.mark.parametrize("back", [62, 63, 64, 65, 127, 128])
+def test_operands_at_and_around_the_first_window_s_end(back):
+    x, w = Value(0.3), Value(-1.2)
+    p = x.tanh()  # the first window is 64 buckets: the root's and 0-63 numbers back
+    q = (x * w).sin()
+    r = vsum([p, q, w])
+    _age(back - 4)
+    root = dot([p, q, r], [w, x, p], q)  # n-ary: its operands p, q and r
+    assert (root._seq - p._seq, root._seq - q._seq, root._seq - r._seq) == (back, back - 2, back - 3)
+    two = q * p  # binary: p one number further back than from root, q at back - 1
+    assert (two._seq - q._seq, two._seq - p._seq) == (back - 1, back + 1)
+    _assert_creation_order(root)
+    _assert_creation_order(two)
+    _assert_backward_matches(root)
+    _assert_backward_matches(two)
+    _assert_backward_matches(root * two + p)
+    order, _, _ = W.reverse_creation_order(root * two)
+    assert {p, q, r} <= set(order)
