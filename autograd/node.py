@@ -51,19 +51,6 @@ __all__ = [
     "is_leaf",
 ]
 
-#: Names that moved to ``walk.py``; ``from autograd.node import backpropagate`` still finds them.
-_MOVED = frozenset({"reverse_creation_order", "backpropagate", "Walk"})
-
-
-def __getattr__(name: str) -> Any:
-    """Backward's walks moved to ``walk.py``: old imports of them from here keep working."""
-    if name in _MOVED:
-        from . import walk  # on first use only: walk imports this module, not the reverse
-
-        return getattr(walk, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 #: Marks an n-ary node (its operands are a tuple).
 NARY: Any = type("NaryMarker", (), {"__repr__": lambda self: "NARY", "__slots__": ()})()
 

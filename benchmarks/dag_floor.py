@@ -4,7 +4,7 @@ For each size, in fresh processes (medians of ``--rounds``), the ``dag`` case's 
 near) is built and one measure is taken on it, right after the build (hot at 10³, mostly cold at
 10⁶, as ``backward`` is after a forward pass); the code is warmed up on a small DAG first:
 
-- ``backward``: the whole call (one walk that orders and propagates, ``autograd.node.backpropagate``);
+- ``backward``: the whole call (one walk that orders and propagates, ``autograd.walk.backpropagate``);
 - ``walk``: ``reverse_creation_order`` alone (ordering, no arithmetic; what ``topological_order`` uses);
 - ``gradients``: the plain gradient loop alone over the order made beforehand: what any engine
   with this node layout pays even if ordering were free;
@@ -53,7 +53,7 @@ PROTOTYPES = ("stream", "first_read")
 
 
 def _order(root: Any) -> list[Any]:
-    from autograd.node import reverse_creation_order
+    from autograd.walk import reverse_creation_order
 
     return reverse_creation_order(root)[0]
 

@@ -92,11 +92,10 @@ def test_no_import_cycle_between_value_and_backward():
     assert walk_top == {"node"} and walk_inner == set()  # the walks need the layout only
 
 
-def test_the_walks_moved_to_walk_py_and_old_imports_still_work():
-    from autograd.node import Walk, backpropagate, reverse_creation_order
-
-    assert (reverse_creation_order, backpropagate, Walk) == (W.reverse_creation_order, W.backpropagate, W.Walk)
-    assert not hasattr(N, "no_such_name")
+def test_the_walks_live_in_walk_py_only():
+    """One place: node.py defines the layout, walk.py the walks (no second name for them)."""
+    assert W.reverse_creation_order.__module__ == W.backpropagate.__module__ == "autograd.walk"
+    assert not hasattr(N, "reverse_creation_order") and not hasattr(N, "backpropagate")
 
 
 @pytest.mark.parametrize(
