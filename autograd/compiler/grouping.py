@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..ops import Arrays, Op
-from .trace import ELEM, LEAF, SOP, NodeKind, Trace
+from .trace import ELEM, SOP, NodeKind, Trace
 
 
 class GroupKey(NamedTuple):
@@ -47,14 +47,13 @@ class Grouping:
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        self.level = self._levels()
+        live = trace.live_nodes()
+        self.level = self._levels(live)
         self.ops: list[Op] = []  # the elementwise ops, numbered in the order first seen
         members: dict[tuple[int, NodeKind, int, tuple[int, ...]], list[int]] = {}
-        kind, absorbed = trace.kind, trace.absorbed
         op_number: dict[int, int] = {}
-        for i in range(trace.n):
-            if kind[i] is not LEAF and not absorbed[i]:
-                members.setdefault(self._key(i, op_number), []).append(i)
+        for i in live:
+            members.setdefault(self._key(i, op_number), []).append(i)
         self.members = {GroupKey(*key): nodes for key, nodes in members.items()}
         self.keys = sorted(self.members)
         self.kernels: dict[GroupKey, Arrays] = {
@@ -66,16 +65,14 @@ class Grouping:
             if block is not None:
                 self.dense[key] = block
 
-    def _levels(self) -> list[int]:
-        """Leaves 0, every other live node 1 + its operands' highest level."""
+    def _levels(self, live: list[int]) -> list[int]:
+        """Leaves 0, every other live node 1 + its operands' highest level (operands are
+        leaves or live nodes before it: an inlined node's terms moved to its consumer)."""
         tr = self.trace
-        kind, absorbed, elem_args, ta, tb = tr.kind, tr.absorbed, tr.elem_args, tr.ta, tr.tb
+        kind, elem_args, ta, tb = tr.kind, tr.elem_args, tr.ta, tr.tb
         level = [0] * tr.n
-        for i in range(tr.n):
-            k = kind[i]
-            if k is LEAF or absorbed[i]:
-                continue
-            if k is ELEM:
+        for i in live:
+            if kind[i] is ELEM:
                 level[i] = 1 + max([level[j] for j in elem_args[i]])
             else:
                 top = max([level[j] for j in ta[i]])  # type: ignore[union-attr]
