@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..ops import Arrays, Op
@@ -70,13 +72,14 @@ class Grouping:
         leaves or live nodes before it: an inlined node's terms moved to its consumer)."""
         tr = self.trace
         kind, elem_args, ta, tb = tr.kind, tr.elem_args, tr.ta, tr.tb
-        level = [0] * tr.n
+        level = [0] * (tr.n + 1)  # level[-1]: a 0 for the -1 that marks a plain term's missing b
+        at = level.__getitem__
         for i in live:
             if kind[i] is ELEM:
-                level[i] = 1 + max([level[j] for j in elem_args[i]])
+                level[i] = 1 + max(map(at, elem_args[i]))
             else:
-                top = max([level[j] for j in ta[i]])  # type: ignore[union-attr]
-                level[i] = 1 + max(top, max([level[j] for j in tb[i] if j >= 0], default=0))  # type: ignore[union-attr]
+                level[i] = 1 + max(max(map(at, ta[i])), max(map(at, tb[i])))  # type: ignore[arg-type]
+        del level[-1]
         return level
 
     def _key(self, i: int, op_number: dict[int, int]) -> tuple[int, NodeKind, int, tuple[int, ...]]:
@@ -91,7 +94,8 @@ class Grouping:
             return (self.level[i], ELEM, number, ())
         b = tr.tb[i]
         assert b is not None
-        return (self.level[i], SOP, len(b), tuple([p for p, j in enumerate(b) if j < 0]))
+        plain = map((0).__gt__, b)  # the positions where b is -1
+        return (self.level[i], SOP, len(b), tuple(compress(range(len(b)), plain)))
 
     def _dense_block(self, key: GroupKey) -> DenseBlock | None:
         """The matmul structure of a sum-of-products group, if its products form one."""
@@ -99,20 +103,18 @@ class Grouping:
         members = self.members[key]
         if len(prod_pos) < 2 or len(members) < 2:
             return None
-        ta, tb, ts = self.trace.ta, self.trace.tb, self.trace.ts
+        terms = self.trace.terms
+        products = itemgetter(*prod_pos)  # a tuple: there are at least two
         for i in members:
-            signs = ts[i]
-            assert signs is not None
-            if any([signs[p] != 1.0 for p in prod_pos]):
+            if products(terms(i)[2]).count(1.0) != len(prod_pos):
                 return None
         rows: dict[tuple[int, ...], int] = {}
         cols: dict[tuple[int, ...], int] = {}
         cell = []
         for i in members:
-            a, b = ta[i], tb[i]
-            assert a is not None and b is not None
-            r = rows.setdefault(tuple([a[p] for p in prod_pos]), len(rows))
-            c = cols.setdefault(tuple([b[p] for p in prod_pos]), len(cols))
+            a, b, _ = terms(i)
+            r = rows.setdefault(products(a), len(rows))
+            c = cols.setdefault(products(b), len(cols))
             cell.append((r, c))
         if len(set(cell)) != len(cell) or len(rows) * len(cols) > 2 * len(members):
             return None
