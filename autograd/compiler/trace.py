@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 from itertools import chain
+from typing import Any
 
 import numpy as np
 
@@ -133,8 +134,11 @@ class Trace:
         }
         add, sub, mul = _ops.ADD, _ops.SUB, _ops.MUL
         position = self.index.__getitem__
-        kind, uses, ta, tb, ts = self.kind, self.uses, self.ta, self.tb, self.ts
-        absorbed, sources, leaf = self.absorbed, self.sources, self.leaves.append
+        kind, uses, absorbed, sources, leaf = self.kind, self.uses, self.absorbed, self.sources, self.leaves.append
+        # Lists or None: the kind and use checks below read only the lists of live sums.
+        ta: list[Any] = self.ta
+        tb: list[Any] = self.tb
+        ts: list[Any] = self.ts
         for i, v in enumerate(self.order):
             op = op_of(v)
             if op is None:
@@ -158,16 +162,16 @@ class Trace:
                 ta[i], tb[i], ts[i] = a, b, s
                 kb = tb[k]
                 if kind[k] is SOP and uses[k] == 1 and kb is not None and len(kb) == 1:  # one term: w*x
-                    a += ta[k]  # type: ignore[operator]
-                    b += kb  # type: ignore[operator]
-                    s.append(ts[k][0] if op is add else -ts[k][0])  # type: ignore[union-attr,index]
+                    a += ta[k]
+                    b += kb
+                    s.append(ts[k][0] if op is add else -ts[k][0])
                     ta[k] = tb[k] = ts[k] = None
                     absorbed[k] = 1
                     sources[i] |= sources[k]
                 else:
-                    a.append(k)  # type: ignore[union-attr]
-                    b.append(-1)  # type: ignore[union-attr]
-                    s.append(1.0 if op is add else -1.0)  # type: ignore[union-attr]
+                    a.append(k)
+                    b.append(-1)
+                    s.append(1.0 if op is add else -1.0)
             else:
                 args = list(map(position, operands(v)))
                 flatten = other.get(op)
