@@ -7,16 +7,18 @@ only as a slow replay or a last-bit difference.
 
 from __future__ import annotations
 
+import gc
 import random
 
 import numpy as np
 import pytest
 
-from autograd import Value, dot
-from autograd.compiler import compile
+from autograd import Value, dot, no_grad, vsum
+from autograd.compiler import compile, graph
 from autograd.compiler.grouping import Grouping
 from autograd.compiler.index import Access, Index
-from autograd.compiler.trace import ELEM, SOP, Trace
+from autograd.compiler.trace import ELEM, LEAF, SOP, Trace
+from autograd.node import is_leaf, operands
 
 
 def test_a_chain_of_plus_nodes_becomes_one_sum_in_eager_order():
@@ -42,6 +44,69 @@ def test_a_shared_sum_is_not_inlined_and_negation_flips_signs():
     assert tr.live(tr.index[s]) and tr.kind[tr.index[t]] is ELEM
     assert not tr.live(tr.index[y.children[1]])  # the neg node is inlined into y ...
     assert tr.terms(tr.index[y]) == ([tr.index[t], tr.index[s]], [-1, -1], [1.0, 1.0])  # ... as t + s
+
+
+def test_subtracted_products_keep_their_signs_inside_a_chain():
+    b, ws, xs = Value(0.25), [Value(1.5), Value(-2.0), Value(0.75)], [Value(3.0), Value(0.5), Value(-1.0)]
+    y = b - ws[0] * xs[0] + ws[1] * xs[1] - ws[2] * xs[2]
+    tr = Trace(y)
+    assert tr.live_nodes() == [tr.index[y]]
+    a, bs, signs = tr.terms(tr.index[y])
+    assert a == [tr.index[v] for v in [b, *ws]] and bs == [-1] + [tr.index[x] for x in xs]
+    assert signs == [1.0, -1.0, 1.0, -1.0]
+
+
+def _every_kind_of_node() -> Value:
+    """A graph with each flattening case: chains, shared sums, neg, sum, dot, elementwise, x + x."""
+    rnd = random.Random(5)
+    xs = [Value(rnd.uniform(-1, 1)) for _ in range(6)]
+    with no_grad():
+        frozen = xs[0] * 2.0  # made under no_grad: a leaf
+    s = xs[0] * xs[1] + xs[2]  # used twice: stays a node
+    t = (s + s).tanh() - (-(xs[3] * xs[4]))
+    u = vsum([t, s, frozen, (xs[5] - 1.0).relu()])
+    return dot([u, s], [t, xs[1]], 0.5) * u + (u - s) ** 2
+
+
+def test_the_trace_bookkeeping_matches_a_plain_walk():
+    """uses, leaves and live nodes, computed in bulk, against their definitions node by node."""
+    tr = Trace(_every_kind_of_node())
+    uses = [0] * tr.n
+    for v in tr.order:
+        for c in operands(v):
+            uses[tr.index[c]] += 1
+    assert tr.uses == uses
+    assert tr.leaves == [i for i, v in enumerate(tr.order) if is_leaf(v)]
+    live = [i for i in range(tr.n) if tr.kind[i] is not LEAF and not tr.absorbed[i]]
+    assert tr.live_nodes() == live and len(live) > 5 and any(tr.absorbed)
+
+
+def test_compile_pauses_the_cycle_collector_and_restores_its_state(monkeypatch):
+    """The trace's millions of temporaries are acyclic: the collector only rescans them."""
+    seen = []
+
+    def spy(root: Value) -> Trace:
+        seen.append(gc.isenabled())
+        return Trace(root)
+
+    monkeypatch.setattr(graph, "Trace", spy)
+    x = Value(1.5)
+    y = x * x + 1.0
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        compile(y, inputs=[x])
+        assert gc.isenabled()
+        gc.disable()
+        compile(y, inputs=[x])
+        assert not gc.isenabled()
+        gc.enable()
+        with pytest.raises(ValueError, match="not leaves of the traced graph"):
+            compile(y, inputs=[x], parameters=[Value(2.0)])  # raised while paused
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False, False, False]
 
 
 def test_a_dense_layer_is_one_matmul_group():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..ops import Arrays, Op
-from .trace import ELEM, LEAF, SOP, NodeKind, Trace
+from .trace import ELEM, SOP, NodeKind, Trace
 
 
 class GroupKey(NamedTuple):
@@ -47,14 +49,13 @@ class Grouping:
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        self.level = self._levels()
+        live = trace.live_nodes()
+        self.level = self._levels(live)
         self.ops: list[Op] = []  # the elementwise ops, numbered in the order first seen
         members: dict[tuple[int, NodeKind, int, tuple[int, ...]], list[int]] = {}
-        kind, absorbed = trace.kind, trace.absorbed
         op_number: dict[int, int] = {}
-        for i in range(trace.n):
-            if kind[i] is not LEAF and not absorbed[i]:
-                members.setdefault(self._key(i, op_number), []).append(i)
+        for i in live:
+            members.setdefault(self._key(i, op_number), []).append(i)
         self.members = {GroupKey(*key): nodes for key, nodes in members.items()}
         self.keys = sorted(self.members)
         self.kernels: dict[GroupKey, Arrays] = {
@@ -66,20 +67,19 @@ class Grouping:
             if block is not None:
                 self.dense[key] = block
 
-    def _levels(self) -> list[int]:
-        """Leaves 0, every other live node 1 + its operands' highest level."""
+    def _levels(self, live: list[int]) -> list[int]:
+        """Leaves 0, every other live node 1 + its operands' highest level (operands are
+        leaves or live nodes before it: an inlined node's terms moved to its consumer)."""
         tr = self.trace
-        kind, absorbed, elem_args, ta, tb = tr.kind, tr.absorbed, tr.elem_args, tr.ta, tr.tb
-        level = [0] * tr.n
-        for i in range(tr.n):
-            k = kind[i]
-            if k is LEAF or absorbed[i]:
-                continue
-            if k is ELEM:
-                level[i] = 1 + max([level[j] for j in elem_args[i]])
+        kind, elem_args, ta, tb = tr.kind, tr.elem_args, tr.ta, tr.tb
+        level = [0] * (tr.n + 1)  # level[-1]: a 0 for the -1 that marks a plain term's missing b
+        at = level.__getitem__
+        for i in live:
+            if kind[i] is ELEM:
+                level[i] = 1 + max(map(at, elem_args[i]))
             else:
-                top = max([level[j] for j in ta[i]])  # type: ignore[union-attr]
-                level[i] = 1 + max(top, max([level[j] for j in tb[i] if j >= 0], default=0))  # type: ignore[union-attr]
+                level[i] = 1 + max(max(map(at, ta[i])), max(map(at, tb[i])))  # type: ignore[arg-type]
+        del level[-1]
         return level
 
     def _key(self, i: int, op_number: dict[int, int]) -> tuple[int, NodeKind, int, tuple[int, ...]]:
@@ -94,7 +94,8 @@ class Grouping:
             return (self.level[i], ELEM, number, ())
         b = tr.tb[i]
         assert b is not None
-        return (self.level[i], SOP, len(b), tuple([p for p, j in enumerate(b) if j < 0]))
+        plain = map((0).__gt__, b)  # the positions where b is -1
+        return (self.level[i], SOP, len(b), tuple(compress(range(len(b)), plain)))
 
     def _dense_block(self, key: GroupKey) -> DenseBlock | None:
         """The matmul structure of a sum-of-products group, if its products form one."""
@@ -102,20 +103,18 @@ class Grouping:
         members = self.members[key]
         if len(prod_pos) < 2 or len(members) < 2:
             return None
-        ta, tb, ts = self.trace.ta, self.trace.tb, self.trace.ts
+        terms = self.trace.terms
+        products = itemgetter(*prod_pos)  # a tuple: there are at least two
         for i in members:
-            signs = ts[i]
-            assert signs is not None
-            if any([signs[p] != 1.0 for p in prod_pos]):
+            if products(terms(i)[2]).count(1.0) != len(prod_pos):
                 return None
         rows: dict[tuple[int, ...], int] = {}
         cols: dict[tuple[int, ...], int] = {}
         cell = []
         for i in members:
-            a, b = ta[i], tb[i]
-            assert a is not None and b is not None
-            r = rows.setdefault(tuple([a[p] for p in prod_pos]), len(rows))
-            c = cols.setdefault(tuple([b[p] for p in prod_pos]), len(cols))
+            a, b, _ = terms(i)
+            r = rows.setdefault(products(a), len(rows))
+            c = cols.setdefault(products(b), len(cols))
             cell.append((r, c))
         if len(set(cell)) != len(cell) or len(rows) * len(cols) > 2 * len(members):
             return None

@@ -38,7 +38,7 @@ def split_leaves(
     gradient is 0), as in the eager engine.
     """
     input_set = set(inputs)
-    leaves = [v for v in trace.order if is_leaf(v) and v not in input_set]
+    leaves = [v for v in map(trace.order.__getitem__, trace.leaves) if v not in input_set]
     if parameters is None:
         return leaves, []
     params = list(parameters)

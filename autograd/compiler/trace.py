@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from itertools import count
+from itertools import chain
+from typing import Any
+
+import numpy as np
 
 from .. import ops as _ops
 from ..backward import topological_order
@@ -41,15 +44,30 @@ class Trace:
     through unchanged (local derivative 1), so nothing is lost by skipping them.
     """
 
-    __slots__ = ("order", "n", "index", "uses", "kind", "absorbed", "elem_op", "elem_args", "ta", "tb", "ts", "sources")
+    __slots__ = (
+        "order",
+        "n",
+        "index",
+        "uses",
+        "kind",
+        "absorbed",
+        "leaves",
+        "elem_op",
+        "elem_args",
+        "ta",
+        "tb",
+        "ts",
+        "sources",
+    )
 
     def __init__(self, root: Value) -> None:
         self.order = topological_order(root)
         self.n = n = len(self.order)
-        self.index = {v: i for i, v in enumerate(self.order)}
+        self.index = dict(zip(self.order, range(n)))
         self.uses = self._count_uses()
         self.kind = [LEAF] * n
         self.absorbed = bytearray(n)
+        self.leaves: list[int] = []  # the positions of the leaves, in order
         self.elem_op: dict[int, _ops.Op] = {}
         self.elem_args: dict[int, tuple[int, ...]] = {}
         # Per node: term operands a, b (-1 for a plain term) and signs; None once moved away.
@@ -61,12 +79,10 @@ class Trace:
         self._flatten_all()
 
     def _count_uses(self) -> list[int]:
-        """How many times each node is an operand (a node used once may be inlined)."""
-        position = self.index.__getitem__
-        uses = [0] * self.n
-        for v in self.order:
-            for j in map(position, operands(v)):
-                uses[j] += 1
+        """How many times each node is an operand (a node used once may be inlined): one bincount."""
+        every_operand = chain.from_iterable(map(operands, self.order))
+        positions = np.fromiter(map(self.index.__getitem__, every_operand), dtype=np.intp)
+        uses: list[int] = np.bincount(positions, minlength=self.n).tolist()
         return uses
 
     def terms(self, i: int) -> tuple[list[int], list[int], list[float]]:
@@ -109,71 +125,62 @@ class Trace:
             s.append(sign)
 
     def _flatten_all(self) -> None:
-        """Record every op-made node as a sum of products or an elementwise node."""
-        linear: dict[_ops.Op | None, Callable[[int, list[int]], None]] = {
-            _ops.ADD: self._add,
-            _ops.SUB: self._sub,
-            _ops.MUL: self._mul,
+        """Record every op-made node as a sum of products or an elementwise node (one pass; the
+        ``+ - *`` nodes, nearly all of a micrograd graph, are handled inline)."""
+        other: dict[_ops.Op, Callable[[int, list[int]], None]] = {
             _ops.NEG: self._neg,
             _ops.DOT: self._dot,
             _ops.SUM: self._sum,
         }
+        add, sub, mul = _ops.ADD, _ops.SUB, _ops.MUL
         position = self.index.__getitem__
-        for i, v, op in zip(count(), self.order, map(op_of, self.order)):
+        kind, uses, absorbed, sources, leaf = self.kind, self.uses, self.absorbed, self.sources, self.leaves.append
+        # Lists or None: the kind and use checks below read only the lists of live sums.
+        ta: list[Any] = self.ta
+        tb: list[Any] = self.tb
+        ts: list[Any] = self.ts
+        for i, v in enumerate(self.order):
+            op = op_of(v)
             if op is None:
-                continue
-            args = list(map(position, operands(v)))
-            flatten = linear.get(op)
-            if flatten is not None:
-                flatten(i, args)
+                leaf(i)
+            elif op is mul:
+                x, y = operands(v)
+                kind[i] = SOP
+                ta[i], tb[i], ts[i] = [position(x)], [position(y)], [1.0]
+                sources[i] = MUL_TERMS
+            elif op is add or op is sub:
+                x, y = operands(v)
+                j, k = position(x), position(y)
+                kind[i] = SOP
+                if kind[j] is SOP and uses[j] == 1:  # the chain so far: its lists move here
+                    a, b, s = ta[j], tb[j], ts[j]
+                    ta[j] = tb[j] = ts[j] = None
+                    absorbed[j] = 1
+                    sources[i] = sources[j]
+                else:
+                    a, b, s = [j], [-1], [1.0]
+                ta[i], tb[i], ts[i] = a, b, s
+                kb = tb[k]
+                if kind[k] is SOP and uses[k] == 1 and kb is not None and len(kb) == 1:  # one term: w*x
+                    a += ta[k]
+                    b += kb
+                    s.append(ts[k][0] if op is add else -ts[k][0])
+                    ta[k] = tb[k] = ts[k] = None
+                    absorbed[k] = 1
+                    sources[i] |= sources[k]
+                else:
+                    a.append(k)
+                    b.append(-1)
+                    s.append(1.0 if op is add else -1.0)
             else:
-                self.kind[i] = ELEM
-                self.elem_op[i] = op
-                self.elem_args[i] = tuple(args)
-
-    def _add(self, i: int, args: list[int], sign: float = 1.0) -> None:
-        """``j + k``: moves j's lists to i, then appends k (``_start``/``_append`` written
-        out: this is the hot path of a chain, once per ``+`` node)."""
-        j, k = args
-        kind, uses, ta, tb, ts, absorbed, sources = (
-            self.kind,
-            self.uses,
-            self.ta,
-            self.tb,
-            self.ts,
-            self.absorbed,
-            self.sources,
-        )
-        kind[i] = SOP
-        if kind[j] is SOP and uses[j] == 1:
-            a, b, s = ta[j], tb[j], ts[j]
-            ta[j] = tb[j] = ts[j] = None
-            absorbed[j] = 1
-            sources[i] = sources[j]
-        else:
-            a, b, s = [j], [-1], [1.0]
-        assert a is not None and b is not None and s is not None
-        ta[i], tb[i], ts[i] = a, b, s
-        kb = tb[k]
-        if kind[k] is SOP and uses[k] == 1 and kb is not None and len(kb) == 1:
-            a += ta[k]  # type: ignore[arg-type]
-            b += kb
-            s.append(ts[k][0] * sign)  # type: ignore[index]
-            ta[k] = tb[k] = ts[k] = None
-            absorbed[k] = 1
-            sources[i] |= sources[k]
-        else:
-            a.append(k)
-            b.append(-1)
-            s.append(sign)
-
-    def _sub(self, i: int, args: list[int]) -> None:
-        self._add(i, args, -1.0)
-
-    def _mul(self, i: int, args: list[int]) -> None:
-        self.kind[i] = SOP  # _start written out: half the nodes of a micrograd graph are products
-        self.ta[i], self.tb[i], self.ts[i] = [args[0]], [args[1]], [1.0]
-        self.sources[i] = MUL_TERMS
+                args = list(map(position, operands(v)))
+                flatten = other.get(op)
+                if flatten is not None:
+                    flatten(i, args)
+                else:
+                    kind[i] = ELEM
+                    self.elem_op[i] = op
+                    self.elem_args[i] = tuple(args)
 
     def _neg(self, i: int, args: list[int]) -> None:
         self._start(i, [], [], [])
@@ -205,6 +212,13 @@ class Trace:
         for i in members:
             bits |= self.sources[i]
         return _ops.DOT if bits == DOT_TERMS else _ops.MUL
+
+    def live_nodes(self) -> list[int]:
+        """The positions of the nodes a group evaluates (not leaves, not inlined), in order."""
+        dead = np.frombuffer(self.absorbed, dtype=np.uint8).copy()
+        dead[self.leaves] = 1
+        live: list[int] = np.flatnonzero(dead == 0).tolist()
+        return live
 
     def live(self, i: int) -> bool:
         """Is node i evaluated by a group (not a leaf, not inlined into its consumer)?"""
