@@ -1,7 +1,9 @@
-"""Whether ops record a graph: on by default, off inside ``no_grad()`` (per thread and task)."""
+"""Modes: whether ops record a graph (on by default, off inside ``no_grad()``, per thread and
+task), and pausing Python's cycle collector while big acyclic graphs are made or read."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,3 +38,19 @@ def enable_grad() -> Iterator[None]:
 def is_grad_enabled() -> bool:
     """True when ops currently record a graph."""
     return GRAD_ENABLED.get()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector inside the block, then restore its state.
+
+    A graph is acyclic and reference counting frees it as soon as its root goes; the collector
+    would only rescan every Value again and again as a graph grows (most of the time of building a
+    1.7-million-node graph).  Used by ``nn.fit`` around each step and by ``compile`` while tracing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

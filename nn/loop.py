@@ -15,14 +15,13 @@ after it.  A weight a callback made non-finite raises ``TrainingDiverged``.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import DomainError, Value
+from autograd.mode import collector_paused
 
 from .layers import Layer
 from .module import Module
@@ -145,22 +144,6 @@ def split_callbacks(where: str, callbacks: Iterable[Any]) -> tuple[list[Callable
     return step_cbs, epoch_cbs
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for one training step.
-
-    A step allocates hundreds of thousands of acyclic Values that reference
-    counting frees as soon as the step ends; the cycle collector would only
-    rescan them (40% of a fused=False step).  Callbacks run with it enabled."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _mean_deltas(deltas: dict[Value, float], groups: dict[str, list[Value]]) -> dict[str, float]:
     """Mean |Δw| per layer group for one step."""
     return {name: sum(abs(deltas[p]) for p in ps) / len(ps) for name, ps in groups.items() if ps and ps[0] in deltas}
@@ -266,7 +249,7 @@ def run(
             for take in epoch_steps(epoch):
                 lr = optimizer.lr if has_lr else math.nan
                 try:
-                    with _gc_paused():
+                    with collector_paused():  # a step's Values are acyclic; callbacks run with it on
                         value, acc, m = take()
                 except TrainingDiverged as e:
                     raise TrainingDiverged(f"{where}: step {step} (epoch {epoch}): {e}") from e

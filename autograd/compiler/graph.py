@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
 
 import numpy as np
 
+from ..mode import collector_paused
 from ..node import is_leaf
 from ..value import Value
 from .grouping import Grouping
@@ -21,22 +20,6 @@ from .sums import MatmulGroup
 from .trace import Trace
 
 _get_data = attrgetter("data")
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while tracing, then restore its state.
-
-    The trace builds millions of acyclic lists, tuples and ints (1.7 million
-    nodes for micrograd's 784-32-10 MLP) that reference counting frees; the
-    collector would only rescan them and the whole Value graph, several times."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class Binding(Protocol):
@@ -96,7 +79,7 @@ class CompiledGraph:
         input_grads: bool = False,
     ) -> None:
         self.inputs = check_root_and_inputs(root, inputs)
-        with _collector_paused():
+        with collector_paused():
             trace = Trace(root)
             params, consts = split_leaves(trace, self.inputs, parameters)
             layout = Layout(Grouping(trace), self.inputs, params, consts, exact)
