@@ -74,7 +74,7 @@ def record_into(tape: Tape) -> None:
 
     def binary(op: Any, a: Any, b: Any, z: float, da: float, db: float) -> Any:
         v = new(cls)
-        k = next_k = seq()
+        k = seq()
         v._seq = k
         v.data = z
         v.grad = 0.0
@@ -82,9 +82,9 @@ def record_into(tape: Tape) -> None:
         v._op = op
         v._a = a
         v._b = b
-        next_k -= base
-        if len(tape.a) != next_k:
-            tape.pad(next_k)
+        k -= base
+        if len(tape.a) != k:
+            tape.pad(k)
         ta(a._seq - base)
         tb(b._seq - base)
         tda(da)
